@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from botocore.config import Config
+from shapes import check_response
 
 from iot_defender_tui.sandbox.runtime import Options, runtime
 from iot_defender_tui.sandbox.server import SandboxServer
@@ -34,13 +35,14 @@ def sandbox_url(sandbox_server: SandboxServer) -> Iterator[str]:
 
 
 def make_client(url: str, service: str = "iot", **config: object):
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=REGION,
-        config=Config(retries={"max_attempts": 1}, **config),
-        **CREDENTIALS,
+    """A boto3 client of the sandbox whose every IoT reply is checked against botocore's shapes."""
+    config.setdefault("retries", {"max_attempts": 1})
+    client = boto3.client(
+        service, endpoint_url=url, region_name=REGION, config=Config(**config), **CREDENTIALS
     )
+    if service == "iot":
+        client.meta.events.register("before-parse.iot.*", check_response)
+    return client
 
 
 @pytest.fixture

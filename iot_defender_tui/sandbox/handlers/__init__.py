@@ -6,9 +6,26 @@ import moto.iot.urls
 from moto.iot.responses import IoTResponse
 
 from .audit_config import AuditConfigMixin
+from .cognito import install_cognito
+from .findings import FindingsMixin
+from .logging_options import LoggingOptionsMixin
+from .mitigation_actions import MitigationActionsMixin
+from .mitigation_tasks import MitigationTasksMixin
+from .scheduled import ScheduledAuditsMixin
+from .suppressions import SuppressionsMixin
+from .tasks import AuditTasksMixin
 
 
-class SandboxIoTResponse(AuditConfigMixin):
+class SandboxIoTResponse(
+    AuditConfigMixin,
+    ScheduledAuditsMixin,
+    AuditTasksMixin,
+    FindingsMixin,
+    SuppressionsMixin,
+    MitigationActionsMixin,
+    MitigationTasksMixin,
+    LoggingOptionsMixin,
+):
     """moto's IoT handlers plus every Device Defender operation (one mixin per group)."""
 
 
@@ -22,3 +39,4 @@ def install() -> None:
             patched += 1
     if not patched:
         raise RuntimeError("moto's IoT routing changed: no IoTResponse handler to replace")
+    install_cognito()

@@ -1,0 +1,7 @@
+"""Cognito identity pool roles (Set/GetIdentityPoolRoles), which moto 5.2 lacks and the Cognito checks need."""
+
+from __future__ import annotations
+
+
+def install_cognito() -> None:
+    """Route moto's cognito-identity URLs to a response class serving the identity pool role operations."""
