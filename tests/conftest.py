@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from botocore.config import Config
-from shapes import check_response
 
 from iot_defender_tui.sandbox.runtime import Options, runtime
 from iot_defender_tui.sandbox.server import SandboxServer
+from shapes import check_response
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

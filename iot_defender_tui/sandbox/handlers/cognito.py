@@ -1,4 +1,4 @@
-"""Cognito identity pool roles (Set/GetIdentityPoolRoles), which moto 5.2 lacks and the Cognito checks need."""
+"""Cognito identity pool roles (Set/GetIdentityPoolRoles): moto 5.2 lacks them; Cognito checks need them."""
 
 from __future__ import annotations
 
