@@ -36,7 +36,7 @@ def sandbox_url(sandbox_server: SandboxServer) -> Iterator[str]:
 
 def make_client(url: str, service: str = "iot", **config: object):
     """A boto3 client of the sandbox whose every IoT reply is checked against botocore's shapes."""
-    config.setdefault("retries", {"max_attempts": 1})
+    config.setdefault("retries", {"total_max_attempts": 1})  # a retried 500 would hide a bug
     client = boto3.client(
         service, endpoint_url=url, region_name=REGION, config=Config(**config), **CREDENTIALS
     )

@@ -143,7 +143,7 @@ class Connection:
     thing_name: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: states live in a WeakSet
 class DefenderState:
     account_id: str
     region: str
