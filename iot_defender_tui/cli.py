@@ -44,15 +44,24 @@ def build_parser() -> argparse.ArgumentParser:
         "credentials.",
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
-    sandbox.add_argument("--port", type=_non_negative(int), default=0, help="0 picks a free port")
-    sandbox.add_argument("--fleet", choices=["lab", "empty"], default="lab")
+    sandbox.add_argument(
+        "--port", type=_non_negative(int), default=0, help="port to listen on (default 0: a free port)"
+    )
+    sandbox.add_argument(
+        "--fleet",
+        choices=["lab", "empty"],
+        default="lab",
+        help="lab: the Device Defender workshop's account (default); empty: a fresh account",
+    )
     sandbox.add_argument(
         "--devices",
         type=_non_negative(int),
         default=0,
         help="generated devices added to the fleet (e.g. 10000)",
     )
-    sandbox.add_argument("--seed", type=int, default=0, help="random seed of the generated fleet")
+    sandbox.add_argument(
+        "--seed", type=int, default=0, help="random seed of the generated fleet and of injected faults"
+    )
     sandbox.add_argument(
         "--region",
         default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
@@ -74,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--mitigation-seconds",
         type=_non_negative(float),
         default=2.0,
-        help="how long a mitigation task takes to work through its findings",
+        help="how long a mitigation task takes to work through its findings (default 2)",
     )
     sandbox.add_argument(
         "--throttle-rate",

@@ -1,8 +1,74 @@
-"""Demo fleets seeded into moto and the Device Defender state."""
+"""Demo fleets seeded into moto and the Device Defender state.
+
+`lab` reproduces the workshop "Module 2: Audit your IoT Fleet": every check enabled with an audit role,
+SensorDevice01 and SensorDevice02 sharing one certificate, an overly permissive policy on it, IoT logging
+never enabled, and an on-demand audit that already ran the day before. A new audit of it finds exactly
+DEVICE_CERTIFICATE_SHARED_CHECK, IOT_POLICY_OVERLY_PERMISSIVE_CHECK and LOGGING_DISABLED_CHECK
+non-compliant. `empty` is a fresh account. `devices=N` adds a generated fleet (fleet_generated.py).
+"""
 
 from __future__ import annotations
 
+import gc
+import json
+
+from moto.iam.models import iam_backends
+from moto.iot.models import iot_backends
+
+from . import audits
+from .checks import CHECKS
+from .engine.certinfo import parse_pem, stamp
+from .runtime import runtime
+from .state import AuditConfig, CheckConfig, Connection, DefenderState, state_for
+
 DEFAULT_ACCOUNT = "123456789012"
+AUDIT_ROLE = "AWSIoTDeviceDefenderAuditRole"
+LAB_POLICY = "SensorDevicePolicy"
+LAB_THINGS = ("SensorDevice01", "SensorDevice02")
+LARGE_FLEET = 10_000
+HOUR = 3600.0
+DAY = 86400.0
+
+# What the AWS-managed AWSIoTDeviceDefenderAudit policy lets the audit read.
+AUDIT_PERMISSIONS = [
+    "iot:GetLoggingOptions",
+    "iot:GetV2LoggingOptions",
+    "iot:ListCACertificates",
+    "iot:ListCertificates",
+    "iot:DescribeCACertificate",
+    "iot:DescribeCertificate",
+    "iot:ListPolicies",
+    "iot:GetPolicy",
+    "iot:GetEffectivePolicies",
+    "iot:ListRoleAliases",
+    "iot:DescribeRoleAlias",
+    "cognito-identity:GetIdentityPoolRoles",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:GetRolePolicy",
+    "iam:GenerateServiceLastAccessedDetails",
+    "iam:GetServiceLastAccessedDetails",
+]
+
+
+def trust_policy(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
+    )
+
+
+def create_role(account_id: str, name: str, service: str, statements: list[dict[str, object]]) -> str:
+    """An IAM role with one inline policy, created in-process; returns its ARN."""
+    iam = iam_backends[account_id]["global"]
+    role = iam.create_role(name, trust_policy(service), "/", None, "", [], None)
+    document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    iam.put_role_policy(name, f"{name}Policy", document)
+    return role.arn
 
 
 def seed_fleet(
@@ -15,3 +81,71 @@ def seed_fleet(
     """Seed `kind` ("lab" or "empty") plus `devices` generated devices."""
     if kind not in ("lab", "empty"):
         raise ValueError(f"unknown fleet {kind!r}")
+    if devices < 0:
+        raise ValueError("devices must not be negative")
+
+    collecting = gc.isenabled()
+    gc.disable()  # seeding allocates millions of objects and frees none: nothing to collect
+    try:
+        _seed(kind, devices, seed, region, account_id)
+    finally:
+        if collecting:
+            gc.enable()
+    if devices >= LARGE_FLEET:
+        # Keep the cycle collector from rescanning the fleet on every later collection (an audit of
+        # 100k devices spent half its time there). Frozen objects are still freed by reference count.
+        gc.freeze()
+
+
+def _seed(kind: str, devices: int, seed: int, region: str, account_id: str) -> None:
+    from .fleet_generated import generate
+
+    now = runtime().clock.now()
+    state = state_for(iot_backends[account_id][region])
+    if kind == "lab":
+        _seed_lab(state, now)
+    if devices:
+        generate(state, devices, seed, now)
+    if kind == "lab":
+        # The audit the workshop ran in advance, so results exist at first launch.
+        with state.lock:
+            task = audits.start_audit(state, sorted(CHECKS), now - DAY)
+        audits.run_to_completion(state, task)
+
+
+def _seed_lab(state: DefenderState, now: float) -> None:
+    account, region = state.account_id, state.region
+    iot = iot_backends[account][region]
+    role_arn = create_role(
+        account,
+        AUDIT_ROLE,
+        "iot.amazonaws.com",
+        [{"Effect": "Allow", "Action": AUDIT_PERMISSIONS, "Resource": "*"}],
+    )
+    with state.lock:
+        state.audit_config = AuditConfig(
+            role_arn=role_arn, checks={name: CheckConfig(enabled=True) for name in CHECKS}
+        )
+
+    cert, _keys = iot.create_keys_and_certificate(set_as_active=True)
+    stamp(cert, parse_pem(cert.certificate_pem))
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}],
+    }
+    iot.create_policy(LAB_POLICY, json.dumps(policy))
+    iot.attach_policy(LAB_POLICY, cert.arn)
+    for name in LAB_THINGS:
+        iot.create_thing(name, "", None)
+        iot.attach_thing_principal(name, cert.arn)
+
+    # Both devices authenticate with the same certificate, at overlapping times, before yesterday's
+    # audit and again since.
+    first, second = LAB_THINGS
+    log = [
+        Connection(first, cert.certificate_id, now - 3 * DAY, None, first),
+        Connection(second, cert.certificate_id, now - 2 * DAY, now - 2 * DAY + 8 * HOUR, second),
+        Connection(second, cert.certificate_id, now - 90 * 60, None, second),
+    ]
+    with state.lock:
+        state.connections.extend(log)

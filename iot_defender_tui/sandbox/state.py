@@ -89,6 +89,7 @@ class Suppression:
     expiration_date: float | None
     suppress_indefinitely: bool
     description: str | None
+    client_request_token: str | None = None  # AWS refuses a second suppression with the same token
 
 
 @dataclass(slots=True)

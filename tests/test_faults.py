@@ -1,0 +1,113 @@
+"""Fault injection (--throttle-rate, --error-rate, --latency-ms) and the sandbox admin paths."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import make_client
+from iot_defender_tui.sandbox.runtime import runtime
+
+
+def _admin(url: str, path: str, method: str = "GET") -> dict:
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/_sandbox/{path}", method=method)) as reply:
+        return json.loads(reply.read())
+
+
+def _error_of(call) -> tuple[str, int]:
+    with pytest.raises(ClientError) as err:
+        call()
+    return err.value.response["Error"]["Code"], err.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_throttle_rate_one_throttles_every_request(iot):
+    runtime().options.throttle_rate = 1.0
+    assert _error_of(iot.describe_account_audit_configuration) == ("ThrottlingException", 429)
+    assert _error_of(iot.list_things) == ("ThrottlingException", 429)
+
+
+def test_error_rate_one_fails_every_request_with_a_500(iot):
+    runtime().options.error_rate = 1.0
+    assert _error_of(iot.describe_account_audit_configuration) == ("InternalFailureException", 500)
+
+
+def test_rates_apply_to_a_proportional_share_of_requests(iot):
+    runtime().rng.seed(1)
+    runtime().options.throttle_rate = 0.5
+    outcomes = {"ok": 0, "ThrottlingException": 0}
+    for _ in range(200):
+        try:
+            iot.list_things()
+            outcomes["ok"] += 1
+        except ClientError as err:
+            outcomes[err.response["Error"]["Code"]] += 1
+    assert 60 <= outcomes["ThrottlingException"] <= 140, outcomes
+
+
+def test_throttles_and_errors_split_the_requests(iot):
+    runtime().rng.seed(1)
+    runtime().options.throttle_rate = 0.25
+    runtime().options.error_rate = 0.25
+    codes = []
+    for _ in range(200):
+        try:
+            iot.list_things()
+            codes.append("ok")
+        except ClientError as err:
+            codes.append(err.response["Error"]["Code"])
+    for code in ("ok", "ThrottlingException", "InternalFailureException"):
+        assert 20 <= codes.count(code) <= 140, (code, codes.count(code))
+
+
+def test_latency_delays_each_request(iot):
+    iot.list_things()  # connection set up outside the timed call
+    runtime().options.latency_ms = 200
+    start = time.perf_counter()
+    iot.list_things()
+    assert time.perf_counter() - start >= 0.2
+
+
+def test_standard_retries_get_through_a_throttling_sandbox(sandbox_url):
+    client = make_client(sandbox_url, retries={"mode": "standard", "max_attempts": 10})
+    attempts = []
+    client.meta.events.register("before-send.iot.*", lambda **_: attempts.append(1))
+    runtime().rng.seed(3)
+    runtime().options.throttle_rate = 0.3
+    for i in range(8):
+        client.create_thing(thingName=f"dev{i}")
+    assert len(client.list_things()["things"]) == 8
+    assert len(attempts) > 9, "no request was throttled, so retries were not exercised"
+
+
+def test_admin_paths_are_never_faulted(iot, sandbox_url):
+    runtime().options.throttle_rate = 1.0
+    assert "requests" in _admin(sandbox_url, "stats")
+
+
+def test_stats_count_operations_served(iot, sandbox_url):
+    before = _admin(sandbox_url, "stats")["requests"]
+    for _ in range(3):
+        iot.describe_account_audit_configuration()
+    iot.list_things()
+    after = _admin(sandbox_url, "stats")["requests"]
+    served = {op: after[op] - before.get(op, 0) for op in after}
+    assert served["DescribeAccountAuditConfiguration"] == 3
+    assert served["ListThings"] == 1
+
+
+def test_advance_moves_the_sandbox_clock(sandbox_url):
+    before = runtime().clock.now()
+    moved = _admin(sandbox_url, "advance?seconds=60", method="POST")["now"]
+    assert moved - before >= 60
+    assert runtime().clock.now() >= moved
+
+
+def test_unknown_admin_path_is_a_404(sandbox_url):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        _admin(sandbox_url, "advance")  # GET: moving time needs a POST
+    assert err.value.code == 404
