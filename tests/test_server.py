@@ -55,3 +55,23 @@ def test_update_configuration_round_trip_and_validation(iot):
             }
         )
     assert "between 30 and 3652" in err.value.response["Error"]["Message"]
+
+
+def test_a_request_matching_no_operation_gets_a_clear_error(sandbox_url):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    # ListAuditMitigationActionsExecutions without its required findingId query member.
+    url = f"{sandbox_url}/audit/mitigationactions/executions?taskId=t1"
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials("testing", "testing"), "iot", "us-east-1").add_auth(request)
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(urllib.request.Request(url, headers=dict(request.headers)))
+    assert err.value.code == 404
+    assert err.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+    assert "required member" in json.loads(err.value.read())["message"]

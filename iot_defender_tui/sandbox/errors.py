@@ -66,3 +66,8 @@ class NotServed(DefenderError):
 
     def __init__(self, operation: str):
         super().__init__(f"The Device Defender sandbox does not serve {operation}.")
+
+
+class UnknownOperation(DefenderError):
+    code = "UnknownOperationException"
+    status = 404

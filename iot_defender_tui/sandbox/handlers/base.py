@@ -19,7 +19,7 @@ from moto.core.utils import camelcase_to_underscores, method_names_from_class
 from moto.iot.models import iot_backends
 from moto.iot.responses import IoTResponse
 
-from ..errors import DefenderError, InternalFailure, InvalidRequest, NotServed
+from ..errors import DefenderError, InternalFailure, InvalidRequest, NotServed, UnknownOperation
 from ..state import DefenderState, state_for
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,15 @@ class DefenderResponse(IoTResponse):
         if operation:
             with _count_lock:
                 request_counts[operation] += 1
-        action = camelcase_to_underscores(operation or "")
-        if operation and action not in method_names_from_class(self.__class__):
+        if not operation:
+            # moto's router matched no IoT operation: an unknown path, or a required query member
+            # missing (which it needs to tell operations apart). moto itself would answer an empty 404.
+            method, path = self.method, self.parsed_url.path
+            return UnknownOperation(
+                f"No IoT operation matches {method} {path} (unknown path, or a required member is missing)."
+            ).response()
+        action = camelcase_to_underscores(operation)
+        if action not in method_names_from_class(self.__class__):
             return NotServed(operation).response()
         try:
             return super().call_action()
