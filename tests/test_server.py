@@ -75,3 +75,32 @@ def test_a_request_matching_no_operation_gets_a_clear_error(sandbox_url):
     assert err.value.code == 404
     assert err.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
     assert "required member" in json.loads(err.value.read())["message"]
+
+
+def test_every_audit_mitigation_and_logging_operation_is_served():
+    """Rules Detect's mitigation tasks (…DetectMitigationActions…) are not Audit and stay unserved."""
+    import re
+
+    import botocore.session
+    from moto.core.utils import camelcase_to_underscores
+
+    from iot_defender_tui.sandbox.handlers import SandboxIoTResponse
+    from iot_defender_tui.sandbox.handlers.base import DefenderResponse
+
+    model = botocore.session.get_session().get_service_model("iot")
+    wanted = [
+        op
+        for op in model.operation_names
+        if re.search(r"Audit|Mitigation|Logging", op) and "Detect" not in op
+    ]
+    assert len(wanted) == 37
+    missing = [
+        op
+        for op in wanted
+        if not any(
+            camelcase_to_underscores(op) in cls.__dict__
+            for cls in SandboxIoTResponse.__mro__
+            if issubclass(cls, DefenderResponse)
+        )
+    ]
+    assert missing == []
