@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 import threading
+from datetime import UTC
+from typing import TYPE_CHECKING
 
 from . import __version__
+from .config import ConfigError, Settings, journal_path, load_settings
+
+if TYPE_CHECKING:
+    from .aws.journal import JournalEntry
 
 
 def _rate(text: str) -> float:
@@ -28,13 +35,48 @@ def _non_negative(kind: type) -> object:
     return parse
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, default: object) -> None:
+    # On the main parser and on each app command, so `--config` works before or after the command;
+    # SUPPRESS keeps a subcommand's default from overwriting a flag given before it.
+    parser.add_argument(
+        "--config", metavar="PATH", default=default, help="config file (default: the user config dir)"
+    )
+    parser.add_argument(
+        "--ignore-config",
+        action="store_true",
+        default=default,
+        help="start with the default settings if the config file is broken (a warning is printed)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="iot-defender-tui",
         description="AWS IoT Device Defender Audit and mitigation in the terminal.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_config_flags(parser, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    journal = commands.add_parser(
+        "journal",
+        help="print the journal of every change the app made to AWS, newest first",
+        description="Print the journal of every mutating AWS request the app sent, newest first. An "
+        "entry whose request was sent but whose answer never arrived (crash, kill) reads "
+        '"outcome unknown" until the app reconciles it with AWS.',
+    )
+    journal.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    journal.add_argument(
+        "--limit", type=_positive_int, metavar="N", default=None, help="only the N newest entries"
+    )
+    _add_config_flags(journal, argparse.SUPPRESS)
 
     sandbox = commands.add_parser(
         "sandbox",
@@ -108,8 +150,76 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "sandbox":
         return run_sandbox(args)
+    if args.command == "journal":
+        settings = load_cli_settings(args)
+        if settings is None:
+            return 2
+        return run_journal(args)
     parser.print_help()
     return 2
+
+
+def load_cli_settings(args: argparse.Namespace) -> Settings | None:
+    """The settings for an app command, or None after printing why the config file cannot be used."""
+    try:
+        settings = load_settings(
+            getattr(args, "config", None), ignore_errors=bool(getattr(args, "ignore_config", False))
+        )
+    except ConfigError as err:
+        print(f"iot-defender-tui: {err}", file=sys.stderr)
+        print(
+            "iot-defender-tui: fix the file, or pass --ignore-config to start with defaults", file=sys.stderr
+        )
+        return None
+    if settings.error is not None:
+        print(f"iot-defender-tui: warning: {settings.error}", file=sys.stderr)
+        print(
+            "iot-defender-tui: warning: starting with the default settings (--ignore-config)", file=sys.stderr
+        )
+    return settings
+
+
+def run_journal(args: argparse.Namespace) -> int:
+    from .aws.journal import Journal, JournalError
+
+    path = journal_path()
+    if not path.exists():
+        # A read command must not create the journal; an absent one is simply empty.
+        if not args.json:
+            print(f"The journal is empty ({path}).")
+        return 0
+    try:
+        with Journal.open(path) as journal:
+            entries = journal.entries(args.limit)
+    except JournalError as err:
+        print(f"iot-defender-tui: {err}", file=sys.stderr)
+        return 1
+    try:
+        if args.json:
+            for entry in entries:
+                print(json.dumps(entry.to_json(), ensure_ascii=False))
+        elif entries:
+            print(format_journal(entries))
+        else:
+            print(f"The journal is empty ({path}).")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `| head` closed the pipe: not an error; keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def format_journal(entries: list[JournalEntry]) -> str:
+    rows = [("ID", "TIME (UTC)", "OPERATION", "ACCOUNT/REGION", "OUTCOME")]
+    for entry in entries:
+        time = entry.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        outcome = " ".join(entry.outcome.split())  # one line per entry, whatever AWS put in a message
+        rows.append((str(entry.id), time, entry.operation, f"{entry.account}/{entry.region}", outcome))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in rows
+    )
 
 
 def run_sandbox(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from iot_defender_tui.sandbox.runtime import Options, runtime
+from iot_defender_tui.sandbox.runtime import Clock, Options, runtime
 from iot_defender_tui.sandbox.server import SandboxServer
 from shapes import check_response
 
@@ -30,7 +30,10 @@ def sandbox_server() -> Iterator[SandboxServer]:
 def sandbox_url(sandbox_server: SandboxServer) -> Iterator[str]:
     """The server's URL, with moto reset and default options restored for this test."""
     urllib.request.urlopen(urllib.request.Request(f"{sandbox_server.url}/moto-api/reset", method="POST"))
-    runtime().options = Options(audit_seconds=0.5, mitigation_seconds=0.2)
+    rt = runtime()
+    rt.options = Options(audit_seconds=0.5, mitigation_seconds=0.2)
+    rt.clock = Clock()  # a test that moved time must not shift the next one's
+    rt.rng.seed(0)
     yield sandbox_server.url
 
 

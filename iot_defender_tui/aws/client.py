@@ -1,0 +1,116 @@
+"""`DefenderClient`: the app's one door to AWS, and the reconciliation of the journal with AWS.
+
+    async with DefenderClient(ConnectionSettings.resolve(profile, region)) as dd:
+        me = await dd.identity()
+        async for page in dd.iter_findings(task_id=task):
+            ...
+
+The methods live in mixins by subject (client_audit, client_findings, client_mitigation,
+client_resources) over the plumbing in client_core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .client_audit import AuditMixin
+from .client_findings import FindingsMixin
+from .client_mitigation import MitigationMixin
+from .client_resources import ResourcesMixin
+from .errors import AwsError, NotFoundError
+from .journal import Journal, JournalEntry
+from .session import ConnectionSettings, Tuning
+
+__all__ = ["ConnectionSettings", "DefenderClient", "Reconciled", "Tuning", "reconcile_journal"]
+
+
+class DefenderClient(AuditMixin, FindingsMixin, MitigationMixin, ResourcesMixin):
+    """Async client of Device Defender Audit and what the app needs around it. Use with `async with`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    entry_id: int
+    operation: str
+    note: str
+    closed: bool  # False: could not be checked now (another account or region, or AWS failed); left open
+
+
+Probe = Callable[[DefenderClient, dict[str, Any]], Awaitable[Any]]
+
+# How to ask AWS whether a request whose answer never came was carried out: describe what it made.
+_CREATED: dict[str, tuple[str, Probe]] = {
+    "StartAuditMitigationActionsTask": (
+        "mitigation task {taskId}",
+        lambda dd, p: dd.describe_mitigation_task(p["taskId"]),
+    ),
+    "CreateScheduledAudit": (
+        "scheduled audit {scheduledAuditName}",
+        lambda dd, p: dd.describe_scheduled_audit(p["scheduledAuditName"]),
+    ),
+    "CreateMitigationAction": (
+        "mitigation action {actionName}",
+        lambda dd, p: dd.describe_mitigation_action(p["actionName"]),
+    ),
+    "CreateAuditSuppression": (
+        "suppression of {checkName}",
+        lambda dd, p: dd.describe_suppression(p["checkName"], p["resourceIdentifier"]),
+    ),
+}
+_DELETED: dict[str, tuple[str, Probe]] = {
+    "DeleteScheduledAudit": _CREATED["CreateScheduledAudit"],
+    "DeleteMitigationAction": _CREATED["CreateMitigationAction"],
+    "DeleteAuditSuppression": _CREATED["CreateAuditSuppression"],
+}
+
+
+async def reconcile_journal(dd: DefenderClient, journal: Journal) -> list[Reconciled]:
+    """Settle every "outcome unknown" entry of this account and region by asking AWS what happened."""
+    me = await dd.identity()
+    results: list[Reconciled] = []
+    for entry in journal.unknown_outcomes():
+        if entry.account != me.account or entry.region != dd.region:
+            where = f"account {entry.account}, region {entry.region}"
+            results.append(Reconciled(entry.id, entry.operation, f"left open: it was sent to {where}", False))
+            continue
+        try:
+            note = await _verdict(dd, entry)
+        except AwsError as err:
+            results.append(Reconciled(entry.id, entry.operation, f"left open: checking failed: {err}", False))
+            continue
+        journal.mark_reconciled(entry.id, note)
+        results.append(Reconciled(entry.id, entry.operation, note, True))
+    return results
+
+
+async def _verdict(dd: DefenderClient, entry: JournalEntry) -> str:
+    operation, params = entry.operation, entry.params
+    if operation in _CREATED:
+        label, probe = _CREATED[operation]
+        what = label.format_map(_Defaulting(params))
+        try:
+            found = await probe(dd, params)
+        except (KeyError, TypeError):
+            return f"cannot be verified: the journal lacks what identifies the {what}"
+        except NotFoundError:
+            return f"not carried out: AWS has no {what}"
+        status = getattr(found, "status", None)
+        return f"carried out: {what} exists" + (f" ({status})" if status else "")
+    if operation in _DELETED:
+        label, probe = _DELETED[operation]
+        what = label.format_map(_Defaulting(params))
+        try:
+            await probe(dd, params)
+        except (KeyError, TypeError):
+            return f"cannot be verified: the journal lacks what identifies the {what}"
+        except NotFoundError:
+            return f"carried out: {what} no longer exists"
+        return f"not carried out: {what} still exists"
+    return "cannot be verified: AWS keeps no record of this request that the app can read; check by hand"
+
+
+class _Defaulting(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"

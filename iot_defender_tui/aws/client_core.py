@@ -1,0 +1,170 @@
+"""The DefenderClient's plumbing: client lifecycle, the one read path and the one write path.
+
+Every request goes through `_call`: wait for the operation's token bucket, send (botocore retries
+transient failures in adaptive mode), retry throttling that outlasted botocore, and map any failure to
+an AwsError. Writes additionally go through `_mutate`, which is where `--read-only` and the journal live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from botocore import xform_name
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
+
+from . import guard
+from .errors import THROTTLING_CODES, map_error
+from .models_base import Identity
+from .pagination import PageSpec, pages
+from .ratelimit import RateLimiter, retry_throttled
+from .session import SERVICES, ConnectionSettings, Tuning, create_session, effective_region
+
+if TYPE_CHECKING:
+    from .journal import Journal
+
+
+def _is_throttle(exc: BaseException) -> bool:
+    if not isinstance(exc, ClientError):
+        return False
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return exc.response.get("Error", {}).get("Code") in THROTTLING_CODES or status == 429
+
+
+def _sent_without_answer(exc: BaseException) -> bool:
+    """The request may have reached AWS but no answer came back: its outcome is unknown."""
+    cause = exc.__cause__ or exc
+    return isinstance(cause, ReadTimeoutError | ConnectionClosedError | asyncio.CancelledError)
+
+
+def _result_for_journal(response: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+class ClientCore:
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        journal: Journal | None = None,
+        *,
+        tuning: Tuning | None = None,
+    ):
+        self.settings = settings
+        self.journal = journal
+        self.tuning = tuning or Tuning()
+        self.region: str | None = None
+        self._stack: AsyncExitStack | None = None
+        self._clients: dict[str, Any] = {}
+        self._limiter = RateLimiter(self.tuning.rate_scale)
+        self._identity: Identity | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    async def __aenter__(self) -> Self:
+        # Clients are made here, inside the running loop: aiohttp sessions are bound to the loop that
+        # created them, so nothing of this may outlive `async with` or be shared between loops.
+        stack = AsyncExitStack()
+        try:
+            session = create_session(self.settings)
+            self.region = await effective_region(self.settings, session)
+            config = self.tuning.botocore_config()
+            for service in sorted(SERVICES):
+                creator = session.create_client(
+                    service,
+                    region_name=self.region,
+                    endpoint_url=self.settings.endpoint_for(service),
+                    config=config,
+                )
+                self._clients[service] = await stack.enter_async_context(creator)
+        except BaseException as exc:
+            await stack.aclose()
+            self._clients.clear()
+            if isinstance(exc, BotoCoreError | ClientError):
+                raise map_error(exc, None, self.settings.profile) from exc
+            raise
+        self._stack = stack
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        stack, self._stack = self._stack, None
+        self._clients.clear()
+        if stack is not None:
+            await stack.aclose()
+
+    def _client(self, service: str) -> Any:
+        try:
+            return self._clients[service]
+        except KeyError:
+            raise RuntimeError("DefenderClient is not open: use `async with DefenderClient(...)`") from None
+
+    # -- the request paths -----------------------------------------------------------------------------
+    async def _call(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        method = getattr(self._client(service), xform_name(operation))
+        kwargs = {k: v for k, v in params.items() if v is not None}
+
+        async def once() -> dict[str, Any]:
+            await self._limiter.acquire(service, operation)
+            return await method(**kwargs)
+
+        try:
+            return await retry_throttled(once, _is_throttle, self.tuning.backoff)
+        except (BotoCoreError, ClientError) as exc:
+            raise map_error(exc, operation, self.settings.profile, service=service) from exc
+
+    async def _read(self, service: str, operation: str, params: Mapping[str, Any] | None = None) -> dict:
+        if guard.is_mutating(operation):
+            # A programming error, not a user one: writes must pass the read-only guard and the journal.
+            raise RuntimeError(f"{operation} changes the account: send it with _mutate")
+        return await self._call(service, operation, params or {})
+
+    async def _mutate(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The only way a request that changes the account is sent."""
+        guard.ensure_writable(operation, self.settings.read_only)
+        sent = {k: v for k, v in params.items() if v is not None}
+        entry: int | None = None
+        if self.journal is not None:
+            me = await self.identity()
+            entry = self.journal.record_intent(
+                identity_arn=me.arn,
+                account=me.account,
+                region=self.region or "",
+                operation=operation,
+                params=sent,
+            )
+        try:
+            response = await self._call(service, operation, sent)
+        except BaseException as exc:
+            # A read timeout, a dropped connection or a cancelled await may come after AWS acted: leave
+            # the outcome unknown for reconcile_journal rather than record a failure that may be false.
+            if entry is not None and self.journal is not None and not _sent_without_answer(exc):
+                self.journal.record_outcome(entry, error=str(exc))
+            raise
+        if entry is not None and self.journal is not None:
+            self.journal.record_outcome(entry, result=_result_for_journal(response))
+        return response
+
+    async def _pages(
+        self, service: str, operation: str, params: Mapping[str, Any], spec: PageSpec
+    ) -> AsyncIterator[list[Any]]:
+        async def fetch(request: dict[str, Any]) -> Mapping[str, Any]:
+            return await self._read(service, operation, request)
+
+        async for page in pages(fetch, params, spec):
+            yield page
+
+    async def _all(self, service: str, operation: str, params: Mapping[str, Any], spec: PageSpec) -> list:
+        found: list[Any] = []
+        async for page in self._pages(service, operation, params, spec):
+            found.extend(page)
+        return found
+
+    # -- who am I -----------------------------------------------------------------------------------------
+    async def identity(self) -> Identity:
+        """The caller's account and ARN (STS GetCallerIdentity), fetched once per client."""
+        if self._identity is None:
+            self._identity = Identity.from_api(await self._read("sts", "GetCallerIdentity"))
+        return self._identity

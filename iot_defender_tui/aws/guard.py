@@ -1,0 +1,121 @@
+"""Safety rails: the one place `--read-only` is enforced, and idempotent mitigation task identities."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+# Every operation that changes an AWS account and that the app may send (botocore operation names).
+# tests/test_guard.py holds this against botocore's IoT model so a new mutating operation cannot slip by.
+MUTATING_OPERATIONS: frozenset[str] = frozenset(
+    {
+        # Audit configuration and audits
+        "UpdateAccountAuditConfiguration",
+        "DeleteAccountAuditConfiguration",
+        "StartOnDemandAuditTask",
+        "CancelAuditTask",
+        # Scheduled audits
+        "CreateScheduledAudit",
+        "UpdateScheduledAudit",
+        "DeleteScheduledAudit",
+        # Suppressions
+        "CreateAuditSuppression",
+        "UpdateAuditSuppression",
+        "DeleteAuditSuppression",
+        # Mitigation actions and tasks
+        "CreateMitigationAction",
+        "UpdateMitigationAction",
+        "DeleteMitigationAction",
+        "StartAuditMitigationActionsTask",
+        "CancelAuditMitigationActionsTask",
+        # Logging
+        "SetLoggingOptions",
+        "SetV2LoggingOptions",
+        "SetV2LoggingLevel",
+        "DeleteV2LoggingLevel",
+        # What mitigations do, and what undoing them by hand takes
+        "UpdateCertificate",
+        "UpdateCACertificate",
+        "CreatePolicyVersion",
+        "SetDefaultPolicyVersion",
+        "DeletePolicyVersion",
+        "AddThingToThingGroup",
+        "RemoveThingFromThingGroup",
+        # IAM: roles for audits, logging and mitigation actions
+        "CreateRole",
+        "PutRolePolicy",
+        "AttachRolePolicy",
+        # SNS: audit notifications and PUBLISH_FINDING_TO_SNS
+        "CreateTopic",
+        "Publish",
+    }
+)
+
+# Verbs that change state in AWS APIs. An operation named like this is refused in read-only mode even if
+# it is missing from MUTATING_OPERATIONS: forgetting to list a call must not make it writable.
+MUTATING_VERBS: tuple[str, ...] = (
+    "Create", "Update", "Delete", "Start", "Cancel", "Set", "Add", "Remove", "Attach", "Detach", "Register",
+    "Replace", "Transfer", "Accept", "Reject", "Put", "Publish", "Tag", "Untag", "Associate", "Disassociate",
+    "Enable", "Disable", "Clear", "Confirm", "Deprecate", "Stop", "Subscribe", "Unsubscribe",
+)  # fmt: skip
+
+
+class ReadOnlyError(Exception):
+    """A mutating operation was refused because the app runs read-only; nothing was sent."""
+
+    def __init__(self, operation: str):
+        self.operation = operation
+        super().__init__(
+            f"{operation} was not sent: the app is in read-only mode, which sends no request that changes "
+            "your account. Restart without --read-only (and set read_only = false in the config file) "
+            "to make changes."
+        )
+
+
+def is_mutating(operation: str) -> bool:
+    return operation in MUTATING_OPERATIONS or operation.startswith(MUTATING_VERBS)
+
+
+def ensure_writable(operation: str, read_only: bool) -> None:
+    """Raise ReadOnlyError before `operation` is sent if it would change the account in read-only mode."""
+    if read_only and is_mutating(operation):
+        raise ReadOnlyError(operation)
+
+
+TASK_ID_PREFIX = "idt-"
+
+
+def mitigation_request_identity(target: Mapping, mapping: Mapping, *, attempt: int = 0) -> tuple[str, str]:
+    """(taskId, clientRequestToken) for StartAuditMitigationActionsTask, derived from the request itself.
+
+    The same findings with the same actions always give the same pair, so a repeated key press or a retry
+    after a timeout lands on the task already started instead of starting a second one. Finding ids and
+    reason codes are sets (their order is not part of the request); the order of a check's actions is
+    kept, because AWS applies them in that order. Pass `attempt` > 0 to run the very same mitigation again
+    on purpose (e.g. after the first task finished and a certificate was re-activated).
+    """
+    canonical = {
+        "target": _canonical_target(target),
+        "mapping": {str(check): [str(a) for a in actions] for check, actions in mapping.items()},
+    }
+    if attempt:
+        canonical["attempt"] = attempt
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    digest = hashlib.sha256(text.encode("ascii")).hexdigest()
+    # taskId: [a-zA-Z0-9_-]+, at most 128; clientRequestToken: [a-zA-Z0-9-_]+, at most 64.
+    return f"{TASK_ID_PREFIX}{digest[:24]}", digest
+
+
+def _canonical_target(target: Mapping) -> dict:
+    canonical: dict = {}
+    for key, value in target.items():
+        if value is None:  # botocore sends no member for None: same request as without the key
+            continue
+        if key == "findingIds":
+            canonical[key] = sorted(str(v) for v in value)
+        elif key == "auditCheckToReasonCodeFilter":
+            canonical[key] = {str(check): sorted(str(c) for c in codes) for check, codes in value.items()}
+        else:
+            canonical[key] = value
+    return canonical

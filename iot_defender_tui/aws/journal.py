@@ -1,0 +1,275 @@
+"""The journal of every change the app makes to an AWS account, kept in SQLite (WAL).
+
+An intent is committed (and fsynced) before the request is sent and the outcome after it returns, so a
+crash or a kill in between leaves an intent without an outcome: "outcome unknown", to be reconciled with
+AWS on the next start. One connection per Journal, guarded by a lock, with short transactions: safe to
+use from an asyncio app and its worker threads.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import json
+import sqlite3
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path, PurePath
+from typing import Any, Literal, Self
+
+from ..config import journal_path
+
+State = Literal["intent", "ok", "error", "reconciled"]
+OUTCOME_UNKNOWN = "outcome unknown"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 10.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    identity_arn TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    params TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('intent', 'ok', 'error', 'reconciled')),
+    result TEXT,
+    error TEXT,
+    reconcile_note TEXT
+)
+"""
+_INDEX = "CREATE INDEX IF NOT EXISTS journal_state ON journal (state)"
+_COLUMNS = "id, time, identity_arn, account, region, operation, params, state, result, error, reconcile_note"
+
+
+class JournalError(Exception):
+    """The journal cannot be opened or an entry cannot be updated as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    id: int
+    time: datetime
+    identity_arn: str
+    account: str
+    region: str
+    operation: str
+    params: dict[str, Any]
+    state: State
+    result: dict[str, Any] | None
+    error: str | None
+    reconcile_note: str | None
+
+    @property
+    def outcome(self) -> str:
+        if self.state == "ok":
+            return "ok"
+        if self.state == "error":
+            return f"error: {self.error}"
+        if self.state == "reconciled":
+            return f"reconciled: {self.reconcile_note}"
+        return OUTCOME_UNKNOWN
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": self.time.isoformat(),
+            "identity_arn": self.identity_arn,
+            "account": self.account,
+            "region": self.region,
+            "operation": self.operation,
+            "params": self.params,
+            "state": self.state,
+            "outcome": self.outcome,
+            "result": self.result,
+            "error": self.error,
+            "reconcile_note": self.reconcile_note,
+        }
+
+    @classmethod
+    def _from_row(cls, row: tuple) -> Self:
+        (entry_id, time, identity_arn, account, region, operation, params, state, result, error, note) = row
+        return cls(
+            id=entry_id,
+            time=datetime.fromisoformat(time),
+            identity_arn=identity_arn,
+            account=account,
+            region=region,
+            operation=operation,
+            params=json.loads(params),
+            state=state,
+            result=None if result is None else json.loads(result),
+            error=error,
+            reconcile_note=note,
+        )
+
+
+class Journal:
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            created = not path.exists()
+            self._db = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as err:
+            raise JournalError(f"cannot open the journal {path}: {err}") from err
+        try:
+            if created:
+                # Before the first write, so the -wal and -shm files SQLite makes inherit the mode too.
+                path.chmod(0o600)  # it names accounts, roles and resources
+            self._prepare()
+        except (OSError, sqlite3.Error) as err:
+            self._db.close()
+            raise JournalError(
+                f"cannot use the journal {path}: {err}. If the file is damaged, move it aside and the app "
+                "starts a new journal."
+            ) from err
+
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> Journal:
+        return cls(Path(path) if path is not None else journal_path())
+
+    def _prepare(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"written by a newer iot-defender-tui (journal version {version})")
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: the intent must be on disk before the request leaves, or a power cut could lose it.
+        self._db.execute("PRAGMA synchronous=FULL")
+        with self._transaction():
+            self._db.execute(_SCHEMA)
+            self._db.execute(_INDEX)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def record_intent(
+        self, *, identity_arn: str, account: str, region: str, operation: str, params: Mapping[str, Any]
+    ) -> int:
+        """Commit what is about to be sent; call before the request, keep the id for record_outcome."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        with self._lock, self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO journal (time, identity_arn, account, region, operation, params, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'intent')",
+                (now, identity_arn, account, region, operation, to_json_text(params)),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def record_outcome(
+        self, entry_id: int, *, result: Mapping[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        """Record how the request ended: `error` set means it failed, otherwise it succeeded."""
+        state: State = "error" if error is not None else "ok"
+        with self._lock, self._transaction():
+            # A reconciled entry may still get its real outcome (another instance reconciled it while
+            # this one was waiting for AWS); a finished one may not be rewritten.
+            cursor = self._db.execute(
+                "UPDATE journal SET state = ?, result = ?, error = ? "
+                "WHERE id = ? AND state IN ('intent', 'reconciled')",
+                (state, None if result is None else to_json_text(result), error, entry_id),
+            )
+            if cursor.rowcount == 0:
+                self._refuse(entry_id, "record an outcome for")
+
+    def mark_reconciled(self, entry_id: int, note: str) -> None:
+        """Close an "outcome unknown" entry with what checking AWS found out."""
+        with self._lock, self._transaction():
+            cursor = self._db.execute(
+                "UPDATE journal SET state = 'reconciled', reconcile_note = ? "
+                "WHERE id = ? AND state = 'intent'",
+                (note, entry_id),
+            )
+            if cursor.rowcount == 0:
+                self._refuse(entry_id, "reconcile")
+
+    def _refuse(self, entry_id: int, doing: str) -> None:
+        row = self._db.execute("SELECT state FROM journal WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            raise JournalError(f"cannot {doing} journal entry {entry_id}: there is no such entry")
+        raise JournalError(f"cannot {doing} journal entry {entry_id}: it is already {row[0]}")
+
+    def entries(self, limit: int | None = None) -> list[JournalEntry]:
+        """Newest first."""
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must not be negative: {limit}")
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM journal ORDER BY id DESC LIMIT ?",
+                (-1 if limit is None else limit,),
+            ).fetchall()
+        return [JournalEntry._from_row(row) for row in rows]
+
+    def unknown_outcomes(self) -> list[JournalEntry]:
+        """Intents without an outcome, oldest first: the order to reconcile them in."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM journal WHERE state = 'intent' ORDER BY id"
+            ).fetchall()
+        return [JournalEntry._from_row(row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT: takes the write lock up front, so a busy journal waits instead of failing."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def to_json_text(value: Any) -> str:
+    """JSON of parameters and results as AWS SDKs hand them over (datetimes, bytes, sets, dataclasses…)."""
+    return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)  # JSON has no NaN
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((_plain(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return _plain(value.value)
+    if isinstance(value, PurePath):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return repr(value)

@@ -1,0 +1,234 @@
+"""Non-compliant resources, findings and suppressions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Self
+
+from .catalogue import CHECKS
+from .models_base import Data, arn_resource_name, epoch_millis, flag, items, mapping, text, timestamp
+
+SHORT_ID = 12  # enough hex digits to tell certificates apart and to search for in the console
+
+# Which identifier member names which resource type, most specific first: an ISSUER_CERTIFICATE
+# identifier also carries the device certificate it issued.
+_TYPE_BY_MEMBER = (
+    ("issuerCertificateIdentifier", "ISSUER_CERTIFICATE"),
+    ("policyVersionIdentifier", "IOT_POLICY"),
+    ("caCertificateId", "CA_CERTIFICATE"),
+    ("deviceCertificateId", "DEVICE_CERTIFICATE"),
+    ("deviceCertificateArn", "DEVICE_CERTIFICATE"),
+    ("cognitoIdentityPoolId", "COGNITO_IDENTITY_POOL"),
+    ("clientId", "CLIENT_ID"),
+    ("roleAliasArn", "ROLE_ALIAS"),
+    ("iamRoleArn", "IAM_ROLE"),
+    ("account", "ACCOUNT_SETTINGS"),
+)
+
+# MQTT client ids and certificate subjects are arbitrary text; a control character would corrupt the
+# terminal the string is drawn on.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _plain(value: Any) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+
+
+def _short(identifier: str) -> str:
+    return identifier if len(identifier) <= SHORT_ID + 1 else f"{identifier[:SHORT_ID]}…"
+
+
+def _flatten(identifier: Mapping[str, Any], prefix: str = "") -> list[str]:
+    parts: list[str] = []
+    for key in sorted(identifier):
+        value = identifier[key]
+        if isinstance(value, Mapping):
+            parts.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            parts.append(f"{prefix}{key}={value}")
+    return parts
+
+
+def infer_resource_type(identifier: Mapping[str, Any]) -> str:
+    for member, resource_type in _TYPE_BY_MEMBER:
+        if identifier.get(member):
+            return resource_type
+    return "UNKNOWN"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    """A resource a finding is about (or related to).
+
+    `identifier` is AWS's ResourceIdentifier unchanged, so it can be sent back as is (suppressions,
+    related resources); `readable` is what a table shows, `full_id` what to copy or search for.
+    """
+
+    resource_type: str
+    identifier: dict[str, Any]
+    additional_info: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Data) -> Self:
+        identifier = mapping(data, "resourceIdentifier")
+        return cls(
+            resource_type=text(data, "resourceType") or infer_resource_type(identifier),
+            identifier=identifier,
+            additional_info={str(k): str(v) for k, v in mapping(data, "additionalInfo").items()},
+        )
+
+    @classmethod
+    def from_identifier(cls, identifier: Mapping[str, Any], resource_type: str | None = None) -> Self:
+        return cls(resource_type or infer_resource_type(identifier), dict(identifier))
+
+    def _id(self, member: str) -> str | None:
+        value = self.identifier.get(member)
+        return str(value) if value else None
+
+    @property
+    def device_certificate_id(self) -> str | None:
+        arn = self._id("deviceCertificateArn")
+        return self._id("deviceCertificateId") or (arn.rsplit("/", 1)[-1] if arn else None)
+
+    @property
+    def full_id(self) -> str:
+        """The untruncated identifier an engineer pastes into the console's search."""
+        kind = self.resource_type
+        ident = self.identifier
+        if kind == "DEVICE_CERTIFICATE":
+            value = self.device_certificate_id
+        elif kind == "CA_CERTIFICATE":
+            value = self._id("caCertificateId")
+        elif kind == "IOT_POLICY":
+            value = mapping(ident, "policyVersionIdentifier").get("policyName")
+        elif kind == "CLIENT_ID":
+            value = self._id("clientId")
+        elif kind == "COGNITO_IDENTITY_POOL":
+            value = self._id("cognitoIdentityPoolId")
+        elif kind == "ROLE_ALIAS":
+            value = self._id("roleAliasArn")
+        elif kind == "ACCOUNT_SETTINGS":
+            value = self._id("account")
+        elif kind == "IAM_ROLE":
+            value = self._id("iamRoleArn")
+        elif kind == "ISSUER_CERTIFICATE":
+            issuer = mapping(ident, "issuerCertificateIdentifier")
+            value = issuer.get("issuerId") or self.device_certificate_id
+        else:
+            value = None
+        return _plain(value) if value else " ".join(_flatten(ident))
+
+    @property
+    def readable(self) -> str:
+        """One line of plain text per resource type (never markup: AWS's text may hold brackets)."""
+        return _plain(self._readable())
+
+    def _readable(self) -> str:
+        kind = self.resource_type
+        ident = self.identifier
+        if kind == "DEVICE_CERTIFICATE" and self.device_certificate_id:
+            return f"cert {_short(self.device_certificate_id)}"
+        if kind == "CA_CERTIFICATE" and self._id("caCertificateId"):
+            return f"CA cert {_short(self._id('caCertificateId') or '')}"
+        if kind == "IOT_POLICY" and mapping(ident, "policyVersionIdentifier").get("policyName"):
+            version = mapping(ident, "policyVersionIdentifier")
+            suffix = f" v{version['policyVersionId']}" if version.get("policyVersionId") else ""
+            return f"{version['policyName']}{suffix}"
+        if kind == "CLIENT_ID" and self._id("clientId"):
+            return f"client {self._id('clientId')}"
+        if kind == "COGNITO_IDENTITY_POOL" and self._id("cognitoIdentityPoolId"):
+            return f"identity pool {self._id('cognitoIdentityPoolId')}"
+        if kind == "ROLE_ALIAS" and self._id("roleAliasArn"):
+            return f"role alias {arn_resource_name(self._id('roleAliasArn'))}"
+        if kind == "ACCOUNT_SETTINGS" and self._id("account"):
+            return f"account {self._id('account')}"
+        if kind == "IAM_ROLE" and self._id("iamRoleArn"):
+            return f"IAM role {arn_resource_name(self._id('iamRoleArn'))}"
+        if kind == "ISSUER_CERTIFICATE" and ident.get("issuerCertificateIdentifier"):
+            return self._issuer_readable()
+        return " ".join([kind, *_flatten(ident)])
+
+    def _issuer_readable(self) -> str:
+        issuer = mapping(self.identifier, "issuerCertificateIdentifier")
+        subject = issuer.get("issuerCertificateSubject") or f"id {_short(str(issuer.get('issuerId', '?')))}"
+        parts = [f"issuer {subject}"]
+        if issuer.get("issuerCertificateSerialNumber"):
+            parts.append(f"serial {issuer['issuerCertificateSerialNumber']}")
+        if self.device_certificate_id:
+            parts.append(f"(cert {_short(self.device_certificate_id)})")
+        return " ".join(parts)
+
+    @property
+    def connected_at(self) -> datetime | None:
+        """When a related client connected (shared-certificate and conflicting-client-id findings)."""
+        return epoch_millis(self.additional_info.get("CONNECTION_TIME"))
+
+    @property
+    def disconnected_at(self) -> datetime | None:
+        return epoch_millis(self.additional_info.get("DISCONNECTION_TIME"))
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A non-compliant resource found by one check of one audit (ListAuditFindings, DescribeAuditFinding)."""
+
+    finding_id: str
+    task_id: str
+    check_name: str
+    task_start_time: datetime | None
+    finding_time: datetime | None
+    severity: str
+    resource: ResourceRef
+    related: tuple[ResourceRef, ...]
+    reason_code: str | None
+    reason: str | None
+    is_suppressed: bool
+
+    @classmethod
+    def from_api(cls, data: Data) -> Self:
+        check_name = text(data, "checkName") or ""
+        resource = mapping(data, "nonCompliantResource")
+        if not resource.get("resourceType") and check_name in CHECKS:
+            resource["resourceType"] = CHECKS[check_name].resource_type
+        return cls(
+            finding_id=text(data, "findingId") or "",
+            task_id=text(data, "taskId") or "",
+            check_name=check_name,
+            task_start_time=timestamp(data.get("taskStartTime")),
+            finding_time=timestamp(data.get("findingTime")),
+            severity=text(data, "severity") or (CHECKS[check_name].severity if check_name in CHECKS else ""),
+            resource=ResourceRef.from_api(resource),
+            related=tuple(
+                ResourceRef.from_api(r) for r in items(data, "relatedResources") if isinstance(r, Mapping)
+            ),
+            reason_code=text(data, "reasonForNonComplianceCode"),
+            reason=text(data, "reasonForNonCompliance"),
+            is_suppressed=flag(data, "isSuppressed") or False,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A check's findings for one resource hidden until `expiration` or indefinitely."""
+
+    check_name: str
+    resource: ResourceRef
+    expiration: datetime | None
+    indefinitely: bool
+    description: str | None
+
+    @classmethod
+    def from_api(cls, data: Data) -> Self:
+        check_name = text(data, "checkName") or ""
+        # Suppressions carry no resource type: the check determines it.
+        known = CHECKS[check_name].resource_type if check_name in CHECKS else None
+        return cls(
+            check_name=check_name,
+            resource=ResourceRef.from_identifier(mapping(data, "resourceIdentifier"), known),
+            expiration=timestamp(data.get("expirationDate")),
+            indefinitely=flag(data, "suppressIndefinitely") or False,
+            description=text(data, "description"),
+        )

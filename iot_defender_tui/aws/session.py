@@ -1,0 +1,113 @@
+"""Where to connect and as whom: profile, region and endpoint, resolved like the AWS CLI does.
+
+Credentials are botocore's business: `AioSession(profile=...)` walks the standard chain (env keys, shared
+files, SSO, process, IMDS). We only resolve what the app shows or needs before the first request: the
+profile name (for hints), the region (botocore ignores AWS_REGION) and the endpoint override.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from aiobotocore.session import AioSession
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+
+from .errors import UnknownRegionError, map_error
+from .ratelimit import Backoff
+
+SERVICES = frozenset({"iot", "sts", "iam", "sns"})
+REGION_SHAPE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    read_only: bool = False
+    # Which clients `endpoint_url` applies to: an explicit --endpoint-url (or AWS_ENDPOINT_URL) means a
+    # whole fake AWS such as the sandbox; AWS_ENDPOINT_URL_IOT moves IoT alone.
+    endpoint_services: frozenset[str] = field(default=SERVICES)
+
+    @classmethod
+    def resolve(
+        cls,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        read_only: bool = False,
+        environ: Mapping[str, str] | None = None,
+    ) -> ConnectionSettings:
+        """Explicit values first, then the environment variables the AWS CLI reads."""
+        env = os.environ if environ is None else environ
+        profile = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or None
+        region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+        services = SERVICES
+        if not endpoint_url and env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() not in _TRUE:
+            if env.get("AWS_ENDPOINT_URL_IOT"):
+                endpoint_url, services = env["AWS_ENDPOINT_URL_IOT"], frozenset({"iot"})
+            elif env.get("AWS_ENDPOINT_URL"):
+                endpoint_url = env["AWS_ENDPOINT_URL"]
+        return cls(profile, region, endpoint_url or None, read_only, services)
+
+    def endpoint_for(self, service: str) -> str | None:
+        # None lets botocore's own chain decide (AWS_ENDPOINT_URL_<SERVICE>, endpoint_url in the profile).
+        return self.endpoint_url if service in self.endpoint_services else None
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Retry, timeout and pacing knobs; tests shrink them to keep failure paths fast."""
+
+    retry_mode: str = "adaptive"
+    max_attempts: int = 8  # botocore retries after the first attempt (its "max_attempts")
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    backoff: Backoff = field(default_factory=Backoff)
+    rate_scale: float = 1.0
+
+    def botocore_config(self) -> Config:
+        return Config(
+            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            max_pool_connections=20,
+        )
+
+
+def create_session(settings: ConnectionSettings) -> AioSession:
+    try:
+        return AioSession(profile=settings.profile)
+    except BotoCoreError as exc:
+        raise map_error(exc, None, settings.profile) from exc
+
+
+async def effective_region(settings: ConnectionSettings, session: AioSession) -> str:
+    """The region to use, or UnknownRegionError when none is set or AWS has no IoT there."""
+    try:
+        region = settings.region or session.get_config_variable("region")
+    except BotoCoreError as exc:  # e.g. the profile does not exist
+        raise map_error(exc, None, settings.profile) from exc
+    hint = "Pass --region or set AWS_REGION (e.g. us-east-1)."
+    if not region:
+        raise UnknownRegionError("NoRegion", "No AWS region is configured.", None, hint)
+    if not REGION_SHAPE.match(region):
+        raise UnknownRegionError("UnknownRegion", f"'{region}' is not an AWS region name.", None, hint)
+    if settings.endpoint_for("iot"):
+        return region  # a custom endpoint (the sandbox, a VPC endpoint) serves whatever it serves
+    known: set[str] = set()
+    for partition in session.get_available_partitions():
+        known.update(await session.get_available_regions("iot", partition))
+    if region not in known:
+        raise UnknownRegionError(
+            "UnknownRegion",
+            f"AWS IoT is not available in region '{region}' (or the region does not exist).",
+            None,
+            hint,
+        )
+    return region

@@ -1,0 +1,230 @@
+"""Where the app keeps its files, and the user's TOML settings.
+
+The config file is only ever read: a broken file is reported (file, line, key) and left exactly as it
+is, so a typo never costs the user the rest of their settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "iot-defender-tui"
+HOME_ENV = "IOT_DEFENDER_TUI_HOME"
+CONFIG_FILE = "config.toml"
+JOURNAL_FILE = "journal.sqlite3"
+
+
+def _home() -> Path | None:
+    value = os.environ.get(HOME_ENV, "").strip()
+    return Path(value).expanduser().absolute() if value else None
+
+
+def config_dir() -> Path:
+    home = _home()
+    return home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    home = _home()
+    return home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def cache_dir() -> Path:
+    home = _home()
+    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def config_path() -> Path:
+    return config_dir() / CONFIG_FILE
+
+
+def journal_path() -> Path:
+    return data_dir() / JOURNAL_FILE
+
+
+class _Paths:
+    """`paths.journal_path()` etc.; the environment is read on every call so tests can redirect it."""
+
+    config_dir = staticmethod(config_dir)
+    data_dir = staticmethod(data_dir)
+    cache_dir = staticmethod(cache_dir)
+    config_path = staticmethod(config_path)
+    journal_path = staticmethod(journal_path)
+
+
+paths = _Paths()
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file, and the line and key when known."""
+
+    def __init__(self, path: Path, problem: str, *, line: int | None = None, key: str | None = None):
+        self.path = path
+        self.problem = problem
+        self.line = line
+        self.key = key
+        where = f"{path}, line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    read_only: bool = False
+    theme: str | None = None
+    audit_poll_seconds: float = 2.0
+    mitigation_poll_seconds: float = 2.0
+    idle_poll_seconds: float = 30.0
+    keymap: dict[str, str] = field(default_factory=dict)
+    # Not settings: where they came from, and the problem that made us fall back to defaults.
+    source: Path | None = field(default=None, compare=False)
+    error: ConfigError | None = field(default=None, compare=False)
+
+
+_STRING_KEYS = ("profile", "region", "endpoint_url", "theme")
+_POLL_KEYS = ("audit_poll_seconds", "mitigation_poll_seconds", "idle_poll_seconds")
+_KNOWN_KEYS = (*_STRING_KEYS, "read_only", *_POLL_KEYS, "keymap")
+_MAX_POLL_SECONDS = 3600.0
+
+
+def load_settings(path: Path | str | None = None, *, ignore_errors: bool = False) -> Settings:
+    """Read the settings; the default file may be absent (defaults), an explicit one must exist.
+
+    With `ignore_errors`, a broken file yields the defaults with `.error` set for the caller to show.
+    """
+    explicit = path is not None
+    file = Path(path).expanduser() if explicit else config_path()
+    try:
+        return _load(file, explicit)
+    except ConfigError as err:
+        if not ignore_errors:
+            raise
+        return Settings(source=file, error=err)
+
+
+def _load(file: Path, explicit: bool) -> Settings:
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(file, "no such config file") from None
+        return Settings()
+    except OSError as err:
+        raise ConfigError(file, f"cannot read the config file: {err.strerror or err}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigError(file, "the file is not UTF-8 text (TOML must be UTF-8)", line=line) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        problem, line = _split_position(str(err))
+        if line is None and problem.endswith("at the end of the file"):
+            line = len(text.splitlines()) or 1
+        raise ConfigError(file, f"TOML syntax error: {problem}", line=line) from None
+    return _settings_from(data, file, text)
+
+
+_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_AT_END = re.compile(r"\s*\(at end of document\)$")
+
+
+def _split_position(message: str) -> tuple[str, int | None]:
+    """tomllib puts the position only in its message: "Invalid value (at line 2, column 5)"."""
+    if match := _POSITION.search(message):
+        return f"{message[: match.start()]} (column {match.group(2)})", int(match.group(1))
+    if match := _AT_END.search(message):
+        return f"{message[: match.start()]} at the end of the file", None
+    return message, None
+
+
+def _settings_from(data: dict[str, Any], file: Path, text: str) -> Settings:
+    def fail(key: str, problem: str, table: str | None = None) -> ConfigError:
+        return ConfigError(file, problem, line=_line_of(text, key, table), key=key)
+
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in _KNOWN_KEYS:
+            hint = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; known keys: {', '.join(_KNOWN_KEYS)}"
+            raise fail(key, f"unknown key {key!r}{suggestion}")
+        if key in _STRING_KEYS:
+            if not isinstance(value, str) or not value.strip():
+                raise fail(key, f"{key} must be a non-empty string, not {_describe(value)}")
+            if key == "endpoint_url" and not value.startswith(("http://", "https://")):
+                raise fail(key, f"endpoint_url must start with http:// or https://, not {value!r}")
+            values[key] = value.strip()
+        elif key == "read_only":
+            if not isinstance(value, bool):
+                raise fail(key, f"read_only must be true or false, not {_describe(value)}")
+            values[key] = value
+        elif key in _POLL_KEYS:
+            # bool is an int in Python; `true` is never a number of seconds.
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise fail(key, f"{key} must be a number of seconds, not {_describe(value)}")
+            if not 0 < value <= _MAX_POLL_SECONDS:
+                raise fail(key, f"{key} must be more than 0 and at most {_MAX_POLL_SECONDS:g}, not {value}")
+            values[key] = float(value)
+        else:
+            values[key] = _keymap(value, fail)
+    return dataclasses.replace(Settings(source=file), **values)
+
+
+def _keymap(value: object, fail: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise fail(
+            "keymap", f'keymap must be a table ([keymap]) of binding id = "key", not {_describe(value)}'
+        )
+    keymap: dict[str, str] = {}
+    for binding, key in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise fail(
+                binding,
+                f'keymap.{binding} must be a key name such as "ctrl+r", not {_describe(key)}',
+                "keymap",
+            )
+        keymap[binding] = key.strip()
+    return keymap
+
+
+def _describe(value: object) -> str:
+    kind = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+    return f"{kind} ({value!r})" if not isinstance(value, dict | list) else kind
+
+
+_TABLE = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
+
+
+def _line_of(text: str, key: str, table: str | None) -> int | None:
+    """The line defining `key` in `table` (None: top level); tomllib keeps no positions for values."""
+    current: str | None = None
+    key_pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*[=.]""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header := _TABLE.match(line):
+            current = header.group(1).strip("[] ")
+            if table is None and current.split(".")[0].strip("\"'") == key:
+                return number
+            continue
+        if current == table and key_pattern.match(line):
+            return number
+    # An inline table (`keymap = { … }`) keeps its members on the table's own line.
+    return _line_of(text, table, None) if table else None

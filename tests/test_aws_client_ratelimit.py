@@ -1,0 +1,63 @@
+"""Client-side pacing to Device Defender's quotas, and our back-off on throttling."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import pytest
+
+from iot_defender_tui.aws.ratelimit import Backoff, RateLimiter, TokenBucket, rate_for, retry_throttled
+
+
+def test_quota_classes():
+    assert rate_for("UpdateScheduledAudit") == rate_for("DescribeAccountAuditConfiguration") == 5
+    assert rate_for("DescribeAuditFinding") == rate_for("DescribeAuditMitigationActionsTask") == 25
+    assert rate_for("ListAuditFindings") == rate_for("StartAuditMitigationActionsTask") == 10
+
+
+async def test_bucket_spends_its_burst_then_paces_to_the_rate():
+    bucket = TokenBucket(rate=20, burst=5)
+    started = time.monotonic()
+    await asyncio.gather(*(bucket.acquire() for _ in range(5)))
+    assert time.monotonic() - started < 0.05  # the burst goes at once
+    await asyncio.gather(*(bucket.acquire() for _ in range(10)))
+    assert time.monotonic() - started >= 0.45  # then 20 per second
+
+
+async def test_operations_have_their_own_buckets():
+    limiter = RateLimiter()
+    for _ in range(5):  # the 5-TPS burst of one operation is used up...
+        await limiter.acquire("iot", "UpdateScheduledAudit")
+    started = time.monotonic()
+    await limiter.acquire("iot", "ListAuditFindings")  # ...which does not hold up another
+    assert time.monotonic() - started < 0.05
+    await limiter.acquire("iot", "UpdateScheduledAudit")
+    assert time.monotonic() - started >= 0.15
+
+
+def test_backoff_grows_and_is_capped_with_jitter():
+    backoff = Backoff(attempts=5, base=0.1, cap=0.5)
+    rng = random.Random(1)
+    delays = [backoff.delay(n, rng) for n in range(6)]
+    assert all(0.05 <= d <= 0.5 for d in delays)
+    assert delays[0] <= 0.1 and delays[-1] >= 0.25
+
+
+async def test_retry_gives_up_after_its_attempts():
+    calls = 0
+
+    async def always_throttled() -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("throttled")
+
+    with pytest.raises(RuntimeError):
+        await retry_throttled(always_throttled, lambda e: True, Backoff(attempts=3, base=0.001, cap=0.001))
+    assert calls == 4
+
+    calls = 0
+    with pytest.raises(RuntimeError):
+        await retry_throttled(always_throttled, lambda e: False, Backoff(attempts=3, base=0.001, cap=0.001))
+    assert calls == 1

@@ -1,0 +1,216 @@
+"""The journal of mutating calls: intent before, outcome after, and what a kill in between leaves."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from iot_defender_tui.aws.journal import OUTCOME_UNKNOWN, Journal, JournalError
+from iot_defender_tui.config import journal_path
+
+WHO = {
+    "identity_arn": "arn:aws:iam::123456789012:user/alice",
+    "account": "123456789012",
+    "region": "us-east-1",
+}
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("IOT_DEFENDER_TUI_HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def journal(home: Path):
+    with Journal.open() as opened:
+        yield opened
+
+
+def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "IOT_DEFENDER_TUI_HOME": str(home)}
+    env.pop("PYTHONWARNINGS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "iot_defender_tui", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_intent_then_outcome_round_trip(journal: Journal, home: Path):
+    assert journal.path == home / "data" / "journal.sqlite3" == journal_path()
+    sent_at = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    params = {"certificateId": "abc", "newStatus": "INACTIVE", "when": sent_at, "names": ("a", "b")}
+    before = datetime.now(UTC)
+    entry_id = journal.record_intent(operation="UpdateCertificate", params=params, **WHO)
+
+    [pending] = journal.entries()
+    assert (pending.id, pending.state, pending.outcome) == (entry_id, "intent", OUTCOME_UNKNOWN)
+    when = "2026-11-23T09:30:00+00:00"
+    assert pending.params == {
+        "certificateId": "abc",
+        "newStatus": "INACTIVE",
+        "when": when,
+        "names": ["a", "b"],
+    }
+    assert (pending.identity_arn, pending.account, pending.region) == tuple(WHO.values())
+    assert pending.time.tzinfo is not None and before - timedelta(seconds=1) <= pending.time
+    assert [e.id for e in journal.unknown_outcomes()] == [entry_id]
+
+    journal.record_outcome(entry_id, result={"taskId": "t1", "started": sent_at})
+    [done] = journal.entries()
+    assert (done.state, done.outcome, done.result) == (
+        "ok",
+        "ok",
+        {"taskId": "t1", "started": sent_at.isoformat()},
+    )
+    assert journal.unknown_outcomes() == []
+
+
+def test_errors_and_order(journal: Journal):
+    first = journal.record_intent(operation="CreateScheduledAudit", params={"frequency": "DAILY"}, **WHO)
+    second = journal.record_intent(
+        operation="DeleteScheduledAudit", params={"scheduledAuditName": "x"}, **WHO
+    )
+    journal.record_outcome(second, error="ResourceNotFoundException: x does not exist")
+    entries = journal.entries()
+    assert [e.id for e in entries] == [second, first], "newest first"
+    assert entries[0].outcome == "error: ResourceNotFoundException: x does not exist"
+    assert entries[1].outcome == OUTCOME_UNKNOWN
+    assert [e.id for e in journal.entries(limit=1)] == [second]
+    with pytest.raises(JournalError, match="already error"):
+        journal.record_outcome(second, result={})
+    with pytest.raises(JournalError, match="no such entry"):
+        journal.record_outcome(999, result={})
+
+
+def test_mark_reconciled(journal: Journal):
+    entry_id = journal.record_intent(
+        operation="StartAuditMitigationActionsTask", params={"taskId": "idt-1"}, **WHO
+    )
+    journal.mark_reconciled(entry_id, "task idt-1 exists in AWS: it was started")
+    [entry] = journal.entries()
+    assert entry.state == "reconciled"
+    assert entry.outcome == "reconciled: task idt-1 exists in AWS: it was started"
+    assert journal.unknown_outcomes() == []
+    with pytest.raises(JournalError, match="already reconciled"):
+        journal.mark_reconciled(entry_id, "again")
+    # The process that sent it may still learn the real outcome; the note stays.
+    journal.record_outcome(entry_id, result={"taskId": "idt-1"})
+    [entry] = journal.entries()
+    assert (entry.state, entry.reconcile_note) == ("ok", "task idt-1 exists in AWS: it was started")
+
+
+def test_entries_survive_reopening(home: Path):
+    with Journal.open() as journal:
+        entry_id = journal.record_intent(
+            operation="SetV2LoggingOptions", params={"defaultLogLevel": "WARN"}, **WHO
+        )
+        journal.record_outcome(entry_id, result={})
+    with Journal.open(home / "data" / "journal.sqlite3") as again:
+        [entry] = again.entries()
+    assert (entry.operation, entry.outcome, entry.params) == (
+        "SetV2LoggingOptions",
+        "ok",
+        {"defaultLogLevel": "WARN"},
+    )
+    assert (home / "data" / "journal.sqlite3").stat().st_mode & 0o077 == 0, (
+        "the journal names accounts: private"
+    )
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import os
+    from iot_defender_tui.aws.journal import Journal
+
+    journal = Journal.open()
+    journal.record_intent(
+        identity_arn="arn:aws:iam::123456789012:user/alice", account="123456789012", region="eu-west-1",
+        operation="StartAuditMitigationActionsTask", params={"taskId": "idt-killed"},
+    )
+    os._exit(9)  # killed after the intent, before the request's answer
+    """
+)
+
+
+def test_a_process_killed_after_its_intent_leaves_outcome_unknown(home: Path):
+    env = {**os.environ, "IOT_DEFENDER_TUI_HOME": str(home)}
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITER], env=env, capture_output=True, timeout=60)
+    assert killed.returncode == 9, killed.stderr
+
+    with Journal.open() as journal:
+        [entry] = journal.unknown_outcomes()
+    assert (entry.operation, entry.outcome, entry.params) == (
+        "StartAuditMitigationActionsTask", OUTCOME_UNKNOWN, {"taskId": "idt-killed"},
+    )  # fmt: skip
+
+    table = _cli(home, "journal")
+    assert table.returncode == 0, table.stderr
+    header, row = table.stdout.splitlines()
+    assert header.split() == ["ID", "TIME", "(UTC)", "OPERATION", "ACCOUNT/REGION", "OUTCOME"]
+    assert "StartAuditMitigationActionsTask" in row and "123456789012/eu-west-1" in row
+    assert row.endswith(OUTCOME_UNKNOWN)
+
+    lines = _cli(home, "journal", "--json").stdout.splitlines()
+    assert [json.loads(line)["outcome"] for line in lines] == [OUTCOME_UNKNOWN]
+
+
+def test_journal_command_newest_first_with_limit(journal: Journal, home: Path):
+    for number in range(3):
+        entry_id = journal.record_intent(operation=f"Op{number}", params={"n": number}, **WHO)
+        journal.record_outcome(entry_id, error=f"Failed\nbadly {number}" if number == 1 else None, result={})
+    printed = _cli(home, "journal", "--json", "--limit", "2")
+    assert printed.returncode == 0, printed.stderr
+    objects = [json.loads(line) for line in printed.stdout.splitlines()]
+    expected = [("Op2", "ok", {"n": 2}), ("Op1", "error", {"n": 1})]
+    assert [(o["operation"], o["state"], o["params"]) for o in objects] == expected
+    table = _cli(home, "journal").stdout.splitlines()
+    assert [line.split()[3] for line in table[1:]] == ["Op2", "Op1", "Op0"]
+    assert table[2].endswith("error: Failed badly 1"), "a multi-line error stays on its row"
+    assert _cli(home, "journal", "--limit", "0").returncode == 2
+
+
+def test_journal_command_without_a_journal_creates_none(home: Path):
+    printed = _cli(home, "journal")
+    assert printed.returncode == 0
+    assert "journal is empty" in printed.stdout
+    assert not (home / "data" / "journal.sqlite3").exists()
+    assert _cli(home, "journal", "--json").stdout == ""
+
+
+def test_concurrent_writers_from_threads_and_connections(home: Path):
+    journals = [Journal.open(), Journal.open()]  # two connections, as two app instances would have
+
+    def write(journal: Journal) -> None:
+        for number in range(25):
+            entry_id = journal.record_intent(operation="CreateAuditSuppression", params={"n": number}, **WHO)
+            journal.record_outcome(entry_id, result={"n": number})
+
+    threads = [threading.Thread(target=write, args=(journals[i % 2],)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    entries = journals[0].entries()
+    assert len(entries) == 150 and len({e.id for e in entries}) == 150
+    assert all(e.state == "ok" and e.result == e.params for e in entries)
+    for journal in journals:
+        journal.close()
+
+
+def test_a_damaged_journal_is_named(home: Path):
+    path = home / "data" / "journal.sqlite3"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"this is not an SQLite database" * 100)
+    with pytest.raises(JournalError) as raised:
+        Journal.open()
+    assert str(path) in str(raised.value) and "move it aside" in str(raised.value)
+    printed = _cli(home, "journal")
+    assert printed.returncode == 1 and str(path) in printed.stderr and "Traceback" not in printed.stderr
