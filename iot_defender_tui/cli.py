@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -76,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument(
         "--limit", type=_positive_int, metavar="N", default=None, help="only the N newest entries"
     )
+    journal.add_argument(
+        "--reconcile",
+        action="store_true",
+        help='ask AWS what became of every "outcome unknown" entry and record the answer',
+    )
+    journal.add_argument("--profile", help="AWS profile (with --reconcile)")
+    journal.add_argument("--region", help="AWS region (with --reconcile)")
+    journal.add_argument("--endpoint-url", help="e.g. a sandbox's URL (with --reconcile)")
     _add_config_flags(journal, argparse.SUPPRESS)
 
     sandbox = commands.add_parser(
@@ -154,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_cli_settings(args)
         if settings is None:
             return 2
+        if args.reconcile:
+            return asyncio.run(run_reconcile(args, settings))
         return run_journal(args)
     parser.print_help()
     return 2
@@ -209,11 +220,42 @@ def run_journal(args: argparse.Namespace) -> int:
     return 0
 
 
+async def run_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from .aws.client import DefenderClient, reconcile_journal
+    from .aws.errors import AwsError
+    from .aws.journal import Journal, JournalError
+    from .aws.session import ConnectionSettings
+
+    connection = ConnectionSettings.resolve(
+        profile=args.profile or settings.profile,
+        region=args.region or settings.region,
+        endpoint_url=args.endpoint_url or settings.endpoint_url,
+        read_only=True,  # reconciling only reads
+    )
+    try:
+        with Journal.open(journal_path()) as journal:
+            async with DefenderClient(connection) as dd:
+                results = await reconcile_journal(dd, journal)
+    except (AwsError, JournalError) as err:
+        print(f"iot-defender-tui: {plain(str(err))}", file=sys.stderr)
+        return 1
+    if not results:
+        print('No "outcome unknown" entries to reconcile.')
+    for result in results:
+        print(f"{result.entry_id}  {result.operation}: {plain(result.note)}")
+    return 0 if all(r.closed for r in results) else 1
+
+
+def plain(text: str) -> str:
+    """One printable line: AWS's words may hold newlines or terminal control sequences."""
+    return "".join(c if c.isprintable() else " " for c in " ".join(text.split()))
+
+
 def format_journal(entries: list[JournalEntry]) -> str:
     rows = [("ID", "TIME (UTC)", "OPERATION", "ACCOUNT/REGION", "OUTCOME")]
     for entry in entries:
         time = entry.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        outcome = " ".join(entry.outcome.split())  # one line per entry, whatever AWS put in a message
+        outcome = plain(entry.outcome)  # one line per entry, whatever AWS put in a message
         rows.append((str(entry.id), time, entry.operation, f"{entry.account}/{entry.region}", outcome))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(

@@ -214,3 +214,38 @@ def test_a_damaged_journal_is_named(home: Path):
     assert str(path) in str(raised.value) and "move it aside" in str(raised.value)
     printed = _cli(home, "journal")
     assert printed.returncode == 1 and str(path) in printed.stderr and "Traceback" not in printed.stderr
+
+
+def test_journal_reconcile_settles_unknown_outcomes_against_aws(sandbox_url, tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from iot_defender_tui.aws.journal import Journal
+
+    monkeypatch.setenv("IOT_DEFENDER_TUI_HOME", str(tmp_path))
+    from iot_defender_tui.config import journal_path
+
+    with Journal.open(journal_path()) as journal:
+        journal.record_intent(
+            identity_arn="arn:aws:iam::123456789012:user/moto",
+            account="123456789012",
+            region="us-east-1",
+            operation="CreateMitigationAction",
+            params={"actionName": "NeverCreated", "roleArn": "arn:aws:iam::123456789012:role/r"},
+        )
+    env = {
+        **os.environ,
+        "IOT_DEFENDER_TUI_HOME": str(tmp_path),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    run = [sys.executable, "-m", "iot_defender_tui", "journal"]
+    before = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    assert "outcome unknown" in before.stdout
+    settle = [*run, "--reconcile", "--region", "us-east-1", "--endpoint-url", sandbox_url]
+    reconciled = subprocess.run(settle, env=env, capture_output=True, text=True, timeout=60)
+    assert reconciled.returncode == 0, reconciled.stderr
+    assert "CreateMitigationAction" in reconciled.stdout
+    after = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    assert "outcome unknown" not in after.stdout
