@@ -1,0 +1,69 @@
+"""What every pane shares: access to the AWS client, and polling that never overlaps or runs hidden.
+
+A pane polls with one exclusive worker in its own group, re-armed with a timer only after the previous
+poll finished, so a slow network never piles up requests; it stops while the pane is not shown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.containers import Container
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from ..aws.client import DefenderClient
+    from ..config import Settings
+
+
+class Pane(Container):
+    """Subclasses implement `poll()` (fetch + update, async) and `busy` (something IN_PROGRESS)."""
+
+    title: ClassVar[str] = ""
+    busy: bool = False  # set by poll(): fast polling while something is in progress
+
+    def __init__(self, *children, **kwargs) -> None:
+        super().__init__(*children, **kwargs)
+        self._timer: Timer | None = None
+
+    @property
+    def dd(self) -> DefenderClient:
+        return self.app.dd  # type: ignore[attr-defined]
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings  # type: ignore[attr-defined]
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.app.read_only)  # type: ignore[attr-defined]
+
+    async def poll(self) -> None:
+        raise NotImplementedError
+
+    def interval(self) -> float:
+        s = self.settings
+        return s.audit_poll_seconds if self.busy else s.idle_poll_seconds
+
+    def refresh_now(self) -> None:
+        """Poll at once (the `r` key, or after a change this pane made)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.run_worker(self.poll(), group=f"poll-{self.id}", exclusive=True, exit_on_error=False)
+
+    def pause(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.workers.cancel_group(self, f"poll-{self.id}")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != f"poll-{self.id}":
+            return
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR) and self.display and self.is_attached:
+            # Re-armed only when a poll ended: polls never overlap. Errors back off to the idle rate;
+            # the app shows them in the status line (it watches every worker).
+            delay = self.interval() if event.state == WorkerState.SUCCESS else self.settings.idle_poll_seconds
+            self._timer = self.set_timer(delay, self.refresh_now)
