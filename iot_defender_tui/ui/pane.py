@@ -51,7 +51,7 @@ class Pane(Container):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self.run_worker(self.poll(), group=f"poll-{self.id}", exclusive=True, exit_on_error=False)
+        self.run_worker(self.poll, group=f"poll-{self.id}", exclusive=True, exit_on_error=False)
 
     def pause(self) -> None:
         if self._timer is not None:

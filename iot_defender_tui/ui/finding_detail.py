@@ -1,0 +1,130 @@
+"""Everything about one finding, and the current state of its resource (fetched in a worker).
+
+All of it is AWS text, so it is built as `rich.text.Text` and never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ..aws.catalogue import check_info
+from ..aws.errors import AwsError
+from ..aws.models import Finding, ResourceRef
+
+if TYPE_CHECKING:
+    from ..aws.client import DefenderClient
+
+
+def when(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _field(out: Text, label: str, value: str | None) -> None:
+    out.append(f"{label:<14}", style="bold")
+    out.append(value if value else "-")
+    out.append("\n")
+
+
+def _resource_lines(out: Text, ref: ResourceRef, indent: str = "  ") -> None:
+    out.append(f"{indent}{ref.resource_type}: ")
+    out.append(ref.full_id, style="bold")
+    out.append("\n")
+    if ref.connected_at or ref.disconnected_at:
+        out.append(
+            f"{indent}  connected {when(ref.connected_at)}  disconnected {when(ref.disconnected_at)}\n"
+        )
+    for key, value in sorted(ref.additional_info.items()):
+        if key not in ("CONNECTION_TIME", "DISCONNECTION_TIME"):
+            out.append(f"{indent}  {key}: {value}\n")
+
+
+def describe_finding(finding: Finding) -> Text:
+    info = check_info(finding.check_name)
+    out = Text()
+    out.append(info.title, style="bold")
+    out.append(f"  ({finding.severity})\n\n")
+    _field(out, "Check", finding.check_name)
+    _field(out, "Finding id", finding.finding_id)
+    _field(out, "Audit task", finding.task_id)
+    _field(out, "Found", when(finding.finding_time))
+    _field(out, "Suppressed", "yes" if finding.is_suppressed else "no")
+    _field(out, "Reason code", finding.reason_code)
+    _field(out, "Reason", finding.reason)
+    out.append("\nResource\n", style="bold underline")
+    _resource_lines(out, finding.resource)
+    out.append("  identifier: " + json.dumps(finding.resource.identifier, sort_keys=True, default=str) + "\n")
+    if finding.related:
+        out.append("\nRelated resources\n", style="bold underline")
+        for ref in finding.related:
+            _resource_lines(out, ref)
+    return out
+
+
+async def current_state(dd: DefenderClient, ref: ResourceRef) -> Text:
+    """What the resource looks like now (the finding shows how it was at audit time)."""
+    out = Text()
+    cert_id = ref.device_certificate_id
+    if ref.resource_type in ("DEVICE_CERTIFICATE", "ISSUER_CERTIFICATE") and cert_id:
+        cert = await dd.describe_certificate(cert_id)
+        out.append(f"Certificate {cert.cert_id}\n  status ")
+        out.append(cert.status, style="bold")
+        out.append(f"\n  valid {when(cert.not_before)} to {when(cert.not_after)}\n")
+    elif ref.resource_type == "CA_CERTIFICATE" and ref.identifier.get("caCertificateId"):
+        cert = await dd.describe_ca_certificate(str(ref.identifier["caCertificateId"]))
+        out.append(f"CA certificate {cert.cert_id}\n  status ")
+        out.append(cert.status, style="bold")
+        out.append("\n")
+    elif ref.resource_type == "IOT_POLICY":
+        name = str((ref.identifier.get("policyVersionIdentifier") or {}).get("policyName", ""))
+        policy = await dd.get_policy(name)
+        out.append(f"Policy {policy.name}\n  default version ")
+        out.append(policy.default_version_id or "-", style="bold")
+        out.append("\n")
+    else:
+        out.append("No live state to show for this resource type.\n")
+    return out
+
+
+class FindingDetailScreen(Screen[None]):
+    """Opened with enter on a finding; escape closes it."""
+
+    DEFAULT_CSS = """
+    FindingDetailScreen VerticalScroll { padding: 0 1; }
+    FindingDetailScreen #state { margin-top: 1; }
+    """
+    BINDINGS: ClassVar = [Binding("escape", "close", "Back", id="detail-close")]
+
+    def __init__(self, finding: Finding, dd: DefenderClient) -> None:
+        super().__init__()
+        self.finding = finding
+        self.dd = dd
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(describe_finding(self.finding), id="finding")
+            yield Static(Text("Current state: loading…"), id="state")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+        self.run_worker(self._load_state(), group="finding-state", exclusive=True, exit_on_error=False)
+
+    async def _load_state(self) -> None:
+        out = Text("Current state\n", style="bold underline")
+        try:
+            out.append_text(await current_state(self.dd, self.finding.resource))
+        except AwsError as error:
+            out.append(f"could not fetch: {error}\n")
+        self.query_one("#state", Static).update(out)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,225 @@
+"""The Mitigation pane: mitigation actions (create, edit, delete) and mitigation tasks, live while running."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from ...aws.errors import AwsError
+from ...aws.models import MitigationAction, MitigationTask
+from ..modals import ConfirmModal
+from ..pane import Pane
+from .mitigation_forms import ActionForm
+from .mitigation_views import ExecutionsScreen, Row, status_text, sync_table, when
+
+TASK_DAYS = 90
+MUTATING = {"new_action", "edit_action", "delete_action", "cancel_task"}
+
+
+class MitigationPane(Pane):
+    title = "Mitigation"
+
+    DEFAULT_CSS = """
+    MitigationPane { layout: vertical; }
+    MitigationPane .heading { height: 1; text-style: bold; }
+    MitigationPane #actions { height: 1fr; min-height: 4; }
+    MitigationPane #tasks { height: 1fr; min-height: 4; }
+    """
+    BINDINGS = [
+        Binding("n", "new_action", "New action", id="mitigation-new"),
+        Binding("e", "edit_action", "Edit action", id="mitigation-edit"),
+        Binding("d", "delete_action", "Delete action", id="mitigation-delete"),
+        Binding("c", "cancel_task", "Cancel task", id="mitigation-cancel"),
+        Binding("t", "switch_list", "Actions/tasks", id="mitigation-switch"),
+    ]
+
+    def __init__(self, *children, **kwargs) -> None:
+        kwargs.setdefault("id", "mitigation")
+        super().__init__(*children, **kwargs)
+        self.actions: dict[str, MitigationAction] = {}
+        self.tasks: dict[str, MitigationTask] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Mitigation actions"), classes="heading")
+        yield DataTable(id="actions", cursor_type="row", zebra_stripes=True)
+        yield Static(Text(f"Mitigation tasks (last {TASK_DAYS} days, newest first)"), classes="heading")
+        yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        actions = self.query_one("#actions", DataTable)
+        for label in ("Name", "Type", "Role", "Parameters"):
+            actions.add_column(label, key=label.lower())
+        tasks = self.query_one("#tasks", DataTable)
+        for label in ("Task", "Status", "Succeeded", "Failed", "Skipped", "Canceled", "Started"):
+            tasks.add_column(label, key=label.lower())
+
+    # -- polling --------------------------------------------------------------------------------------
+    def interval(self) -> float:
+        return self.settings.mitigation_poll_seconds if self.busy else self.settings.idle_poll_seconds
+
+    async def poll(self) -> None:
+        listed = await self.dd.list_mitigation_actions()
+        # The list has names only; role and parameters need a describe each (there are few actions).
+        described = await asyncio.gather(*(self.dd.describe_mitigation_action(a.name) for a in listed))
+        now = datetime.now(UTC)
+        found = await self.dd.list_mitigation_tasks(
+            now - timedelta(days=TASK_DAYS), now + timedelta(minutes=5)
+        )
+        # Listed tasks carry no statistics: describe new and unfinished ones (finished ones are final).
+        stale = [
+            t
+            for t in found
+            if t.task_id not in self.tasks
+            or self.tasks[t.task_id].status != t.status
+            or t.status == "IN_PROGRESS"
+        ]
+        fresh = await asyncio.gather(*(self.dd.describe_mitigation_task(t.task_id) for t in stale))
+        tasks = {**self.tasks, **{t.task_id: t for t in fresh}}
+        order = sorted(found, key=lambda t: t.start_time or now, reverse=True)
+        self.tasks = {t.task_id: tasks[t.task_id] for t in order}
+        self.actions = {a.name: a for a in sorted(described, key=lambda a: a.name.lower())}
+        self.busy = any(t.status == "IN_PROGRESS" for t in self.tasks.values())
+        self._show()
+
+    def _show(self) -> None:
+        with self.app.batch_update():
+            sync_table(
+                self.query_one("#actions", DataTable),
+                {n: self._action_row(a) for n, a in self.actions.items()},
+            )
+            sync_table(
+                self.query_one("#tasks", DataTable), {i: self._task_row(t) for i, t in self.tasks.items()}
+            )
+
+    @staticmethod
+    def _action_row(a: MitigationAction) -> Row:
+        params = a.params
+        summary = params.summary if hasattr(params, "summary") else str(params or "")
+        role = (a.role_arn or "").rsplit("/", 1)[-1]
+        return (Text(a.name), Text(a.action_type or "?"), Text(role), Text(summary))
+
+    @staticmethod
+    def _task_row(t: MitigationTask) -> Row:
+        s = t.totals
+        return (
+            Text(t.task_id),
+            status_text(t.status),
+            Text(f"{s.succeeded}/{s.total}", style="green" if s.succeeded else ""),
+            Text(f"{s.failed}/{s.total}", style="red" if s.failed else ""),
+            Text(f"{s.skipped}/{s.total}"),
+            Text(f"{s.canceled}/{s.total}"),
+            Text(when(t.start_time)),
+        )
+
+    # -- what is under the cursor ---------------------------------------------------------------------------
+    def _current(self, table_id: str) -> str | None:
+        table = self.query_one(table_id, DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read-only: mutating keys are hidden from the footer and do nothing.
+        return not (action in MUTATING and self.read_only)
+
+    def _refuse(self) -> bool:
+        if self.read_only:
+            self.app.show_error("Read-only mode: changes are refused.")  # type: ignore[attr-defined]
+        return self.read_only
+
+    @property
+    def has_unsaved_edits(self) -> bool:
+        """An action form with unsaved input is open (the app asks before quitting over it)."""
+        return any(isinstance(s, ActionForm) and s.dirty for s in self.app.screen_stack)
+
+    def action_switch_list(self) -> None:
+        actions, tasks = self.query_one("#actions", DataTable), self.query_one("#tasks", DataTable)
+        (actions if tasks.has_focus else tasks).focus()
+
+    # -- actions: new, edit, delete ----------------------------------------------------------------------
+    def _after_form(self, name: str | None) -> None:
+        if name:
+            self.app.notify(f"Saved mitigation action {name}", markup=False)
+            self.refresh_now()
+
+    def action_new_action(self) -> None:
+        if not self._refuse():
+            self.app.push_screen(ActionForm(), self._after_form)
+
+    def action_edit_action(self) -> None:
+        if self._refuse():
+            return
+        name = self._current("#actions")
+        if name is None:
+            self.app.show_error("No mitigation action to edit.")  # type: ignore[attr-defined]
+            return
+        self.app.push_screen(ActionForm(self.actions[name]), self._after_form)
+
+    def action_delete_action(self) -> None:
+        if self._refuse():
+            return
+        name = self._current("#actions")
+        if name is None:
+            return
+        body = Text.assemble(
+            "Delete mitigation action ", (name, "bold"), "?\nTasks already run keep their results."
+        )
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(
+                    self._mutate(self.dd.delete_mitigation_action(name), f"Deleted {name}"),
+                    group="mitigation-change",
+                    exit_on_error=False,
+                )
+
+        self.app.push_screen(ConfirmModal("Delete mitigation action?", body, "Delete"), confirmed)
+
+    # -- tasks: open, cancel ------------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#tasks")
+    def _open_task(self, event: DataTable.RowSelected) -> None:
+        task = self.tasks.get(str(event.row_key.value))
+        if task is not None:
+            self.app.push_screen(ExecutionsScreen(task))
+
+    @on(DataTable.RowSelected, "#actions")
+    def _open_action(self) -> None:
+        if not self.read_only:
+            self.action_edit_action()
+
+    def action_cancel_task(self) -> None:
+        if self._refuse():
+            return
+        task_id = self._current("#tasks")
+        if task_id is None:
+            return
+        body = Text.assemble(
+            "Cancel mitigation task ",
+            (task_id, "bold"),
+            "?\nActions already applied stay applied; the rest are canceled.",
+        )
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(
+                    self._mutate(self.dd.cancel_mitigation_task(task_id), f"Canceled {task_id}"),
+                    group="mitigation-change",
+                    exit_on_error=False,
+                )
+
+        self.app.push_screen(ConfirmModal("Cancel mitigation task?", body, "Cancel task"), confirmed)
+
+    async def _mutate(self, call, done: str) -> None:
+        try:
+            await call
+        except AwsError as err:
+            self.app.show_error(err.text)  # type: ignore[attr-defined]
+            return
+        self.app.notify(done, markup=False)
+        self.refresh_now()

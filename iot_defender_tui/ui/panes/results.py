@@ -1,0 +1,240 @@
+"""Results: audit tasks → a task's checks → a check's findings → one finding, with enter and escape.
+
+Tasks come from ListAuditTasks (last 90 days), each described once (finished tasks do not change) and
+again on every poll while IN_PROGRESS. Findings stream page by page into a FastTable, so the first page
+shows while the rest of a large audit is still arriving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Static
+
+from ...aws.catalogue import check_info
+from ...aws.errors import AwsError
+from ...aws.models import AuditTask, Finding
+from ..finding_detail import FindingDetailScreen
+from ..pane import Pane
+from ..widgets.fast_table import FastTable
+from . import results_views as views
+from .results_changes import ResultsChanges
+
+TASKS, CHECKS, FINDINGS = 0, 1, 2
+# AWS keeps 90 days and refuses a startTime even slightly older, so stay a little inside it.
+LOOKBACK = timedelta(days=90) - timedelta(minutes=10)
+DESCRIBE_AT_ONCE = 8  # DescribeAuditTask calls in flight while filling the task list
+
+
+class ResultsPane(ResultsChanges, Pane):
+    title = "Results"
+
+    DEFAULT_CSS = """
+    ResultsPane { layout: vertical; }
+    ResultsPane #crumb, ResultsPane #status { height: 1; }
+    ResultsPane #status { color: $text-muted; }
+    ResultsPane #filter { display: none; height: 3; }
+    ResultsPane #filter.shown { display: block; }
+    """
+    BINDINGS: ClassVar = [
+        Binding("escape", "back", "Back", id="results-back"),
+        Binding("slash", "filter", "Filter", id="results-filter"),
+        Binding("c", "cancel_task", "Cancel audit", id="results-cancel-audit"),
+        Binding("space", "mark", "Mark", id="results-mark"),
+        Binding("A", "mark_all", "Mark all", id="results-mark-all"),
+        Binding("u", "clear_marks", "Unmark", id="results-clear-marks"),
+        Binding("s", "suppress", "Suppress", id="results-suppress"),
+        Binding("S", "unsuppress", "Unsuppress", id="results-unsuppress"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("id", "results")
+        super().__init__(**kwargs)
+        self.level = TASKS
+        self._tasks: dict[str, AuditTask] = {}
+        self._task_id: str | None = None
+        self._check_name: str | None = None
+        self._findings: dict[str, Finding] = {}
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Audit tasks (last 90 days)"), id="crumb")
+        yield FastTable(views.TASK_COLUMNS, id="tasks")
+        yield FastTable(views.CHECK_COLUMNS, id="checks")
+        yield FastTable(views.FINDING_COLUMNS, markable=True, id="findings")
+        yield Input(placeholder="filter (escape clears)", id="filter")
+        yield Static(Text(""), id="status")
+
+    def on_mount(self) -> None:
+        self._show_level(TASKS)
+
+    # -- levels -----------------------------------------------------------------------------------
+    @property
+    def table(self) -> FastTable:
+        return self.query_one(("#tasks", "#checks", "#findings")[self.level], FastTable)
+
+    def _show_level(self, level: int) -> None:
+        self.level = level
+        for n, name in enumerate(("#tasks", "#checks", "#findings")):
+            self.query_one(name).display = n == level
+        self._hide_filter()
+        self.table.focus()
+        crumb = Text("Audit tasks (last 90 days)")
+        if level >= CHECKS and self._task_id:
+            task = self._tasks.get(self._task_id)
+            crumb = Text(f"Audit {views.short_time(task.start_time if task else None)} > checks")
+        if level == FINDINGS and self._check_name:
+            crumb = Text(f"Audit > {check_info(self._check_name).title} > findings")
+        self.query_one("#crumb", Static).update(crumb)
+        self._update_status()
+        self.refresh_bindings()
+
+    def _update_status(self) -> None:
+        table = self.table
+        parts = [
+            f"{table.row_count}/{table.total_count} shown" if table.filter_text else f"{table.row_count}"
+        ]
+        if self.level == FINDINGS:
+            parts.append(f"{len(table.marked)} marked")
+            if self._loading:
+                parts.append("loading…")
+        if table.filter_text:
+            parts.append(f"filter: {table.filter_text}")
+        self.query_one("#status", Static).update(Text(" · ".join(parts)))
+
+    def on_fast_table_selected(self, event: FastTable.Selected) -> None:
+        event.stop()
+        if self.level == TASKS:
+            self._task_id = str(event.key)
+            self._fill_checks()
+            self._show_level(CHECKS)
+            if self._task_id not in self._tasks or not self._tasks[self._task_id].checks:
+                self.refresh_now()
+        elif self.level == CHECKS:
+            self._check_name = str(event.key)
+            self.query_one("#findings", FastTable).clear()
+            self._findings.clear()
+            self._show_level(FINDINGS)
+            self.run_worker(
+                self._stream_findings(), group="results-findings", exclusive=True, exit_on_error=False
+            )
+        else:
+            self.app.push_screen(FindingDetailScreen(self._findings[str(event.key)], self.dd))
+
+    def action_back(self) -> None:
+        if self.query_one("#filter", Input).has_class("shown"):
+            self.table.set_filter("")
+            self._hide_filter()
+            self.table.focus()
+            self._update_status()
+        elif self.level > TASKS:
+            if self.level == FINDINGS:
+                self.workers.cancel_group(self, "results-findings")
+                self._loading = False
+            self._show_level(self.level - 1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.level > TASKS or self.query_one("#filter", Input).has_class("shown")
+        if action == "cancel_task":
+            return self.level == TASKS and not self.read_only
+        if action in ("suppress", "unsuppress"):
+            return self.level == FINDINGS and not self.read_only
+        if action in ("mark", "mark_all", "clear_marks"):
+            return self.level == FINDINGS
+        return True
+
+    # -- polling ----------------------------------------------------------------------------------
+    async def poll(self) -> None:
+        now = datetime.now(UTC)
+        listed = await self.dd.list_audit_tasks(now - LOOKBACK, now + timedelta(minutes=1))
+        stale = [
+            t.task_id
+            for t in listed
+            if t.task_id not in self._tasks
+            or t.status == "IN_PROGRESS"
+            or self._tasks[t.task_id].status != t.status
+        ]
+        for start in range(0, len(stale), DESCRIBE_AT_ONCE):
+            batch = stale[start : start + DESCRIBE_AT_ONCE]
+            for task in await asyncio.gather(*(self.dd.describe_audit_task(i) for i in batch)):
+                self._tasks[task.task_id] = task
+        present = {t.task_id for t in listed}
+        self._tasks = {k: v for k, v in self._tasks.items() if k in present}
+        self.busy = any(t.status == "IN_PROGRESS" for t in self._tasks.values())
+        tasks = views.sorted_tasks(list(self._tasks.values()))
+        self.query_one("#tasks", FastTable).set_rows((t.task_id, views.task_row(t)) for t in tasks)
+        if self.level == CHECKS:
+            self._fill_checks()
+        self._update_status()
+
+    def _fill_checks(self) -> None:
+        task = self._tasks.get(self._task_id or "")
+        checks = sorted(task.checks, key=views.check_order) if task else []
+        self.query_one("#checks", FastTable).set_rows((c.check_name, views.check_row(c)) for c in checks)
+
+    async def _stream_findings(self) -> None:
+        table = self.query_one("#findings", FastTable)
+        self._loading = True
+        self._update_status()
+        try:
+            async for page in self.dd.iter_findings(task_id=self._task_id, check_name=self._check_name):
+                for finding in page:
+                    self._findings[finding.finding_id] = finding
+                table.append_rows((f.finding_id, views.finding_row(f)) for f in page)
+                self._update_status()
+        except AwsError as error:
+            self._error(error)
+        finally:
+            self._loading = False
+            self._update_status()
+
+    # -- filter and marks -------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("shown")
+        box.value = self.table.filter_text
+        box.focus()
+
+    def _hide_filter(self) -> None:
+        self.query_one("#filter", Input).remove_class("shown")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.table.set_filter(event.value)
+            self._update_status()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self._hide_filter()  # the filter stays applied; escape in the list clears it
+            self.table.focus()
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+        self.table.action_cursor(1)
+        self._update_status()
+
+    def action_mark_all(self) -> None:
+        self.table.mark_all()
+        self._update_status()
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
+        self._update_status()
+
+    def marked_findings(self) -> list[Finding]:
+        """The marked findings in list order, or the one under the cursor (for apply-mitigation)."""
+        if self.level != FINDINGS:
+            return []
+        table = self.table
+        if table.marked:
+            return [self._findings[str(k)] for k in table.visible_keys() if k in table.marked] or [
+                self._findings[str(k)] for k in table.marked
+            ]
+        key = table.cursor_key
+        return [self._findings[str(key)]] if key is not None else []

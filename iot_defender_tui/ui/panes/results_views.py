@@ -1,0 +1,108 @@
+"""Columns and rows of the Results pane's three lists (tasks, checks, findings), as plain Text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from ...aws.catalogue import check_info, severity_rank
+from ...aws.models import AuditTask, CheckResult, Finding
+from ..widgets.fast_table import Column
+
+SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan"}
+STATUS_STYLE = {"IN_PROGRESS": "bold yellow", "FAILED": "red", "CANCELED": "dim"}
+CHECK_STATUS = {"COMPLETED_NON_COMPLIANT": "non-compliant", "COMPLETED_COMPLIANT": "compliant"}
+
+
+def short_time(value: datetime | None) -> str:
+    return value.astimezone().strftime("%m-%d %H:%M") if value else "-"
+
+
+def _severity_rank_key(text: str) -> int:
+    return severity_rank(text)
+
+
+def _number(text: str) -> int:
+    head = text.split("/", 1)[0]
+    return int(head) if head.isdigit() else -1
+
+
+TASK_COLUMNS = (
+    Column("Started", width=11),
+    Column("Type", fraction=1),
+    Column("Status", width=11),
+    Column("Checks", width=7, sort_key=_number),
+    Column("Non-c", width=5, sort_key=_number),
+)
+CHECK_COLUMNS = (
+    Column("Check", fraction=1),
+    Column("Severity", width=8, sort_key=_severity_rank_key),
+    Column("Status", width=13),
+    Column("Non-c", width=5, sort_key=_number),
+    Column("Total", width=6, sort_key=_number),
+    Column("Supp", width=4, sort_key=_number),
+)
+FINDING_COLUMNS = (
+    Column("Severity", width=8, sort_key=_severity_rank_key),
+    Column("Resource", fraction=2),
+    Column("Reason", fraction=3),
+    Column("Found", width=11),
+    Column("Supp", width=4),
+)
+
+
+def task_type(task: AuditTask) -> str:
+    if task.scheduled_audit_name:
+        return f"scheduled {task.scheduled_audit_name}"
+    return {"ON_DEMAND_AUDIT_TASK": "on demand", "SCHEDULED_AUDIT_TASK": "scheduled"}.get(
+        task.task_type or "", task.task_type or "-"
+    )
+
+
+def task_row(task: AuditTask) -> tuple[Text, ...]:
+    stats = task.statistics
+    progress = f"{stats.done}/{stats.total}" if stats else "-"
+    return (
+        Text(short_time(task.start_time)),
+        Text(task_type(task)),
+        Text(task.status, style=STATUS_STYLE.get(task.status, "")),
+        Text(progress),
+        Text(
+            str(stats.non_compliant) if stats else "-", style="red" if stats and stats.non_compliant else ""
+        ),
+    )
+
+
+def sorted_tasks(tasks: list[AuditTask]) -> list[AuditTask]:
+    """Newest first."""
+    return sorted(tasks, key=lambda t: t.start_time.timestamp() if t.start_time else 0.0, reverse=True)
+
+
+def check_order(check: CheckResult) -> tuple:
+    """Non-compliant first, then by severity, then by title."""
+    info = check_info(check.check_name)
+    return (check.non_compliant == 0, info.severity_rank, info.title)
+
+
+def check_row(check: CheckResult) -> tuple[Text, ...]:
+    info = check_info(check.check_name)
+    status = check.status or "-"
+    return (
+        Text(info.title),
+        Text(info.severity, style=SEVERITY_STYLE.get(info.severity, "")),
+        Text(CHECK_STATUS.get(status, status.lower()), style="red" if check.non_compliant else ""),
+        Text(str(check.non_compliant)),
+        Text(str(check.total_resources)),
+        Text(str(check.suppressed_non_compliant)),
+    )
+
+
+def finding_row(finding: Finding) -> tuple[Text, ...]:
+    return (
+        Text(finding.severity, style=SEVERITY_STYLE.get(finding.severity, "")),
+        Text(finding.resource.readable),
+        Text(finding.reason or finding.reason_code or ""),
+        Text(short_time(finding.finding_time)),
+        Text("yes" if finding.is_suppressed else ""),
+    )
