@@ -64,6 +64,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_config_flags(parser, argparse.SUPPRESS)
+    # The TUI's flags (no command). SUPPRESS: `journal --reconcile` has its own --profile/--region.
+    tui = parser.add_argument_group("the TUI (no command)")
+    tui.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile")
+    tui.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: AWS_REGION, config)")
+    tui.add_argument("--endpoint-url", default=argparse.SUPPRESS, help="e.g. a sandbox's URL")
+    tui.add_argument(
+        "--read-only", action="store_true", default=argparse.SUPPRESS, help="refuse every change to AWS"
+    )
+    tui.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="start a private offline sandbox with the lab fleet and connect to it",
+    )
+    tui.add_argument(
+        "--devices",
+        type=_non_negative(int),
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help="with --sandbox: generated devices added to the lab fleet",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     journal = commands.add_parser(
@@ -166,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.reconcile:
             return asyncio.run(run_reconcile(args, settings))
         return run_journal(args)
-    parser.print_help()
-    return 2
+    settings = load_cli_settings(args)
+    if settings is None:
+        return 2
+    from .ui.launch import run_tui
+
+    return run_tui(args, settings)
 
 
 def load_cli_settings(args: argparse.Namespace) -> Settings | None:

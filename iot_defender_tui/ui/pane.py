@@ -60,9 +60,14 @@ class Pane(Container):
         self.workers.cancel_group(self, f"poll-{self.id}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker.StateChanged does not bubble: hand every worker's end to the app, the one place that
+        # turns errors into the status line.
+        report = getattr(self.app, "report_worker", None)
+        if report is not None:
+            report(event.worker, event.state)
         if event.worker.group != f"poll-{self.id}":
             return
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR) and self.display and self.is_attached:
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR) and self.is_attached and self.is_on_screen:
             # Re-armed only when a poll ended: polls never overlap. Errors back off to the idle rate;
             # the app shows them in the status line (it watches every worker).
             delay = self.interval() if event.state == WorkerState.SUCCESS else self.settings.idle_poll_seconds

@@ -1,0 +1,284 @@
+"""`DefenderApp`: the header, the panes in tabs on keys 1 to 4, the status line, help and the palette.
+
+The app owns the one `DefenderClient`, opened inside the running loop (aiobotocore binds its sessions
+to the loop that made them) and closed when the app unmounts.
+"""
+
+from __future__ import annotations
+
+import importlib
+from contextlib import AsyncExitStack
+from functools import partial
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Container
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from ..aws import catalogue
+from ..aws.client import DefenderClient, reconcile_journal
+from ..aws.errors import AwsError
+from ..aws.journal import Journal
+from ..aws.models import Identity
+from ..aws.session import ConnectionSettings, Tuning
+from ..config import Settings
+from .header import DefenderHeader
+from .help import HelpScreen
+from .modals import ConfirmModal
+from .pane import Pane
+
+# (pane id, key, tab label, module, class): a pane whose module is not there yet gets no tab.
+PANES = (
+    ("settings", "1", "Settings", "iot_defender_tui.ui.panes.settings", "SettingsPane"),
+    ("schedules", "2", "Schedules", "iot_defender_tui.ui.panes.schedules", "SchedulesPane"),
+    ("results", "3", "Results", "iot_defender_tui.ui.panes.results", "ResultsPane"),
+    ("mitigation", "4", "Mitigation", "iot_defender_tui.ui.panes.mitigation", "MitigationPane"),
+)
+
+
+def available_panes() -> list[tuple[str, str, str, type[Pane]]]:
+    found = []
+    for pane_id, key, label, module, name in PANES:
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+        found.append((pane_id, key, label, cls))
+    return found
+
+
+class DefenderCommands(Provider):
+    """Palette commands: go to each pane, refresh."""
+
+    def _commands(self) -> list[tuple[str, object, str]]:
+        app: DefenderApp = self.app  # type: ignore[assignment]
+        commands = [
+            (f"Go to {label}", partial(app.action_show_pane, pane_id), f"Show the {label} pane (key {key})")
+            for pane_id, key, label in app.pane_keys
+        ]
+        commands.append(("Refresh", app.action_refresh, "Poll the current pane now (key r)"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self._commands():
+            yield DiscoveryHit(text, callback, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)  # type: ignore[arg-type]
+
+
+class DefenderApp(App):
+    TITLE = "IoT Defender"
+    CSS = """
+    #status { height: 1; padding: 0 1; background: $panel; }
+    #body { height: 1fr; }
+    TabbedContent { height: 1fr; }
+    TabPane { padding: 0; }
+    #tabs { display: none; }
+    """
+    COMMANDS = App.COMMANDS | {DefenderCommands}
+    BINDINGS = [
+        Binding("1", "show_pane('settings')", "Settings", id="pane-settings"),
+        Binding("2", "show_pane('schedules')", "Schedules", id="pane-schedules"),
+        Binding("3", "show_pane('results')", "Results", id="pane-results"),
+        Binding("4", "show_pane('mitigation')", "Mitigation", id="pane-mitigation"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("escape", "back", "Back", id="back", show=False),
+    ]
+
+    def __init__(
+        self,
+        connection: ConnectionSettings,
+        settings: Settings,
+        journal: Journal | None = None,
+        *,
+        tuning: Tuning | None = None,  # tests shrink retries
+    ):
+        super().__init__()
+        self.tuning = tuning
+        self.connection = connection
+        self.settings = settings
+        self.journal = journal
+        self.read_only = connection.read_only or settings.read_only
+        self.catalogue = catalogue
+        self.dd: DefenderClient | None = None
+        self.identity: Identity | None = None
+        self._stack = AsyncExitStack()
+        self._panes = available_panes()
+        self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _ in self._panes]
+        if settings.theme:
+            self.theme = settings.theme
+        self.set_keymap(settings.keymap)
+
+    def compose(self) -> ComposeResult:
+        yield DefenderHeader(read_only=self.read_only, region=self.connection.region, id="header")
+        with Container(id="body"):
+            yield Static(Text("Connecting to AWS…"), id="connecting")
+            # Composed at once but hidden, and no pane polls, until the client is open.
+            first = f"tab-{self._panes[0][0]}" if self._panes else ""
+            with TabbedContent(id="tabs", initial=first):
+                for pane_id, key, label, cls in self._panes:
+                    with TabPane(f"{key} {label}", id=f"tab-{pane_id}"):
+                        yield cls(id=pane_id)
+        yield Static("", id="status", markup=False)
+        yield Footer()
+
+    # -- connection ----------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.run_worker(self._connect(), name="connect", group="connect", exit_on_error=False)
+
+    async def _connect(self) -> None:
+        header = self.query_one(DefenderHeader)
+        try:
+            client = DefenderClient(self.connection, self.journal, tuning=self.tuning)
+            dd = await self._stack.enter_async_context(client)
+            identity = await dd.identity()
+        except Exception:
+            header.set_state("error")
+            raise  # the worker's ERROR reaches show_error with the AwsError's hint
+        self.dd, self.identity = dd, identity
+        header.set_identity(identity.account, identity.arn, dd.region)
+        header.set_state("connected")
+        if self.journal is not None:
+            self.run_worker(self._reconcile(), name="reconcile", group="reconcile", exit_on_error=False)
+        await self._show_panes()
+
+    async def _reconcile(self) -> None:
+        assert self.dd is not None and self.journal is not None
+        results = await reconcile_journal(self.dd, self.journal)
+        if results:
+            settled = sum(r.closed for r in results)
+            self.notify(f"Journal: {settled} of {len(results)} unknown outcome(s) settled.", markup=False)
+
+    async def _show_panes(self) -> None:
+        await self.query("#connecting").remove()
+        tabs = self.query_one(TabbedContent)
+        tabs.display = True
+        if self._panes:
+            self.action_show_pane(self._panes[0][0])
+
+    async def on_unmount(self) -> None:
+        await self._stack.aclose()
+
+    # -- panes ---------------------------------------------------------------------------------------
+    def current_pane(self) -> Pane | None:
+        try:
+            tabs = self.query_one(TabbedContent)
+        except Exception:
+            return None
+        active = tabs.active
+        if not active or self.dd is None:
+            return None
+        return next(iter(self.query(f"#{active.removeprefix('tab-')}").results(Pane)), None)
+
+    def all_panes(self) -> list[Pane]:
+        return list(self.query(Pane))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_pane":
+            return any(pane_id == parameters[0] for pane_id, _, _ in self.pane_keys)
+        return True
+
+    def action_show_pane(self, pane_id: str) -> None:
+        try:
+            tabs = self.query_one(TabbedContent)
+        except Exception:
+            return
+        if tabs.active == f"tab-{pane_id}":
+            self._activate(pane_id)
+        else:
+            # Unfocus first: Textual moves focus off a widget being hidden to a neighbour in the same
+            # (hidden) tab, whose TabPane then takes the tab straight back.
+            self.screen.set_focus(None)
+            tabs.active = f"tab-{pane_id}"  # TabActivated then switches the polling
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane_id = (event.pane.id or "").removeprefix("tab-")
+        self._activate(pane_id)
+
+    def _activate(self, pane_id: str) -> None:
+        if self.dd is None:
+            return  # not connected yet: _show_panes activates the shown pane
+        for pane in self.all_panes():
+            if pane.id != pane_id:
+                pane.pause()  # hidden panes do not poll
+        found = self.query(f"#{pane_id}").results(Pane)
+        shown = next(iter(found), None)
+        if shown is None:
+            return
+        shown.refresh_now()
+        self.call_after_refresh(self._focus_in, shown)
+
+    def _focus_in(self, pane: Pane) -> None:
+        """A table first (keys act on it), never a filter Input: digits typed there would not switch panes."""
+        if self.current_pane() is not pane:
+            return  # another key switched on meanwhile: focusing here would switch the tab back
+        default = getattr(pane, "focus_default", None)
+        if callable(default):
+            default()
+            return
+        for selector in ("DataTable", "FastTable", "ListView", "Tree"):
+            for widget in pane.query(selector):
+                if widget.focusable:
+                    widget.focus()
+                    return
+
+    def action_refresh(self) -> None:
+        pane = self.current_pane()
+        if pane is not None:
+            pane.refresh_now()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.screen.active_bindings))
+
+    async def action_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def unsaved_panes(self) -> list[Pane]:
+        return [p for p in self.all_panes() if getattr(p, "has_unsaved_edits", False)]
+
+    async def action_quit(self) -> None:
+        unsaved = self.unsaved_panes()
+        if not unsaved:
+            self.exit()
+            return
+        names = ", ".join(p.title or str(p.id) for p in unsaved)
+
+        def answered(answer: bool | None) -> None:
+            if answer:
+                self.exit()
+
+        self.push_screen(
+            ConfirmModal("Quit without saving?", f"Unsaved edits in: {names}. They will be lost.", "Quit"),
+            answered,
+        )
+
+    # -- errors and progress -------------------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        self.query_one("#status", Static).update(Text(message, style="bold red"))
+
+    def clear_error(self) -> None:
+        self.query_one("#status", Static).update("")
+
+    def report_worker(self, worker: Worker, state: WorkerState) -> None:
+        """Any worker's end: errors go to the status line (never a crash), polls stamp the header."""
+        if state == WorkerState.ERROR:
+            error = worker.error
+            text = error.text if isinstance(error, AwsError) else f"{type(error).__name__}: {error}"
+            label = worker.name or worker.group
+            self.show_error(f"{label}: {text}" if label and label != "default" else text)
+        elif state == WorkerState.SUCCESS and worker.group.startswith("poll-"):
+            self.query_one(DefenderHeader).refreshed()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker(event.worker, event.state)

@@ -1,0 +1,63 @@
+"""The header line: who and where the app is connected, READ-ONLY, connection state, last refresh."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class DefenderHeader(Static):
+    """Plain Text only: the identity ARN and the region come from AWS and are never markup."""
+
+    DEFAULT_CSS = """
+    DefenderHeader { height: 2; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, *, read_only: bool, region: str | None, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.read_only = read_only
+        self.aws_region = region or "?"
+        self.account = "…"
+        self.arn = ""
+        self.conn_state = "connecting"
+        self.last_refresh: datetime | None = None
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    def set_identity(self, account: str, arn: str, region: str | None) -> None:
+        self.account, self.arn = account, arn
+        if region:
+            self.aws_region = region
+        self._redraw()
+
+    def set_state(self, state: str) -> None:
+        """`connecting`, `connected` or `error`."""
+        self.conn_state = state
+        self._redraw()
+
+    def refreshed(self, when: datetime | None = None) -> None:
+        self.last_refresh = when or datetime.now()
+        self._redraw()
+
+    def render_text(self) -> Text:
+        line = Text()
+        # Fits 80 columns with the badge: the ARN, the long part, has the second line to itself.
+        line.append(f"account {self.account}", style="bold")
+        line.append(f"  {self.aws_region}")
+        if self.read_only:
+            line.append("  ")
+            line.append(" READ-ONLY ", style="bold black on yellow")
+        style = {"connected": "green", "error": "bold red"}.get(self.conn_state, "yellow")
+        line.append("  ● ", style=style)
+        line.append(self.conn_state, style=style)
+        if self.last_refresh is not None:
+            line.append(f"  refreshed {self.last_refresh:%H:%M:%S}", style="dim")
+        line.append("\n")
+        line.append(self.arn or "identity: …", style="dim")
+        return line
+
+    def _redraw(self) -> None:
+        self.update(self.render_text())

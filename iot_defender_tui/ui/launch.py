@@ -1,0 +1,140 @@
+"""Starting the TUI: connection settings from flags, environment and config, and the `--sandbox` child.
+
+`--sandbox` runs `python -m iot_defender_tui sandbox` as a child process on loopback and stops it
+however the app ends (normal exit, exception, or interpreter exit through atexit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import dataclasses
+import os
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import IO
+
+from ..aws.session import ConnectionSettings
+from ..config import Settings
+
+SANDBOX_REGION = "us-east-1"
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+URL = re.compile(r"https?://\S+")
+START_TIMEOUT = 60.0  # importing moto on a slow machine takes seconds
+
+
+class SandboxStartError(RuntimeError):
+    pass
+
+
+@dataclass
+class SandboxChild:
+    process: subprocess.Popen
+    url: str
+    errors: IO[str] | None = None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Terminate, then kill if it lingers. Safe to call twice."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+        if self.errors is not None:
+            self.errors.close()
+            self.errors = None
+
+
+def start_sandbox(devices: int = 0, timeout: float = START_TIMEOUT) -> SandboxChild:
+    """Start a lab sandbox child and wait for the line with its URL."""
+    command = [sys.executable, "-m", "iot_defender_tui", "sandbox", "--port", "0", "--fleet", "lab"]
+    if devices:
+        command += ["--devices", str(devices)]
+    env = {**os.environ, **DUMMY_CREDENTIALS}
+    # stderr goes to a file, not a pipe nobody reads (a full pipe would block the child).
+    errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by SandboxChild.stop
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, text=True, env=env
+    )
+    child = SandboxChild(process, "", errors)
+    atexit.register(child.stop)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:  # readline cannot time out; a thread with a queue can
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        line = lines.get(timeout=timeout)
+    except queue.Empty:
+        child.stop()
+        raise SandboxStartError(f"the sandbox printed no URL within {timeout:g} s") from None
+    match = URL.search(line or "")
+    if match is None:
+        child.stop()
+        errors.seek(0)
+        raise SandboxStartError(f"the sandbox did not start: {(line or '') + errors.read()[-2000:]}".strip())
+    child.url = match.group(0)
+    return child
+
+
+def connection_for(args: argparse.Namespace, settings: Settings) -> ConnectionSettings:
+    """Flags first, then the environment (as the AWS CLI reads it), then the config file."""
+    resolved = ConnectionSettings.resolve(
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+        endpoint_url=getattr(args, "endpoint_url", None),
+        read_only=bool(getattr(args, "read_only", False)) or settings.read_only,
+    )
+    return dataclasses.replace(
+        resolved,
+        profile=resolved.profile or settings.profile,
+        region=resolved.region or settings.region,
+        endpoint_url=resolved.endpoint_url or settings.endpoint_url,
+    )
+
+
+def run_tui(args: argparse.Namespace, settings: Settings) -> int:
+    from ..aws.journal import Journal, JournalError
+    from .app import DefenderApp
+
+    child: SandboxChild | None = None
+    journal: Journal | None = None
+    try:
+        if getattr(args, "sandbox", False):
+            print("Starting the sandbox…", file=sys.stderr, flush=True)
+            try:
+                child = start_sandbox(getattr(args, "devices", 0) or 0)
+            except (SandboxStartError, OSError) as err:
+                print(f"iot-defender-tui: {err}", file=sys.stderr)
+                return 1
+            # The sandbox takes any keys; these are set in this process only, for the app's client.
+            os.environ.update(DUMMY_CREDENTIALS)
+            read_only = bool(getattr(args, "read_only", False)) or settings.read_only
+            connection = ConnectionSettings(
+                region=SANDBOX_REGION, endpoint_url=child.url, read_only=read_only
+            )
+        else:
+            connection = connection_for(args, settings)
+        try:
+            journal = Journal.open()
+        except JournalError as err:
+            print(f"iot-defender-tui: warning: no journal ({err})", file=sys.stderr)
+        app = DefenderApp(connection, settings, journal)
+        app.run()
+        return app.return_code or 0
+    finally:
+        if journal is not None:
+            journal.close()
+        if child is not None:
+            child.stop()

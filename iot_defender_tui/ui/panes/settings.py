@@ -1,0 +1,287 @@
+"""Settings: every audit check (enable/disable, thresholds), the audit role, SNS target and logging status.
+
+Edits are pending until `ctrl+s` saves them after a confirmation; polling never overwrites them and a
+failed save keeps them, so an edit is never dropped silently.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Static
+
+from ...aws import catalogue
+from ...aws.errors import AwsError
+from ...aws.models import AuditConfiguration, CheckConfiguration
+from ..modals import ConfirmModal
+from ..pane import Pane
+
+MUTATING = {"toggle", "threshold", "save"}
+COLUMNS = (("On", "on"), ("Sev", "sev"), ("Check", "title"), ("Param", "param"), ("API name", "api"))
+
+
+class ThresholdModal(ModalScreen[int | None]):
+    """Edits one check parameter; a bad value shows why and keeps what was typed."""
+
+    DEFAULT_CSS = """
+    ThresholdModal { align: center middle; }
+    ThresholdModal > Vertical { width: 64; max-width: 95%; height: auto; border: thick $accent;
+        background: $surface; padding: 1 2; }
+    ThresholdModal #threshold-error { color: $error; height: auto; }
+    ThresholdModal Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="threshold-cancel")]
+
+    def __init__(self, check_title: str, parameter: catalogue.CheckParameter, value: int) -> None:
+        super().__init__()
+        self._title = check_title
+        self._parameter = parameter
+        self._value = value
+
+    def compose(self) -> ComposeResult:
+        p = self._parameter
+        with Vertical():
+            yield Static(Text(self._title, style="bold"))
+            yield Static(Text(f"{p.label} ({p.minimum} to {p.maximum} days, default {p.default})"))
+            yield Input(str(self._value), id="threshold-input")
+            yield Static("", id="threshold-error", markup=False)
+            with Horizontal():
+                yield Button("OK (enter)", variant="primary", id="ok")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        text = self.query_one(Input).value
+        try:
+            value = self._parameter.validate(text)
+        except ValueError as err:
+            self.query_one("#threshold-error", Static).update(Text(str(err)))
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SettingsPane(Pane):
+    title = "Settings"
+    DEFAULT_CSS = """
+    SettingsPane { layout: vertical; }
+    SettingsPane #settings-account { height: auto; max-height: 3; }
+    SettingsPane DataTable { height: 1fr; }
+    SettingsPane #settings-description { height: 2; color: $text-muted; }
+    SettingsPane #settings-message { height: auto; max-height: 3; }
+    """
+    BINDINGS = [
+        Binding("space", "toggle", "Toggle check", id="settings-toggle"),
+        Binding("t", "threshold", "Edit threshold", id="settings-threshold"),
+        Binding("ctrl+s", "save", "Save", id="settings-save"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("id", "settings")
+        super().__init__(**kwargs)
+        self.config: AuditConfiguration | None = None
+        self.pending_enabled: dict[str, bool] = {}
+        self.pending_params: dict[str, dict[str, str]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Loading the audit configuration…"), id="settings-account")
+        table: DataTable = DataTable(id="settings-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="settings-description", markup=False)
+        yield Static("", id="settings-message", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key in COLUMNS:
+            table.add_column(label, key=key)
+
+    # -- state ---------------------------------------------------------------------------------------
+    @property
+    def has_unsaved_edits(self) -> bool:
+        return bool(self.pending_enabled or self.pending_params)
+
+    def _server(self, name: str) -> CheckConfiguration:
+        found = self.config.check(name) if self.config else None
+        return found or CheckConfiguration(name, False, {})
+
+    def effective_enabled(self, name: str) -> bool:
+        return self.pending_enabled.get(name, self._server(name).enabled)
+
+    def effective_params(self, name: str) -> dict[str, str]:
+        return {**self._server(name).configuration, **self.pending_params.get(name, {})}
+
+    def _check_names(self) -> list[str]:
+        names = list(catalogue.CHECKS)
+        if self.config:
+            known = set(names)
+            extra = [c.name for c in self.config.checks]
+            names += [n for n in extra if catalogue.ALIASES.get(n, n) not in known]
+        return names
+
+    # -- polling -------------------------------------------------------------------------------------
+    async def poll(self) -> None:
+        config = await self.dd.describe_audit_configuration()
+        try:
+            logging = (await self.dd.get_logging_options()).summary
+        except AwsError as err:
+            logging = f"unknown ({err.message})"
+        self.busy = False
+        self.config = config
+        self._show_account(config, logging)
+        self._fill_table()
+
+    def _show_account(self, config: AuditConfiguration, logging: str) -> None:
+        text = Text()
+        text.append("Audit role: ", style="bold")
+        text.append(config.role_arn or "(none)")
+        text.append("\nSNS target: ", style="bold")
+        sns = config.sns_target
+        if sns and sns.target_arn:
+            text.append(f"{sns.target_arn} ({'enabled' if sns.enabled else 'disabled'})")
+        else:
+            text.append("(none)")
+        text.append("\nIoT logging: ", style="bold")
+        text.append(logging)
+        self.query_one("#settings-account", Static).update(text)
+
+    def _row(self, name: str) -> list[Text]:
+        info = catalogue.check_info(name)
+        enabled = self.effective_enabled(name)
+        edited = name in self.pending_enabled or name in self.pending_params
+        mark = Text(("✓" if enabled else "✗") + ("*" if edited else " "), style="green" if enabled else "red")
+        params = self.effective_params(name)
+        param = ", ".join(params.get(p.name, str(p.default)) + "d" for p in info.parameters)
+        return [mark, Text(info.severity[:4]), Text(info.title), Text(param), Text(name)]
+
+    def _fill_table(self) -> None:
+        table = self.query_one(DataTable)
+        names = self._check_names()
+        existing = [str(key.value) for key in table.rows]
+        if existing != names:
+            table.clear()
+            for name in names:
+                table.add_row(*self._row(name), key=name)
+            return
+        columns = [str(c.value) for c in table.columns]
+        for name in names:
+            for column, cell in zip(columns, self._row(name), strict=True):
+                table.update_cell(name, column, cell)
+
+    def _cursor_check(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        name = str(event.row_key.value)
+        self.query_one("#settings-description", Static).update(Text(catalogue.check_info(name).description))
+
+    def message(self, text: str, style: str = "") -> None:
+        self.query_one("#settings-message", Static).update(Text(text, style=style))
+
+    # -- edits ---------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read-only: hidden, and the key does nothing.
+        return not (action in MUTATING and self.read_only)
+
+    def action_toggle(self) -> None:
+        name = self._cursor_check()
+        if name is None or self.read_only or self.config is None:
+            return
+        new = not self.effective_enabled(name)
+        if new == self._server(name).enabled:
+            self.pending_enabled.pop(name, None)
+        else:
+            self.pending_enabled[name] = new
+        self._fill_table()
+
+    def action_threshold(self) -> None:
+        name = self._cursor_check()
+        if name is None or self.read_only or self.config is None:
+            return
+        info = catalogue.check_info(name)
+        if not info.parameters:
+            self.message(f"{info.title} has no parameters to edit.", "yellow")
+            return
+        parameter = info.parameters[0]
+        current = self.effective_params(name).get(parameter.name, str(parameter.default))
+        try:
+            value = int(current)
+        except ValueError:
+            value = parameter.default
+
+        def apply(result: int | None) -> None:
+            if result is None:
+                return
+            if str(result) == self._server(name).configuration.get(parameter.name):
+                self.pending_params.pop(name, None)
+            else:
+                self.pending_params[name] = {parameter.name: str(result)}
+            self._fill_table()
+
+        self.app.push_screen(ThresholdModal(info.title, parameter, value), apply)
+
+    def changes_text(self) -> Text:
+        text = Text()
+        for name, enabled in sorted(self.pending_enabled.items()):
+            text.append(f"{'Enable' if enabled else 'Disable'}: ", style="bold")
+            text.append(f"{catalogue.check_info(name).title} ({name})\n")
+        for name, params in sorted(self.pending_params.items()):
+            for key, value in params.items():
+                old = self._server(name).configuration.get(key, "default")
+                text.append("Threshold: ", style="bold")
+                text.append(f"{name} {key}: {old} → {value}\n")
+        return text
+
+    def action_save(self) -> None:
+        if self.read_only:
+            return
+        if not self.has_unsaved_edits:
+            self.message("Nothing to save.", "yellow")
+            return
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self.run_worker(self._save(), group="settings-save", exclusive=True, exit_on_error=False)
+
+        modal = ConfirmModal("Save the audit configuration?", self.changes_text(), "Save")
+        self.app.push_screen(modal, confirmed)
+
+    async def _save(self) -> None:
+        sent_enabled = dict(self.pending_enabled)
+        sent_params = {k: dict(v) for k, v in self.pending_params.items()}
+        checks = [
+            CheckConfiguration(name, self.effective_enabled(name), self.effective_params(name))
+            for name in sorted(set(sent_enabled) | set(sent_params))
+        ]
+        self.message("Saving…")
+        try:
+            await self.dd.update_audit_configuration(checks=checks)
+        except AwsError as err:
+            # Shown where the user is looking; the edits stay pending for another try.
+            self.message(f"Not saved: {err.text}", "bold red")
+            self.app.show_error(f"Settings not saved: {err.text}")  # type: ignore[attr-defined]
+            return
+        # Drop only what was sent: an edit made while saving stays pending.
+        for name, value in sent_enabled.items():
+            if self.pending_enabled.get(name) == value:
+                del self.pending_enabled[name]
+        for name, params in sent_params.items():
+            if self.pending_params.get(name) == params:
+                del self.pending_params[name]
+        self.message(f"Saved {len(checks)} check(s).", "green")
+        self.refresh_now()

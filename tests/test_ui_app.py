@@ -1,0 +1,133 @@
+"""The app shell on the sandbox: header, pane keys, help, errors in the status line, and --sandbox launch."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from aws_fixtures import FAST, closed_port_url, sandbox_settings
+from textual.widgets import TabbedContent
+
+from iot_defender_tui.cli import build_parser
+from iot_defender_tui.config import Settings
+from iot_defender_tui.sandbox.fleet import seed_fleet
+from iot_defender_tui.ui.app import DefenderApp, available_panes
+from iot_defender_tui.ui.help import HelpScreen
+from iot_defender_tui.ui.launch import connection_for, start_sandbox
+
+pytest_plugins = ["aws_fixtures"]
+
+
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for the UI (focus: {pilot.app.focused})")
+        await pilot.pause(0.05)
+
+
+def header(app: DefenderApp) -> str:
+    return str(app.query_one("#header").render_text())
+
+
+@pytest.fixture
+def lab(sandbox_url: str, aws_env: Path) -> str:
+    seed_fleet("lab")
+    return sandbox_url
+
+
+async def test_header_and_pane_keys(lab: str) -> None:
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "connected" in header(app) and "refreshed" in header(app))
+        text = header(app)
+        assert "123456789012" in text and "us-east-1" in text
+        assert "arn:aws:sts::123456789012:" in text
+        assert "READ-ONLY" not in text
+        tabs = app.query_one(TabbedContent)
+        present = {pane_id: key for pane_id, key, _ in app.pane_keys}
+        assert "settings" in present and "schedules" not in present  # no placeholder tabs
+        for pane_id in ("results", "mitigation", "settings"):
+            if pane_id in present:
+                await pilot.press(present[pane_id])
+                await wait_for(pilot, lambda pane_id=pane_id: tabs.active == f"tab-{pane_id}")
+        await pilot.press("2")  # no Schedules pane: the key does nothing
+        assert tabs.active == "tab-settings"
+
+
+async def test_help_lists_pane_and_app_keys(lab: str) -> None:
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = str(app.screen.query_one("#help-keys").render())
+        for description in ("Toggle check", "Edit threshold", "Save", "Refresh", "Quit", "Settings"):
+            assert description in keys
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_keymap_from_settings(lab: str) -> None:
+    app = DefenderApp(sandbox_settings(lab), Settings(keymap={"refresh": "f5"}), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "refreshed" in header(app))
+        keys = {b.binding.id: key for key, b in app.screen.active_bindings.items()}
+        assert keys["refresh"] == "f5"
+
+
+async def test_unreachable_endpoint_shows_error_not_crash(aws_env: Path) -> None:
+    app = DefenderApp(sandbox_settings(closed_port_url()), Settings(), None, tuning=FAST)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "error" in header(app), timeout=60)
+        await wait_for(pilot, lambda: "127.0.0.1" in str(app.query_one("#status").render()))
+        assert app.is_running
+
+
+async def test_read_only_badge(lab: str) -> None:
+    app = DefenderApp(sandbox_settings(lab, read_only=True), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "connected" in header(app))
+        assert "READ-ONLY" in header(app)
+
+
+def test_connection_flags_beat_env_beat_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(profile="cfg", region="eu-west-1", endpoint_url="http://cfg", read_only=True)
+    monkeypatch.setenv("AWS_REGION", "ap-south-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_IOT", raising=False)
+    conn = connection_for(build_parser().parse_args([]), settings)
+    assert (conn.profile, conn.region, conn.endpoint_url, conn.read_only) == (
+        "cfg",
+        "ap-south-1",
+        "http://cfg",
+        True,
+    )
+    args = build_parser().parse_args(["--region", "us-west-2", "--endpoint-url", "http://flag"])
+    conn = connection_for(args, settings)
+    assert (conn.region, conn.endpoint_url) == ("us-west-2", "http://flag")
+
+
+def test_journal_flags_still_parse() -> None:
+    args = build_parser().parse_args(["--region", "us-west-2", "journal", "--reconcile", "--profile", "p"])
+    assert args.command == "journal" and args.profile == "p"
+    assert isinstance(build_parser().parse_args(["--sandbox", "--devices", "5"]), argparse.Namespace)
+
+
+def test_sandbox_child_starts_and_stops() -> None:
+    child = start_sandbox(devices=0)
+    try:
+        assert child.url.startswith("http://127.0.0.1:")
+        assert child.process.poll() is None
+    finally:
+        child.stop()
+    assert child.process.poll() is not None
+    child.stop()  # twice is harmless (atexit calls it again)
+
+
+def test_panes_found() -> None:
+    assert available_panes()[0][0] == "settings"
