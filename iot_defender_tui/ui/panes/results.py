@@ -50,6 +50,7 @@ class ResultsPane(ResultsChanges, Pane):
         Binding("u", "clear_marks", "Unmark", id="results-clear-marks"),
         Binding("s", "suppress", "Suppress", id="results-suppress"),
         Binding("S", "unsuppress", "Unsuppress", id="results-unsuppress"),
+        Binding("a", "apply_mitigation", "Mitigate", id="results-apply-mitigation"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -143,7 +144,7 @@ class ResultsPane(ResultsChanges, Pane):
             return self.level > TASKS or self.query_one("#filter", Input).has_class("shown")
         if action == "cancel_task":
             return self.level == TASKS and not self.read_only
-        if action in ("suppress", "unsuppress"):
+        if action in ("suppress", "unsuppress", "apply_mitigation"):
             return self.level == FINDINGS and not self.read_only
         if action in ("mark", "mark_all", "clear_marks"):
             return self.level == FINDINGS

@@ -13,6 +13,7 @@ from rich.text import Text
 from ...aws.catalogue import check_info
 from ...aws.errors import AwsError
 from ...aws.models import AuditTask, Finding
+from ..apply_mitigation import MAX_FINDINGS, ApplyMitigationScreen
 from ..modals import ConfirmModal
 from ..widgets.fast_table import FastTable
 from . import results_views as views
@@ -37,6 +38,7 @@ class ResultsChanges:
         def run_worker(self, *args: Any, **kwargs: Any) -> Any: ...
         def refresh_now(self) -> None: ...
         def query_one(self, *args: Any) -> Any: ...
+        def marked_findings(self) -> list[Finding]: ...
 
     def _refused(self) -> bool:
         if self.read_only:
@@ -137,3 +139,20 @@ class ResultsChanges:
         self.query_one("#findings", FastTable).append_rows(
             (f.finding_id, views.finding_row(f)) for f in updated
         )
+
+    def action_apply_mitigation(self) -> None:
+        findings = self.marked_findings()
+        if self._refused() or not findings:
+            return
+        if len(findings) > MAX_FINDINGS:
+            # Refuse rather than silently apply to only the first 25.
+            self.app.show_error(  # type: ignore[attr-defined]
+                f"AWS takes at most {MAX_FINDINGS} findings per mitigation task; {len(findings)} are marked."
+            )
+            return
+
+        def started(task_id: str | None) -> None:
+            if task_id and hasattr(self.app, "action_show_pane"):
+                self.app.action_show_pane("mitigation")
+
+        self.app.push_screen(ApplyMitigationScreen(findings, self.dd), started)
