@@ -225,3 +225,13 @@ def test_unknown_action_type_keeps_the_raw_parameters():
     assert defined.params == m.PublishFindingToSnsParams("arn:t")
     missing = m.AddThingsToThingGroupParams.from_api({"addThingsToThingGroupParams": {}})
     assert missing == m.AddThingsToThingGroupParams((), False)
+
+
+def test_terminal_control_sequences_in_aws_text_are_escaped_not_passed_through():
+    from iot_defender_tui.aws.models import Finding
+
+    finding = Finding.from_api(
+        {"findingId": "f1", "reasonForNonCompliance": "bad\x1b[2Jcleared\nnext line [bold]x[/]"}
+    )
+    assert "\x1b" not in finding.reason
+    assert finding.reason == "bad\\x1b[2Jcleared\nnext line [bold]x[/]"

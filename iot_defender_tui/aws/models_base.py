@@ -6,6 +6,7 @@ later are ignored and optional members may be missing, so a newer service never 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,11 +49,17 @@ def epoch_millis(value: Any) -> datetime | None:
         return None
 
 
+# Terminal control characters (ESC above all) in AWS's free text could drive the user's terminal: shown
+# escaped as \xNN. Newlines and tabs stay; AWS names and ids never contain any of these.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def text(data: Data, key: str) -> str | None:
     value = data.get(key)
     if value is None:
         return None
-    return value if isinstance(value, str) else str(value)
+    value = value if isinstance(value, str) else str(value)
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
 
 
 def count(data: Data, key: str) -> int:
