@@ -226,3 +226,28 @@ async def test_read_only_refuses_mutating_keys(lab, sandbox_url):
             getattr(pane, f"action_{name}")()
         assert len(app.errors) == 4 and app.screen is app.screen_stack[0]
         assert len(iot.list_mitigation_actions()["actionIdentifiers"]) == 1
+
+
+async def test_fast_polls_while_a_task_runs_do_not_redescribe_known_actions(lab, sandbox_url):
+    iot = make_client(sandbox_url)
+    role = make_role(sandbox_url, "PollRole", NEEDS["UPDATE_DEVICE_CERTIFICATE"])
+    for name in ("A1", "A2", "A3"):
+        iot.create_mitigation_action(
+            actionName=name,
+            roleArn=role,
+            actionParams={"updateDeviceCertificateParams": {"action": "DEACTIVATE"}},
+        )
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(MitigationPane)
+        await until(pilot, lambda: len(pane.actions) == 3)
+        pane.pause()
+        pane.busy = True  # as while a mitigation task is IN_PROGRESS
+        before = request_counts(sandbox_url).get("DescribeMitigationAction", 0)
+        await pane.poll()
+        pane.busy = True
+        await pane.poll()
+        assert request_counts(sandbox_url).get("DescribeMitigationAction", 0) == before
+        pane.busy = False  # an idle poll refreshes every action
+        await pane.poll()
+        assert request_counts(sandbox_url).get("DescribeMitigationAction", 0) == before + 3

@@ -65,8 +65,16 @@ class MitigationPane(Pane):
 
     async def poll(self) -> None:
         listed = await self.dd.list_mitigation_actions()
-        # The list has names only; role and parameters need a describe each (there are few actions).
-        described = await asyncio.gather(*(self.dd.describe_mitigation_action(a.name) for a in listed))
+        # The list has names only; role and parameters need a describe each. Fast polls (a task running)
+        # describe only actions not seen yet: re-describing up to 100 actions every 2 s would spend the
+        # DescribeMitigationAction quota on what a running task does not change. Idle polls refresh all.
+        known = {} if not self.busy else self.actions
+        described = await asyncio.gather(
+            *(
+                self.dd.describe_mitigation_action(a.name) if a.name not in known else _same(known[a.name])
+                for a in listed
+            )
+        )
         now = datetime.now(UTC)
         found = await self.dd.list_mitigation_tasks(
             now - timedelta(days=TASK_DAYS), now + timedelta(minutes=5)
@@ -146,6 +154,7 @@ class MitigationPane(Pane):
     def _after_form(self, name: str | None) -> None:
         if name:
             self.app.notify(f"Saved mitigation action {name}", markup=False)
+            self.actions.pop(name, None)  # so a fast poll describes it again
             self.refresh_now()
 
     def action_new_action(self) -> None:
@@ -223,3 +232,7 @@ class MitigationPane(Pane):
             return
         self.app.notify(done, markup=False)
         self.refresh_now()
+
+
+async def _same(value: MitigationAction) -> MitigationAction:
+    return value
