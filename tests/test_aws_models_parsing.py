@@ -235,3 +235,11 @@ def test_terminal_control_sequences_in_aws_text_are_escaped_not_passed_through()
     )
     assert "\x1b" not in finding.reason
     assert finding.reason == "bad\\x1b[2Jcleared\nnext line [bold]x[/]"
+
+
+def test_aws_error_messages_lose_terminal_control_sequences_too():
+    from iot_defender_tui.aws.errors import AwsError
+
+    err = AwsError("Bad\x1b]0;x\x07", "no\x1b[2J way", "DescribeAuditTask")
+    assert "\x1b" not in err.text and "\x07" not in err.text
+    assert err.message == "no\\x1b[2J way"

@@ -24,13 +24,16 @@ from botocore.exceptions import (
     NoCredentialsError as BotoNoCredentialsError,
 )
 
+from .models_base import safe
+
 
 class AwsError(Exception):
     """An AWS call failed. `code` is AWS's error code (or ours for local failures)."""
 
     def __init__(self, code: str, message: str, operation: str | None = None, hint: str | None = None):
-        self.code = code
-        self.message = message
+        # AWS's words end up on the user's screen: no terminal control sequences in them.
+        self.code = safe(code)
+        self.message = safe(message)
         self.operation = operation
         self.hint = hint
         super().__init__(self.text)

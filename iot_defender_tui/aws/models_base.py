@@ -54,12 +54,16 @@ def epoch_millis(value: Any) -> datetime | None:
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def safe(value: str) -> str:
+    """`value` with terminal control characters shown as \\xNN (newlines and tabs kept)."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
 def text(data: Data, key: str) -> str | None:
     value = data.get(key)
     if value is None:
         return None
-    value = value if isinstance(value, str) else str(value)
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return safe(value if isinstance(value, str) else str(value))
 
 
 def count(data: Data, key: str) -> int:
