@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import importlib
 from contextlib import AsyncExitStack
-from functools import partial
 
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Container
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -25,6 +23,7 @@ from ..aws.journal import Journal
 from ..aws.models import Identity
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
+from .commands import DefenderCommands
 from .header import DefenderHeader
 from .help import HelpScreen
 from .modals import ConfirmModal
@@ -48,30 +47,6 @@ def available_panes() -> list[tuple[str, str, str, type[Pane]]]:
             continue
         found.append((pane_id, key, label, cls))
     return found
-
-
-class DefenderCommands(Provider):
-    """Palette commands: go to each pane, refresh."""
-
-    def _commands(self) -> list[tuple[str, object, str]]:
-        app: DefenderApp = self.app  # type: ignore[assignment]
-        commands = [
-            (f"Go to {label}", partial(app.action_show_pane, pane_id), f"Show the {label} pane (key {key})")
-            for pane_id, key, label in app.pane_keys
-        ]
-        commands.append(("Refresh", app.action_refresh, "Poll the current pane now (key r)"))
-        return commands
-
-    async def discover(self) -> Hits:
-        for text, callback, help_text in self._commands():
-            yield DiscoveryHit(text, callback, help=help_text)  # type: ignore[arg-type]
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, callback, help_text in self._commands():
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)  # type: ignore[arg-type]
 
 
 class DefenderApp(App):
