@@ -46,6 +46,7 @@ WRITES = {
     "create_suppression": lambda dd: dd.create_suppression(SHARED, CERT, indefinitely=True),
     "update_suppression": lambda dd: dd.update_suppression(SHARED, CERT, description="x"),
     "delete_suppression": lambda dd: dd.delete_suppression(SHARED, CERT),
+    "create_mitigation_role": lambda dd: dd.create_mitigation_role("r", "UPDATE_DEVICE_CERTIFICATE"),
     "create_mitigation_action": lambda dd: dd.create_mitigation_action(
         "a", ROLE, UpdateDeviceCertificateParams()
     ),

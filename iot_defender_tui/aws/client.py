@@ -58,6 +58,11 @@ _CREATED: dict[str, tuple[str, Probe]] = {
         "suppression of {checkName}",
         lambda dd, p: dd.describe_suppression(p["checkName"], p["resourceIdentifier"]),
     ),
+    "CreateRole": ("IAM role {RoleName}", lambda dd, p: dd.get_role(p["RoleName"])),
+    "PutRolePolicy": (
+        "inline policy {PolicyName} of IAM role {RoleName}",
+        lambda dd, p: dd.get_role_policy(p["RoleName"], p["PolicyName"]),
+    ),
 }
 _DELETED: dict[str, tuple[str, Probe]] = {
     "DeleteScheduledAudit": _CREATED["CreateScheduledAudit"],

@@ -3,15 +3,17 @@ thing groups) and pick from (IAM roles, SNS topics)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
-from . import pagination
+from . import pagination, roles
 from .client_core import ClientCore
-from .errors import AwsError
+from .errors import AwsError, InvalidRequestError
 from .models import Certificate, LoggingOptions, LogLevelTarget, Policy, Role, Topic
 from .models_base import Data, text, timestamp
+from .models_params import ActionParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,21 @@ class PolicyVersion:
             version_id=text(data, "versionId") or "",
             is_default=data.get("isDefaultVersion") is True,
             created=timestamp(data.get("createDate")),
+        )
+
+
+class RoleWithoutPermissionsError(AwsError):
+    """CreateRole succeeded but PutRolePolicy did not: the role exists and allows nothing."""
+
+    def __init__(self, role: Role, cause: AwsError):
+        self.role = role
+        self.cause = cause
+        super().__init__(
+            cause.code,
+            f"The role {role.name} was created but has NO permissions: adding them failed ({cause.message}).",
+            "PutRolePolicy",
+            f"Add policy {roles.POLICY_NAME} to it in IAM, or delete the role and create it again."
+            + (f" {cause.hint}" if cause.hint else ""),
         )
 
 
@@ -135,6 +152,51 @@ class ResourcesMixin(ClientCore):
     async def list_roles(self, path_prefix: str | None = None) -> tuple[Role, ...]:
         found = await self._all("iam", "ListRoles", {"PathPrefix": path_prefix}, pagination.IAM_ROLES)
         return tuple(Role.from_api(r) for r in found)
+
+    async def get_role(self, name: str) -> Role:
+        return Role.from_api(await self._read("iam", "GetRole", {"RoleName": name}))
+
+    async def get_role_policy(self, role_name: str, policy_name: str) -> dict[str, Any]:
+        """An inline policy of a role (GetRolePolicy's reply: RoleName, PolicyName, PolicyDocument)."""
+        return await self._read("iam", "GetRolePolicy", {"RoleName": role_name, "PolicyName": policy_name})
+
+    async def create_mitigation_role(
+        self, name: str, action_type: str, params: ActionParams | None = None
+    ) -> Role:
+        """A role AWS IoT may assume, allowing what an action of `action_type` (with `params`) does.
+
+        Two requests: CreateRole, then PutRolePolicy. If the second fails the role is left in place (the
+        caller may lack iam:DeleteRole too) and RoleWithoutPermissionsError says so.
+        """
+        problem = roles.role_name_problem(name)
+        if problem is not None:
+            raise InvalidRequestError("InvalidRoleName", problem, "CreateRole")
+        if action_type not in roles.ACTIONS:
+            unknown = f"Unknown mitigation action type {action_type}."
+            raise InvalidRequestError("InvalidActionType", unknown, "CreateRole")
+        created = await self._mutate(
+            "iam",
+            "CreateRole",
+            {
+                "RoleName": name,
+                "AssumeRolePolicyDocument": json.dumps(roles.trust_policy()),
+                "Description": roles.description(action_type),
+            },
+        )
+        role = Role.from_api(created)
+        try:
+            await self._mutate(
+                "iam",
+                "PutRolePolicy",
+                {
+                    "RoleName": name,
+                    "PolicyName": roles.POLICY_NAME,
+                    "PolicyDocument": json.dumps(roles.permission_policy(action_type, params)),
+                },
+            )
+        except AwsError as err:
+            raise RoleWithoutPermissionsError(role, err) from err
+        return role
 
     async def list_topics(self) -> tuple[Topic, ...]:
         found = await self._all("sns", "ListTopics", {}, pagination.SNS_TOPICS)

@@ -26,6 +26,7 @@ from ...aws.models_params import (
     EnableIotLoggingParams,
     PublishFindingToSnsParams,
 )
+from ..create_role import READ_ONLY, open_create_role
 from ..modals import ConfirmModal
 from ..pickers import role_picker, thing_group_picker, topic_picker
 
@@ -59,6 +60,7 @@ class ActionForm(ModalScreen[str | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form-save"),
         Binding("f2", "pick", "Pick", id="form-pick"),
+        Binding("f3", "create_role", "Create role", id="form-create-role"),
         Binding("escape", "close", "Cancel", id="form-cancel"),
     ]
 
@@ -83,7 +85,7 @@ class ActionForm(ModalScreen[str | None]):
                     disabled=a is not None,
                     id="type",
                 )
-                yield Label("Role AWS IoT assumes to act (F2 or Roles… to pick)")
+                yield Label("Role AWS IoT assumes to act (F2 to pick, F3 to create one)")
                 with Horizontal():
                     yield Input(
                         a.role_arn or "" if a else "",
@@ -92,6 +94,7 @@ class ActionForm(ModalScreen[str | None]):
                         compact=True,
                     )
                     yield Button("Roles…", id="pick-role", compact=True)
+                    yield Button("Create role…", id="create-role", compact=True)
                 yield Static(id="fixed", classes="hint", markup=False)
                 with Vertical(id="p-groups"):
                     yield Label("Thing groups (comma-separated, 1-10)")
@@ -131,6 +134,7 @@ class ActionForm(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self._show_type()
+        self.query_one("#create-role").display = not self.read_only
         self._initial = self._snapshot()
         target = "#role" if self._action else "#name"
         self.query_one(target, Input).focus()
@@ -186,17 +190,40 @@ class ActionForm(ModalScreen[str | None]):
 
         self.app.push_screen(picker, chosen)
 
+    # -- creating the role, as the console's "Create role" -------------------------------------------
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.app, "read_only", False))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "create_role" and self.read_only)  # hidden from the footer in read-only
+
+    @on(Button.Pressed, "#create-role")
+    def action_create_role(self) -> None:
+        if self.read_only:
+            self._error(READ_ONLY)
+            return
+        params = self.params()  # as far as filled in: scopes the permissions to the topic / logging role
+        params = None if isinstance(params, str) else params
+        open_create_role(self, self._value("name"), self.action_type, params, self.query_one("#role", Input))
+
     # -- validation and saving -----------------------------------------------------------------------
     def _value(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value.strip()
 
     def collect(self) -> tuple[str, str, ActionParams] | str:
         """(name, role ARN, params), or the first problem found, worded for the user."""
-        name, role, t = self._value("name"), self._value("role"), self.action_type
+        name, role = self._value("name"), self._value("role")
         if not NAME.match(name):
             return "Name: 1 to 128 characters, only letters, digits, '_' and '-'."
         if not ROLE_ARN.match(role):
             return "Role: pick a role, or type an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+        params = self.params()
+        return params if isinstance(params, str) else (name, role, params)
+
+    def params(self) -> ActionParams | str:
+        """The parameters of the selected type, or the first problem with them."""
+        t = self.action_type
         if t == "ADD_THINGS_TO_THING_GROUP":
             groups = tuple(g.strip() for g in self._value("groups").split(",") if g.strip())
             if not 1 <= len(groups) <= 10:
@@ -204,19 +231,18 @@ class ActionForm(ModalScreen[str | None]):
             bad = next((g for g in groups if not GROUP.match(g)), None)
             if bad is not None:
                 return f"Thing groups: {bad!r} is not a valid thing group name."
-            override = self.query_one("#override", Checkbox).value
-            return name, role, AddThingsToThingGroupParams(groups, override)
+            return AddThingsToThingGroupParams(groups, self.query_one("#override", Checkbox).value)
         if t == "ENABLE_IOT_LOGGING":
             log_role = self._value("log-role")
             if not ROLE_ARN.match(log_role):
                 return "Role for logging: pick a role, or type an IAM role ARN."
-            return name, role, EnableIotLoggingParams(log_role, str(self.query_one("#level", Select).value))
+            return EnableIotLoggingParams(log_role, str(self.query_one("#level", Select).value))
         if t == "PUBLISH_FINDING_TO_SNS":
             topic = self._value("topic")
             if not TOPIC_ARN.match(topic):
                 return "SNS topic: pick a topic, or type a topic ARN (arn:aws:sns:<region>:<account>:<name>)."
-            return name, role, PublishFindingToSnsParams(topic)
-        return name, role, PARAMS_BY_TYPE[t]()  # the fixed-parameter types
+            return PublishFindingToSnsParams(topic)
+        return PARAMS_BY_TYPE[t]()  # the fixed-parameter types
 
     def _error(self, message: str) -> None:
         self.query_one("#form-error", Static).update(Text(message))
