@@ -51,6 +51,7 @@ class ActionForm(ModalScreen[str | None]):
     ActionForm VerticalScroll { height: auto; max-height: 18; }
     ActionForm Label { margin-top: 1; }
     ActionForm Horizontal { height: auto; }
+    ActionForm VerticalScroll > Vertical { height: auto; }
     ActionForm Horizontal Input { width: 1fr; }
     ActionForm Horizontal Button { min-width: 10; margin-left: 1; }
     ActionForm .hint { color: $text-muted; }

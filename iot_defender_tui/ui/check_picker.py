@@ -1,0 +1,106 @@
+"""A modal to pick audit checks (for a scheduled audit, or an audit run now): `space` toggles one, `A`
+toggles all, `enter` or `ctrl+s` confirms, `escape` cancels.
+
+Only the checks offered are listed (callers offer the ones enabled in the account's audit configuration,
+as AWS refuses an audit of a disabled check). Dismisses with the chosen API names in catalogue order, or
+None when cancelled; confirming with nothing chosen says so and stays open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import SelectionList, Static
+
+from ..aws.catalogue import check_info
+
+
+def check_label(name: str) -> Text:
+    info = check_info(name)
+    label = Text(info.title)
+    if info.severity:
+        label.append(f"  {info.severity}", style="dim")
+    return label
+
+
+def ordered(names: Iterable[str]) -> tuple[str, ...]:
+    """Most severe first, then by title: how the picker lists checks and how summaries name them."""
+    return tuple(sorted(set(names), key=lambda n: (check_info(n).severity_rank, check_info(n).title)))
+
+
+class CheckPickerModal(ModalScreen[tuple[str, ...] | None]):
+    DEFAULT_CSS = """
+    CheckPickerModal { align: center middle; }
+    CheckPickerModal > Vertical { width: 78; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 0 1; }
+    CheckPickerModal #checks-title { height: auto; }
+    CheckPickerModal SelectionList { height: auto; max-height: 17; }
+    CheckPickerModal #checks-status { height: auto; color: $text-muted; }
+    CheckPickerModal #checks-status.error { color: $error; }
+    """
+    BINDINGS = [
+        # Priority: the list's own enter would toggle the highlighted check instead of confirming.
+        Binding("enter,ctrl+s", "confirm", "Confirm", id="checks-confirm", priority=True),
+        Binding("A", "toggle_all", "All/none", id="checks-all"),
+        Binding("escape", "cancel", "Cancel", id="checks-cancel"),
+    ]
+
+    def __init__(self, title: str, offered: Sequence[str], chosen: Iterable[str] | None = None) -> None:
+        super().__init__()
+        self._title = title
+        self._offered = ordered(offered)
+        self._chosen = set(self._offered if chosen is None else chosen)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self._title, style="bold"), id="checks-title")
+            yield SelectionList[str](
+                *((check_label(name), name, name in self._chosen) for name in self._offered),
+                id="checks-list",
+            )
+            yield Static(id="checks-status", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(SelectionList).focus()
+        self._show_count()
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        chosen = set(self.query_one(SelectionList).selected)
+        return tuple(name for name in self._offered if name in chosen)
+
+    @on(SelectionList.SelectedChanged)
+    def _show_count(self) -> None:
+        status = self.query_one("#checks-status", Static)
+        status.remove_class("error")
+        status.update(
+            Text(f"{len(self.selected)} of {len(self._offered)} chosen · space toggles · A all · enter OK")
+        )
+
+    def action_toggle_all(self) -> None:
+        checks = self.query_one(SelectionList)
+        if len(self.selected) == len(self._offered):
+            checks.deselect_all()
+        else:
+            checks.select_all()
+
+    def action_confirm(self) -> None:
+        if self is not self.app.screen:
+            return  # already dismissed: a repeated enter must not pop the screen below
+        chosen = self.selected
+        if not chosen:
+            status = self.query_one("#checks-status", Static)
+            status.add_class("error")
+            status.update(Text("Pick at least one check (space toggles, A picks all)."))
+            return
+        self.dismiss(chosen)
+
+    def action_cancel(self) -> None:
+        if self is self.app.screen:
+            self.dismiss(None)

@@ -1,0 +1,264 @@
+"""The form that creates or edits a scheduled audit.
+
+It validates before sending (name, the day the frequency needs, at least one check and only checks enabled
+in the account's audit configuration) and shows problems inline; a server error is shown in the form too
+and nothing typed is lost. Dismisses with the schedule's name once AWS accepted the change, or None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from ...aws.catalogue import check_info
+from ...aws.errors import AwsError
+from ...aws.models import ScheduledAudit
+from ..check_picker import CheckPickerModal, ordered
+from ..modals import ConfirmModal
+
+NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+FREQUENCIES = ("DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY")
+WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+NONE_ENABLED = "No checks are enabled in this account's audit configuration: enable some in Settings (key 1)."
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """What the form sends: validated, ready for create/update_scheduled_audit."""
+
+    name: str
+    frequency: str
+    day_of_week: str | None
+    day_of_month: str | None
+    checks: tuple[str, ...]
+
+
+def when_text(frequency: str | None, day_of_week: str | None, day_of_month: str | None) -> str:
+    if frequency in ("WEEKLY", "BIWEEKLY"):
+        return f"{frequency} on {day_of_week or '?'}"
+    if frequency == "MONTHLY":
+        return f"MONTHLY on day {day_of_month or '?'}"
+    return frequency or "?"
+
+
+def checks_text(names: Sequence[str]) -> str:
+    return ", ".join(check_info(n).title for n in names) or "none"
+
+
+class ScheduleForm(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    ScheduleForm { align: center middle; }
+    ScheduleForm > Vertical { width: 78; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 0 1; }
+    ScheduleForm VerticalScroll { height: auto; max-height: 15; }
+    ScheduleForm Label { margin-top: 1; }
+    ScheduleForm Horizontal { height: auto; }
+    ScheduleForm #p-weekday, ScheduleForm #p-day { height: auto; }
+    ScheduleForm #checks-summary { width: 1fr; height: auto; max-height: 3; }
+    ScheduleForm #pick-checks { min-width: 12; margin-left: 1; }
+    ScheduleForm #form-error { color: $error; height: auto; }
+    ScheduleForm #form-buttons { align-horizontal: right; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="schedule-save"),
+        Binding("f2", "pick_checks", "Pick checks", id="schedule-pick-checks"),
+        Binding("escape", "close", "Cancel", id="schedule-cancel"),
+    ]
+
+    def __init__(self, enabled: Sequence[str], audit: ScheduledAudit | None = None) -> None:
+        super().__init__()
+        self._audit = audit
+        self._sending = False
+        self._enabled = ordered(enabled)
+        # New: every enabled check. Edit: the schedule's own, even one since disabled (flagged on save).
+        self.checks: tuple[str, ...] = self._enabled if audit is None else tuple(audit.check_names)
+
+    def compose(self) -> ComposeResult:
+        a = self._audit
+        frequency = a.frequency if a and a.frequency in FREQUENCIES else "DAILY"
+        weekday = a.day_of_week if a and a.day_of_week in WEEKDAYS else Select.NULL
+        day = (a.day_of_month or "") if a else ""
+        with Vertical():
+            yield Static(Text("Edit scheduled audit" if a else "New scheduled audit", style="bold"))
+            with VerticalScroll():
+                yield Label("Name (1-128 of a-z A-Z 0-9 _ -)")
+                yield Input(a.name if a else "", id="name", disabled=a is not None, compact=True)
+                yield Label("Frequency")
+                yield Select(
+                    [(f, f) for f in FREQUENCIES],
+                    value=frequency,
+                    allow_blank=False,
+                    compact=True,
+                    id="frequency",
+                )
+                with Vertical(id="p-weekday"):
+                    yield Label("Day of the week")
+                    yield Select(
+                        [(d, d) for d in WEEKDAYS],
+                        value=weekday,
+                        prompt="pick a day",
+                        compact=True,
+                        id="weekday",
+                    )
+                with Vertical(id="p-day"):
+                    yield Label("Day of the month (1-31, or LAST)")
+                    yield Input(day, placeholder="1-31 or LAST", id="day", compact=True)
+                yield Label("Checks (F2 or Checks… to pick; only enabled ones are offered)")
+                with Horizontal():
+                    yield Static(id="checks-summary", markup=False)
+                    yield Button("Checks…", id="pick-checks", compact=True)
+            yield Static(id="form-error", markup=False)
+            with Horizontal(id="form-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self._show_frequency()
+        self._show_checks()
+        self._initial = self._snapshot()
+        if not self._enabled:
+            self._error(NONE_ENABLED)
+        self.query_one("#frequency" if self._audit else "#name").focus()
+
+    @property
+    def frequency(self) -> str:
+        return str(self.query_one("#frequency", Select).value)
+
+    @on(Select.Changed, "#frequency")
+    def _show_frequency(self) -> None:
+        self.query_one("#p-weekday").display = self.frequency in ("WEEKLY", "BIWEEKLY")
+        self.query_one("#p-day").display = self.frequency == "MONTHLY"
+
+    def _show_checks(self) -> None:
+        summary = Text(f"{len(self.checks)} of {len(self._enabled)} enabled checks: ", style="bold")
+        titles = checks_text(ordered(self.checks))
+        # Two lines at most, so the form fits 80x24; the picker (F2) lists them all.
+        summary.append(titles if len(titles) <= 90 else titles[:89] + "…")
+        self.query_one("#checks-summary", Static).update(summary)
+
+    @on(Button.Pressed, "#pick-checks")
+    def action_pick_checks(self) -> None:
+        if not self._enabled:
+            self._error(NONE_ENABLED)
+            return
+
+        def chosen(checks: tuple[str, ...] | None) -> None:
+            if checks is not None:
+                self.checks = checks
+                self._show_checks()
+
+        chosen_now = [c for c in self.checks if c in self._enabled]
+        self.app.push_screen(
+            CheckPickerModal("Checks of this scheduled audit", self._enabled, chosen_now), chosen
+        )
+
+    # -- validation and saving -----------------------------------------------------------------------
+    def collect(self) -> Schedule | str:
+        """The schedule to send, or the first problem found, worded for the user."""
+        name = self.query_one("#name", Input).value.strip()
+        if not NAME.match(name):
+            return "Name: 1 to 128 characters, only letters, digits, '_' and '-'."
+        frequency, weekday, day = self.frequency, None, None
+        if frequency in ("WEEKLY", "BIWEEKLY"):
+            picked = self.query_one("#weekday", Select).value
+            if picked not in WEEKDAYS:
+                return f"Day of the week: a {frequency} audit needs one (SUN to SAT)."
+            weekday = str(picked)
+        if frequency == "MONTHLY":
+            day = self.query_one("#day", Input).value.strip().upper()
+            if day != "LAST" and not (day.isdigit() and 1 <= int(day) <= 31):
+                return f"Day of the month: 1 to 31, or LAST (not {day or 'empty'!r})."
+        if not self._enabled:
+            return NONE_ENABLED
+        if not self.checks:
+            return "Checks: pick at least one (F2)."
+        disabled = [c for c in self.checks if c not in self._enabled]
+        if disabled:
+            return (
+                f"Checks: not enabled in the audit configuration: {checks_text(disabled)}. "
+                "Pick checks again (F2), or enable them in Settings (key 1)."
+            )
+        return Schedule(name, frequency, weekday, day, ordered(self.checks))
+
+    def _error(self, message: str) -> None:
+        self.query_one("#form-error", Static).update(Text(message))
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        if self._sending:
+            return  # a second save while the first is in flight would send it twice
+        collected = self.collect()
+        if isinstance(collected, str):
+            self._error(collected)
+            return
+        self._error("")
+        s, a = collected, self._audit
+        verb = "Update" if a else "Create"
+        body = Text.assemble(f"{verb} scheduled audit ", (s.name, "bold"))
+        body.append(f"\nRuns: {when_text(s.frequency, s.day_of_week, s.day_of_month)}")
+        body.append(f"\nChecks ({len(s.checks)}): {checks_text(s.checks)}")
+        if a is not None:
+            was = when_text(a.frequency, a.day_of_week, a.day_of_month)
+            body.append(f"\n(was: {was}; {len(a.check_names)} checks)", style="dim")
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._sending = True
+                self._send(s)
+
+        self.app.push_screen(ConfirmModal(f"{verb} scheduled audit?", body, verb), confirmed)
+
+    @work(exclusive=True, group="schedule-form", exit_on_error=False)
+    async def _send(self, s: Schedule) -> None:
+        dd = self.app.dd  # type: ignore[attr-defined]
+        self._error("Saving…")
+        try:
+            if self._audit is None:
+                await dd.create_scheduled_audit(
+                    s.name, s.frequency, s.checks, day_of_week=s.day_of_week, day_of_month=s.day_of_month
+                )
+            else:
+                await dd.update_scheduled_audit(
+                    s.name,
+                    frequency=s.frequency,
+                    check_names=s.checks,
+                    day_of_week=s.day_of_week,
+                    day_of_month=s.day_of_month,
+                )
+        except AwsError as err:
+            self._error(f"{err.code}: {err.text}")
+            return
+        finally:
+            self._sending = False
+        self.dismiss(s.name)
+
+    def _snapshot(self) -> tuple[object, ...]:
+        values = tuple(w.value for w in self.query("Input, Select"))  # type: ignore[attr-defined]
+        return (*values, self.checks)
+
+    @property
+    def dirty(self) -> bool:
+        """Something typed that was not saved (the app asks before quitting over it)."""
+        return self._snapshot() != self._initial
+
+    @on(Button.Pressed, "#cancel")
+    def action_close(self) -> None:
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def discard(ok: bool | None) -> None:
+            if ok:
+                self.dismiss(None)
+
+        body = Text("What you typed in this form will be lost.")
+        self.app.push_screen(ConfirmModal("Discard changes?", body, "Discard"), discard)
