@@ -28,6 +28,7 @@ from .header import DefenderHeader
 from .help import HelpScreen
 from .modals import ConfirmModal
 from .pane import Pane
+from .tracker import TaskKind, TaskTracker
 
 # (pane id, key, tab label, module, class): a pane whose module is not there yet gets no tab.
 PANES = (
@@ -93,6 +94,7 @@ class DefenderApp(App):
         if settings.theme:
             self.theme = settings.theme
         self.set_keymap(settings.keymap)
+        self.tracker = TaskTracker(self)
 
     def compose(self) -> ComposeResult:
         yield DefenderHeader(read_only=self.read_only, region=self.connection.region, id="header")
@@ -239,6 +241,11 @@ class DefenderApp(App):
         )
 
     # -- errors and progress -------------------------------------------------------------------------
+    def track_task(self, kind: TaskKind, task_id: str) -> None:
+        """Follow a started audit or mitigation task to its end, whatever pane is shown: the outcome is
+        notified (with a bell) and open views get a `TaskFinished` message."""
+        self.tracker.track(kind, task_id)
+
     def show_error(self, message: str) -> None:
         self.query_one("#status", Static).update(Text(message, style="bold red"))
 

@@ -160,6 +160,7 @@ class ApplyMitigationScreen(ModalScreen[str | None]):
             return
         self.app.notify(f"Mitigation task {task.task_id} started", markup=False)
         self.app.bell()
+        self.app.track_task("mitigation", task.task_id)  # type: ignore[attr-defined]  # tells the outcome
         self.dismiss(task.task_id)
 
     def action_close(self) -> None:

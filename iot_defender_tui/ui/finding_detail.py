@@ -6,6 +6,7 @@ All of it is AWS text, so it is built as `rich.text.Text` and never parsed as ma
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -22,6 +23,7 @@ from ..aws.models import Finding, ResourceRef
 
 if TYPE_CHECKING:
     from ..aws.client import DefenderClient
+    from .tracker import TaskFinished  # not at run time: tracker imports this module
 
 
 def when(value: datetime | None) -> str:
@@ -69,29 +71,59 @@ def describe_finding(finding: Finding) -> Text:
     return out
 
 
-async def current_state(dd: DefenderClient, ref: ResourceRef) -> Text:
-    """What the resource looks like now (the finding shows how it was at audit time)."""
-    out = Text()
+def short_id(identifier: str, keep: int = 6) -> str:
+    return identifier if len(identifier) <= keep + 1 else f"{identifier[:keep]}…"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceState:
+    """What a finding's resource looks like now: one headline value (a status, a default version)."""
+
+    kind: str  # "Certificate", "CA certificate", "Policy"
+    resource_id: str
+    label: str  # what `value` is: "status", "default version"
+    value: str
+    valid: tuple[datetime | None, datetime | None] | None = None
+
+    def summary(self) -> str:
+        """One line for a notification, e.g. "certificate 7a3c12… is now INACTIVE"."""
+        name = self.resource_id if self.kind == "Policy" else short_id(self.resource_id)
+        what = "" if self.label == "status" else f" {self.label}"
+        return f"{self.kind.lower()} {name}{what} is now {self.value}"
+
+
+async def fetch_state(dd: DefenderClient, ref: ResourceRef) -> ResourceState | None:
+    """The resource's live state, or None for a resource type that has none to show."""
     cert_id = ref.device_certificate_id
     if ref.resource_type in ("DEVICE_CERTIFICATE", "ISSUER_CERTIFICATE") and cert_id:
         cert = await dd.describe_certificate(cert_id)
-        out.append(f"Certificate {cert.cert_id}\n  status ")
-        out.append(cert.status, style="bold")
-        out.append(f"\n  valid {when(cert.not_before)} to {when(cert.not_after)}\n")
-    elif ref.resource_type == "CA_CERTIFICATE" and ref.identifier.get("caCertificateId"):
-        cert = await dd.describe_ca_certificate(str(ref.identifier["caCertificateId"]))
-        out.append(f"CA certificate {cert.cert_id}\n  status ")
-        out.append(cert.status, style="bold")
-        out.append("\n")
-    elif ref.resource_type == "IOT_POLICY":
+        return ResourceState(
+            "Certificate", cert.cert_id, "status", cert.status, (cert.not_before, cert.not_after)
+        )
+    if ref.resource_type == "CA_CERTIFICATE" and ref.identifier.get("caCertificateId"):
+        ca = await dd.describe_ca_certificate(str(ref.identifier["caCertificateId"]))
+        return ResourceState("CA certificate", ca.cert_id, "status", ca.status)
+    if ref.resource_type == "IOT_POLICY":
         name = str((ref.identifier.get("policyVersionIdentifier") or {}).get("policyName", ""))
         policy = await dd.get_policy(name)
-        out.append(f"Policy {policy.name}\n  default version ")
-        out.append(policy.default_version_id or "-", style="bold")
-        out.append("\n")
-    else:
-        out.append("No live state to show for this resource type.\n")
+        return ResourceState("Policy", policy.name, "default version", policy.default_version_id or "-")
+    return None
+
+
+def render_state(state: ResourceState | None) -> Text:
+    if state is None:
+        return Text("No live state to show for this resource type.\n")
+    out = Text(f"{state.kind} {state.resource_id}\n  {state.label} ")
+    out.append(state.value, style="bold")
+    out.append("\n")
+    if state.valid is not None:
+        out.append(f"  valid {when(state.valid[0])} to {when(state.valid[1])}\n")
     return out
+
+
+async def current_state(dd: DefenderClient, ref: ResourceRef) -> Text:
+    """What the resource looks like now (the finding shows how it was at audit time)."""
+    return render_state(await fetch_state(dd, ref))
 
 
 class FindingDetailScreen(Screen[None]):
@@ -116,7 +148,17 @@ class FindingDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+        self.reload_state()
+
+    def reload_state(self) -> None:
         self.run_worker(self._load_state(), group="finding-state", exclusive=True, exit_on_error=False)
+
+    def on_task_finished(self, event: TaskFinished) -> None:
+        """A mitigation task ended: show its effect on this finding's resource without a key press."""
+        if event.kind == "mitigation" and (
+            not event.finding_ids or self.finding.finding_id in event.finding_ids
+        ):
+            self.reload_state()
 
     async def _load_state(self) -> None:
         out = Text("Current state\n", style="bold underline")
