@@ -49,13 +49,10 @@ async def test_header_and_pane_keys(lab: str) -> None:
         assert "READ-ONLY" not in text
         tabs = app.query_one(TabbedContent)
         present = {pane_id: key for pane_id, key, _ in app.pane_keys}
-        assert "settings" in present and "schedules" not in present  # no placeholder tabs
-        for pane_id in ("results", "mitigation", "settings"):
-            if pane_id in present:
-                await pilot.press(present[pane_id])
-                await wait_for(pilot, lambda pane_id=pane_id: tabs.active == f"tab-{pane_id}")
-        await pilot.press("2")  # no Schedules pane: the key does nothing
-        assert tabs.active == "tab-settings"
+        assert present == {"settings": "1", "schedules": "2", "results": "3", "mitigation": "4"}
+        for pane_id in ("results", "mitigation", "schedules", "settings"):
+            await pilot.press(present[pane_id])
+            await wait_for(pilot, lambda pane_id=pane_id: tabs.active == f"tab-{pane_id}")
 
 
 async def test_help_lists_pane_and_app_keys(lab: str) -> None:
@@ -131,3 +128,23 @@ def test_sandbox_child_starts_and_stops() -> None:
 
 def test_panes_found() -> None:
     assert available_panes()[0][0] == "settings"
+
+
+async def test_help_lists_every_key_of_the_pane_and_scrolls_at_80x24(lab: str) -> None:
+    from textual.containers import VerticalScroll
+
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = str(app.screen.query_one("#help-keys").render())
+        for description in ("Filter", "Sort", "Reverse", "Open", "Back", "Command palette", "Quit", "Down"):
+            assert description in keys, description
+        box = app.screen.query_one(VerticalScroll)
+        assert box.region.height <= 24 and box.region.width <= 80
+        assert box.max_scroll_y > 0  # more keys than lines: it scrolls
+        await pilot.press("end")
+        assert box.scroll_y == box.max_scroll_y

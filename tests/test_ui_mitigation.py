@@ -10,7 +10,7 @@ import pytest
 from aws_fixtures import request_counts, sandbox_settings
 from mitigation_helpers import NEEDS, make_role
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from conftest import make_client
 from iot_defender_tui.aws import catalogue
@@ -22,6 +22,7 @@ from iot_defender_tui.ui.panes.mitigation import MitigationPane
 from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
 from iot_defender_tui.ui.panes.mitigation_views import ExecutionsScreen
 from iot_defender_tui.ui.pickers import PickerModal
+from iot_defender_tui.ui.widgets.fast_table import FastTable
 
 pytest_plugins = ["aws_fixtures"]
 
@@ -46,7 +47,7 @@ class Harness(App):
     def on_mount(self) -> None:
         pane = self.query_one(MitigationPane)
         pane.refresh_now()
-        pane.query_one("#actions", DataTable).focus()
+        pane.query_one("#actions", FastTable).focus()
 
     def show_error(self, message: str) -> None:
         self.errors.append(message)
@@ -67,8 +68,12 @@ async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> 
 
 
 def cells(app: App, table_id: str) -> list[list[str]]:
-    table = app.query_one(MitigationPane).query_one(table_id, DataTable)
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    table = app.query_one(MitigationPane).query_one(table_id, FastTable)
+    return [[c.plain for c in table.row_cells(k)] for k in table.visible_keys()]
+
+
+def screen_lines(table: FastTable) -> list[str]:
+    return [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
 
 
 def form_error(app: App) -> str:
@@ -142,7 +147,7 @@ async def test_create_duplicate_invalid_edit_delete(lab, sandbox_url):
         await until(pilot, lambda: not isinstance(app.screen, ActionForm))
 
         # Edit: the role changes.
-        app.query_one("#actions", DataTable).focus()
+        app.query_one("#actions", FastTable).focus()
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, ActionForm))
         assert app.screen.query_one("#name", Input).disabled
@@ -192,14 +197,19 @@ async def test_task_runs_live_and_shows_executions(lab, sandbox_url):
         await until(pilot, lambda: cells(app, "#tasks")[0][:3] == [task_id, "COMPLETED", "1/1"], timeout=15)
         assert not pane.busy
 
-        tasks = app.query_one("#tasks", DataTable)
+        tasks = app.query_one("#tasks", FastTable)
         tasks.focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ExecutionsScreen))
-        table = app.screen.query_one("#executions", DataTable)
+        table = app.screen.query_one("#executions", FastTable)
         await until(pilot, lambda: table.row_count == 1)
-        row = [str(c) for c in table.get_row_at(0)]
+        row = [c.plain for c in table.row_cells(table.visible_keys()[0])]
         assert row[:3] == [finding_id, "DeactivateCert", "COMPLETED"]
+        await pilot.press("slash", *"zzz", "enter")  # the same filter as every list
+        assert table.row_count == 0 and isinstance(app.screen, ExecutionsScreen)
+        assert "0/1 shown" in str(app.screen.query_one("#executions-status", Static).render())
+        await pilot.press("escape")  # clears the filter first
+        assert table.row_count == 1 and isinstance(app.screen, ExecutionsScreen)
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, ExecutionsScreen))
 
@@ -222,9 +232,10 @@ async def test_read_only_refuses_mutating_keys(lab, sandbox_url):
             await pilot.press(key)
             await asyncio.sleep(0.05)
             assert app.screen is app.screen_stack[0], key
+        assert len(app.errors) == 4 and all(e.startswith("Read-only:") for e in app.errors)
         for name in ("new_action", "edit_action", "delete_action", "cancel_task"):
             getattr(pane, f"action_{name}")()
-        assert len(app.errors) == 4 and app.screen is app.screen_stack[0]
+        assert len(app.errors) == 8 and app.screen is app.screen_stack[0]
         assert len(iot.list_mitigation_actions()["actionIdentifiers"]) == 1
 
 
@@ -251,3 +262,38 @@ async def test_fast_polls_while_a_task_runs_do_not_redescribe_known_actions(lab,
         pane.busy = False  # an idle poll refreshes every action
         await pane.poll()
         assert request_counts(sandbox_url).get("DescribeMitigationAction", 0) == before + 3
+
+
+async def test_lists_filter_and_sort_like_results(lab, sandbox_url):
+    iot = make_client(sandbox_url)
+    role = make_role(sandbox_url, "SortRole", NEEDS["UPDATE_DEVICE_CERTIFICATE"])
+    for name in ("Bravo", "alpha", "Charlie"):
+        iot.create_mitigation_action(
+            actionName=name,
+            roleArn=role,
+            actionParams={"updateDeviceCertificateParams": {"action": "DEACTIVATE"}},
+        )
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(MitigationPane)
+        table = pane.query_one("#actions", FastTable)
+        heading = pane.query_one("#actions-heading", Static)
+        await until(pilot, lambda: len(cells(app, "#actions")) == 3)
+        await pilot.press("slash", *"char")
+        await until(pilot, lambda: table.row_count == 1)
+        assert "1/3 shown, filter: char" in str(heading.render())
+        await pilot.press("enter")  # back to the list, the filter kept
+        assert table.has_focus and table.row_count == 1
+        assert "Charlie" in screen_lines(table)[1]
+        await pilot.press("escape")  # clears it
+        assert table.row_count == 3 and "shown" not in str(heading.render())
+        await pilot.press("o")  # sort by name (case-insensitive), then reverse
+        assert [r[0] for r in cells(app, "#actions")] == ["alpha", "Bravo", "Charlie"]
+        await pilot.press("O")
+        assert [r[0] for r in cells(app, "#actions")] == ["Charlie", "Bravo", "alpha"]
+        await pilot.pause()
+        assert "Name ▼" in screen_lines(table)[0] and "Charlie" in screen_lines(table)[1]
+        pane.refresh_now()  # a poll keeps the sort
+        await pilot.pause(0.3)
+        assert [r[0] for r in cells(app, "#actions")] == ["Charlie", "Bravo", "alpha"]
+        assert app.errors == []

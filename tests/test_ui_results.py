@@ -172,6 +172,11 @@ async def test_marks_filter_and_marked_findings(lab: str, dd: DefenderClient) ->
         assert pane.table.row_count == 0
         await pilot.press("escape")  # clears the filter
         assert pane.table.row_count == 1 and pane.table.filter_text == ""
+        await pilot.press("slash", *"zzz", "enter")  # kept after enter, back in the list
+        assert pane.table.row_count == 0 and pane.table.has_focus
+        assert "filter: zzz" in static_text(status)
+        await pilot.press("escape")  # clears it before going up a level
+        assert pane.table.row_count == 1 and pane.level == 2
         await pilot.press("A")
         assert "1 marked" in static_text(status)
         assert pane.marked_findings()[0].check_name == "DEVICE_CERTIFICATE_SHARED_CHECK"
@@ -212,14 +217,19 @@ async def test_read_only_refuses_cancel_and_suppress(lab: str, dd: DefenderClien
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmModal)
         assert "IN_PROGRESS" in lines(pane.table)[1]
+        assert app.errors == [
+            "Read-only: Cancel audit is refused; nothing was changed (started with --read-only)."
+        ]
         assert not any(b.binding.action == "cancel_task" for b in app.active_bindings.values())
 
         pane.table.move_cursor(1)
         await open_shared_certificate_findings(pilot, pane)
-        for key in ("s", "S"):
+        for key in ("s", "S", "a"):
             await pilot.press(key)
             await pilot.pause()
             assert app.screen is app.screen_stack[0]
+            assert app.errors[-1].startswith("Read-only:"), key
+        assert len(app.errors) == 4
         assert make_client(lab).list_audit_suppressions()["suppressions"] == []
 
 
@@ -228,3 +238,57 @@ def test_rows_are_text() -> None:
 
     assert all(isinstance(c.label, str) for c in views.FINDING_COLUMNS)
     assert isinstance(views.short_time(None), str) and Text("x").plain == "x"
+
+
+async def open_biggest_check(pilot: Pilot, pane: ResultsPane, at_least: int) -> None:
+    """Findings of the check with the most non-compliant resources (a lab with generated devices)."""
+    await until(pilot, lambda: "COMPLETED" in shown(pane))
+    await pilot.press("enter")
+    await until(pilot, lambda: "non-compliant" in shown(pane))
+    table = pane.table
+    counts = {k: int(table.row_cells(k)[3].plain or 0) for k in table.visible_keys()}
+    name = max(counts, key=lambda k: counts[k])
+    assert counts[name] >= at_least, counts
+    table.move_to_key(name)
+    await pilot.press("enter")
+    await until(pilot, lambda: pane.table.row_count == counts[name] and not pane._loading)
+
+
+async def test_suppress_marked_findings_one_by_one_then_reload(lab: str, dd: DefenderClient) -> None:
+    seed_fleet("empty", devices=40)
+    app = Harness(dd)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(ResultsPane)
+        make_client(lab).start_on_demand_audit_task(targetCheckNames=list(LAB_CHECKS))
+        await until(pilot, lambda: "COMPLETED" in lines(pane.table)[1], timeout=20)
+        await open_biggest_check(pilot, pane, at_least=3)
+        table = pane.table
+        first, second, third = table.visible_keys()[:3]
+        # Suppressed behind the pane's back: its request fails, the other two still go.
+        taken = pane._findings[str(second)]
+        make_client(lab).create_audit_suppression(
+            checkName=taken.check_name,
+            resourceIdentifier=taken.resource.identifier,
+            suppressIndefinitely=True,
+        )
+        await pilot.press("space", "space", "space")
+        assert table.marked == {first, second, third}
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SuppressModal))
+        await pilot.press("enter", "enter")  # 1 week, no description
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "3 findings" in static_text(app.screen.query_one("#body", Static))
+        await pilot.press("y")
+        await until(pilot, lambda: app.errors != [] and not pane._progress)
+        assert "Suppressed 2 of 3; 1 failed" in app.errors[0]
+        assert len(make_client(lab).list_audit_suppressions()["suppressions"]) == 3
+        rows = {k: table.row_cells(k)[4].plain for k in (first, second, third)}
+        assert rows == {first: "yes", second: "", third: "yes"}
+        assert "yes" in lines(table)[1] and "yes" not in lines(table)[2] and "yes" in lines(table)[3]
+
+        table.move_to_key(third)
+        await pilot.press("r")  # reload: same cursor finding, marks kept
+        # The reload shows what AWS says now: the finding suppressed behind the pane's back too.
+        await until(pilot, lambda: "yes" in lines(table)[2] and not pane._loading)
+        assert table.cursor_key == third and table.marked == {first, second, third}
+        assert "3 marked" in static_text(pane.query_one("#status", Static))

@@ -6,17 +6,28 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import Input, Static
 
 from ...aws.errors import AwsError
 from ...aws.models import MitigationAction, MitigationTask
 from ..modals import ConfirmModal
 from ..pane import Pane
+from ..readonly import allowed, refuse_key, refused
+from ..widgets.fast_table import FastTable
+from ..widgets.filter_bar import FilterBar
 from .mitigation_forms import ActionForm
-from .mitigation_views import ExecutionsScreen, Row, status_text, sync_table, when
+from .mitigation_views import (
+    ACTION_COLUMNS,
+    TASK_COLUMNS,
+    ExecutionsScreen,
+    Row,
+    filter_status,
+    status_text,
+    when,
+)
 
 TASK_DAYS = 90
 MUTATING = {"new_action", "edit_action", "delete_action", "cancel_task"}
@@ -31,12 +42,15 @@ class MitigationPane(Pane):
     MitigationPane #actions { height: 1fr; min-height: 4; }
     MitigationPane #tasks { height: 1fr; min-height: 4; }
     """
+    HEADINGS = {"actions": "Mitigation actions", "tasks": f"Mitigation tasks (last {TASK_DAYS} days)"}
     BINDINGS = [
         Binding("n", "new_action", "New action", id="mitigation-new"),
         Binding("e", "edit_action", "Edit action", id="mitigation-edit"),
         Binding("d", "delete_action", "Delete action", id="mitigation-delete"),
         Binding("c", "cancel_task", "Cancel task", id="mitigation-cancel"),
         Binding("t", "switch_list", "Actions/tasks", id="mitigation-switch"),
+        Binding("slash", "filter", "Filter", id="mitigation-filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="mitigation-clear-filter"),
     ]
 
     def __init__(self, *children, **kwargs) -> None:
@@ -46,18 +60,35 @@ class MitigationPane(Pane):
         self.tasks: dict[str, MitigationTask] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Mitigation actions"), classes="heading")
-        yield DataTable(id="actions", cursor_type="row", zebra_stripes=True)
-        yield Static(Text(f"Mitigation tasks (last {TASK_DAYS} days, newest first)"), classes="heading")
-        yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+        yield Static(Text(self.HEADINGS["actions"]), classes="heading", id="actions-heading")
+        yield FastTable(ACTION_COLUMNS, id="actions")
+        yield Static(Text(self.HEADINGS["tasks"]), classes="heading", id="tasks-heading")
+        yield FastTable(TASK_COLUMNS, id="tasks")
+        yield FilterBar(id="mitigation-filter")
 
-    def on_mount(self) -> None:
-        actions = self.query_one("#actions", DataTable)
-        for label in ("Name", "Type", "Role", "Parameters"):
-            actions.add_column(label, key=label.lower())
-        tasks = self.query_one("#tasks", DataTable)
-        for label in ("Task", "Status", "Succeeded", "Failed", "Skipped", "Canceled", "Started"):
-            tasks.add_column(label, key=label.lower())
+    # -- filter: the focused list --------------------------------------------------------------------
+    def _list(self) -> FastTable:
+        bar = self.query_one(FilterBar)
+        if bar.has_focus and bar.table is not None:
+            return bar.table
+        tasks = self.query_one("#tasks", FastTable)
+        return tasks if tasks.has_focus else self.query_one("#actions", FastTable)
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open(self._list())
+
+    def action_clear_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.table = self._list()
+        bar.clear_filter()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._headings()
+
+    def _headings(self) -> None:
+        for name, heading in self.HEADINGS.items():
+            table = self.query_one(f"#{name}", FastTable)
+            self.query_one(f"#{name}-heading", Static).update(Text(heading + filter_status(table)))
 
     # -- polling --------------------------------------------------------------------------------------
     def interval(self) -> float:
@@ -96,14 +127,11 @@ class MitigationPane(Pane):
         self._show()
 
     def _show(self) -> None:
-        with self.app.batch_update():
-            sync_table(
-                self.query_one("#actions", DataTable),
-                {n: self._action_row(a) for n, a in self.actions.items()},
-            )
-            sync_table(
-                self.query_one("#tasks", DataTable), {i: self._task_row(t) for i, t in self.tasks.items()}
-            )
+        self.query_one("#actions", FastTable).set_rows(
+            (n, self._action_row(a)) for n, a in self.actions.items()
+        )
+        self.query_one("#tasks", FastTable).set_rows((i, self._task_row(t)) for i, t in self.tasks.items())
+        self._headings()
 
     @staticmethod
     def _action_row(a: MitigationAction) -> Row:
@@ -127,19 +155,19 @@ class MitigationPane(Pane):
 
     # -- what is under the cursor ---------------------------------------------------------------------------
     def _current(self, table_id: str) -> str | None:
-        table = self.query_one(table_id, DataTable)
-        if not table.row_count:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        key = self.query_one(table_id, FastTable).cursor_key
+        return None if key is None else str(key)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Read-only: mutating keys are hidden from the footer and do nothing.
-        return not (action in MUTATING and self.read_only)
+        if action == "clear_filter":  # else escape is the app's (back)
+            return bool(self._list().filter_text) or self.query_one(FilterBar).shown
+        return allowed(self, action, MUTATING)
+
+    def on_key(self, event: events.Key) -> None:
+        refuse_key(self, event, MUTATING)
 
     def _refuse(self) -> bool:
-        if self.read_only:
-            self.app.show_error("Read-only mode: changes are refused.")  # type: ignore[attr-defined]
-        return self.read_only
+        return refused(self)
 
     @property
     def has_unsaved_edits(self) -> bool:
@@ -147,7 +175,7 @@ class MitigationPane(Pane):
         return any(isinstance(s, ActionForm) and s.dirty for s in self.app.screen_stack)
 
     def action_switch_list(self) -> None:
-        actions, tasks = self.query_one("#actions", DataTable), self.query_one("#tasks", DataTable)
+        actions, tasks = self.query_one("#actions", FastTable), self.query_one("#tasks", FastTable)
         (actions if tasks.has_focus else tasks).focus()
 
     # -- actions: new, edit, delete ----------------------------------------------------------------------
@@ -191,13 +219,13 @@ class MitigationPane(Pane):
         self.app.push_screen(ConfirmModal("Delete mitigation action?", body, "Delete"), confirmed)
 
     # -- tasks: open, cancel ------------------------------------------------------------------------------
-    @on(DataTable.RowSelected, "#tasks")
-    def _open_task(self, event: DataTable.RowSelected) -> None:
-        task = self.tasks.get(str(event.row_key.value))
+    @on(FastTable.Selected, "#tasks")
+    def _open_task(self, event: FastTable.Selected) -> None:
+        task = self.tasks.get(str(event.key))
         if task is not None:
             self.app.push_screen(ExecutionsScreen(task))
 
-    @on(DataTable.RowSelected, "#actions")
+    @on(FastTable.Selected, "#actions")
     def _open_action(self) -> None:
         if not self.read_only:
             self.action_edit_action()

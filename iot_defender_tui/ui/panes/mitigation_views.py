@@ -9,10 +9,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from ...aws.errors import AwsError
 from ...aws.models import MitigationTask
+from ..widgets.fast_table import Column, FastTable
+from ..widgets.filter_bar import FilterBar
 
 Row = Sequence[Text]
 STATUS_STYLE = {
@@ -23,6 +25,45 @@ STATUS_STYLE = {
     "CANCELED": "magenta",
     "SKIPPED": "dim",
 }
+
+
+def _done(text: str) -> int:
+    """'3/10' → 3, so the counts sort as numbers."""
+    head = text.split("/", 1)[0]
+    return int(head) if head.isdigit() else -1
+
+
+ACTION_COLUMNS = (
+    Column("Name", fraction=2),
+    Column("Type", fraction=2),
+    Column("Role", fraction=2),
+    Column("Parameters", fraction=3),
+)
+TASK_COLUMNS = (
+    Column("Task", fraction=1),
+    Column("Status", width=11),
+    Column("Succ", width=5, sort_key=_done),
+    Column("Fail", width=5, sort_key=_done),
+    Column("Skip", width=5, sort_key=_done),
+    Column("Canc", width=5, sort_key=_done),
+    Column("Started", width=19),
+)
+EXECUTION_COLUMNS = (
+    Column("Finding", fraction=2),
+    Column("Action", fraction=2),
+    Column("Status", width=11),
+    Column("Error", fraction=1),
+    Column("Message", fraction=3),
+    Column("Started", width=19),
+    Column("Ended", width=19),
+)
+
+
+def filter_status(table: FastTable) -> str:
+    """What a list heading adds while a filter narrows it."""
+    if not table.filter_text:
+        return f" ({table.row_count})"
+    return f" ({table.row_count}/{table.total_count} shown, filter: {table.filter_text})"
 
 
 def when(moment: datetime | None) -> str:
@@ -55,26 +96,46 @@ class ExecutionsScreen(Screen[None]):
     """Each finding of a mitigation task with the actions applied to it; reloads while the task runs."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="executions-back"),
+        Binding("escape", "back", "Back", id="executions-back"),
         Binding("r", "reload", "Refresh", id="executions-refresh"),
+        Binding("slash", "filter", "Filter", id="executions-filter"),
     ]
 
     def __init__(self, task: MitigationTask) -> None:
         super().__init__()
         self._mtask = task
+        self._status = Text("loading…")
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"Mitigation task {self._mtask.task_id}", style="bold"), id="executions-title")
-        yield Static(Text("loading…"), id="executions-status")
-        yield DataTable(id="executions", cursor_type="row", zebra_stripes=True)
+        yield Static(self._status, id="executions-status")
+        yield FastTable(EXECUTION_COLUMNS, id="executions")
+        yield FilterBar(id="executions-filter")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label in ("Finding", "Action", "Status", "Error", "Message", "Started", "Ended"):
-            table.add_column(label, key=label.lower())
-        table.focus()
+        self.query_one(FastTable).focus()
         self.action_reload()
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open(self.query_one(FastTable))
+
+    def action_back(self) -> None:
+        """Escape clears a filter first, then goes back."""
+        if self.query_one(FastTable).filter_text:
+            self.query_one(FilterBar).clear_filter()
+        else:
+            self.app.pop_screen()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._show_status()
+
+    def _show_status(self) -> None:
+        text = self._status.copy()
+        table = self.query_one(FastTable)
+        if table.filter_text:
+            text.append(filter_status(table))
+        self.query_one("#executions-status", Static).update(text)
 
     def action_reload(self) -> None:
         self.run_worker(self._load(), group="executions", exclusive=True, exit_on_error=False)
@@ -95,7 +156,6 @@ class ExecutionsScreen(Screen[None]):
 
     async def _load(self) -> None:
         dd = self.app.dd  # type: ignore[attr-defined]
-        status = self.query_one("#executions-status", Static)
         try:
             task = await dd.describe_mitigation_task(self._mtask.task_id)
             if not self._mtask.mapping:
@@ -124,10 +184,12 @@ class ExecutionsScreen(Screen[None]):
                         Text(when(e.end_time)),
                     )
         except AwsError as err:
-            status.update(Text(err.text, style="red"))
+            self._status = Text(err.text, style="red")
+            self._show_status()
             self.set_timer(self.app.settings.idle_poll_seconds, self.action_reload)  # type: ignore[attr-defined]
             return
-        status.update(Text.assemble("Task ", status_text(task.status), f"  {len(rows)} execution(s)"))
-        sync_table(self.query_one(DataTable), rows)
+        self._status = Text.assemble("Task ", status_text(task.status), f"  {len(rows)} execution(s)")
+        self._show_status()
+        self.query_one(FastTable).set_rows(rows.items())
         if task.status == "IN_PROGRESS":
             self.set_timer(self.app.settings.mitigation_poll_seconds, self.action_reload)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
@@ -21,11 +22,14 @@ from ...aws.errors import AwsError
 from ...aws.models import AuditTask, Finding
 from ..finding_detail import FindingDetailScreen
 from ..pane import Pane
+from ..readonly import is_read_only, refuse_key
 from ..widgets.fast_table import FastTable
+from ..widgets.filter_bar import FilterBar
 from . import results_views as views
 from .results_changes import ResultsChanges
 
 TASKS, CHECKS, FINDINGS = 0, 1, 2
+MUTATING = {"cancel_task", "suppress", "unsuppress", "apply_mitigation"}
 # AWS keeps 90 days and refuses a startTime even slightly older, so stay a little inside it.
 LOOKBACK = timedelta(days=90) - timedelta(minutes=10)
 DESCRIBE_AT_ONCE = 8  # DescribeAuditTask calls in flight while filling the task list
@@ -38,11 +42,10 @@ class ResultsPane(ResultsChanges, Pane):
     ResultsPane { layout: vertical; }
     ResultsPane #crumb, ResultsPane #status { height: 1; }
     ResultsPane #status { color: $text-muted; }
-    ResultsPane #filter { display: none; height: 3; }
-    ResultsPane #filter.shown { display: block; }
     """
     BINDINGS: ClassVar = [
         Binding("escape", "back", "Back", id="results-back"),
+        Binding("r", "reload", "Reload", id="results-reload"),
         Binding("slash", "filter", "Filter", id="results-filter"),
         Binding("c", "cancel_task", "Cancel audit", id="results-cancel-audit"),
         Binding("space", "mark", "Mark", id="results-mark"),
@@ -62,13 +65,14 @@ class ResultsPane(ResultsChanges, Pane):
         self._check_name: str | None = None
         self._findings: dict[str, Finding] = {}
         self._loading = False
+        self._progress = ""  # a change running over several findings: "Suppressing 3/40…"
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Audit tasks (last 90 days)"), id="crumb")
         yield FastTable(views.TASK_COLUMNS, id="tasks")
         yield FastTable(views.CHECK_COLUMNS, id="checks")
         yield FastTable(views.FINDING_COLUMNS, markable=True, id="findings")
-        yield Input(placeholder="filter (escape clears)", id="filter")
+        yield FilterBar(id="filter")
         yield Static(Text(""), id="status")
 
     def on_mount(self) -> None:
@@ -104,6 +108,8 @@ class ResultsPane(ResultsChanges, Pane):
             parts.append(f"{len(table.marked)} marked")
             if self._loading:
                 parts.append("loading…")
+            if self._progress:
+                parts.append(self._progress)
         if table.filter_text:
             parts.append(f"filter: {table.filter_text}")
         self.query_one("#status", Static).update(Text(" · ".join(parts)))
@@ -121,17 +127,16 @@ class ResultsPane(ResultsChanges, Pane):
             self.query_one("#findings", FastTable).clear()
             self._findings.clear()
             self._show_level(FINDINGS)
-            self.run_worker(
-                self._stream_findings(), group="results-findings", exclusive=True, exit_on_error=False
-            )
+            self._start_stream(reload=False)
         else:
             self.app.push_screen(FindingDetailScreen(self._findings[str(event.key)], self.dd))
 
     def action_back(self) -> None:
-        if self.query_one("#filter", Input).has_class("shown"):
-            self.table.set_filter("")
-            self._hide_filter()
-            self.table.focus()
+        """Escape clears a filter first, then goes up a level."""
+        bar = self.query_one(FilterBar)
+        if bar.shown or self.table.filter_text:
+            bar.table = self.table
+            bar.clear_filter()
             self._update_status()
         elif self.level > TASKS:
             if self.level == FINDINGS:
@@ -141,14 +146,17 @@ class ResultsPane(ResultsChanges, Pane):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
-            return self.level > TASKS or self.query_one("#filter", Input).has_class("shown")
+            return self.level > TASKS or bool(self.table.filter_text) or self.query_one(FilterBar).shown
         if action == "cancel_task":
-            return self.level == TASKS and not self.read_only
+            return self.level == TASKS and not is_read_only(self)
         if action in ("suppress", "unsuppress", "apply_mitigation"):
-            return self.level == FINDINGS and not self.read_only
-        if action in ("mark", "mark_all", "clear_marks"):
+            return self.level == FINDINGS and not is_read_only(self)
+        if action in ("mark", "mark_all", "clear_marks", "reload"):
             return self.level == FINDINGS
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        refuse_key(self, event, MUTATING)
 
     # -- polling ----------------------------------------------------------------------------------
     async def poll(self) -> None:
@@ -179,16 +187,33 @@ class ResultsPane(ResultsChanges, Pane):
         checks = sorted(task.checks, key=views.check_order) if task else []
         self.query_one("#checks", FastTable).set_rows((c.check_name, views.check_row(c)) for c in checks)
 
-    async def _stream_findings(self) -> None:
+    def _start_stream(self, *, reload: bool) -> None:
+        self.run_worker(
+            self._stream_findings(reload), group="results-findings", exclusive=True, exit_on_error=False
+        )
+
+    def action_reload(self) -> None:
+        """`r` in findings: fetch them again. Not on a timer: a finished audit's findings only change
+        through suppression, which this pane applies to its rows itself."""
+        self._start_stream(reload=True)
+
+    async def _stream_findings(self, reload: bool = False) -> None:
+        # A first load streams rows in as pages arrive; a reload keeps the old rows until the new ones
+        # are all there, then swaps them in one go so the cursor and marks stay on the findings that remain.
         table = self.query_one("#findings", FastTable)
+        fresh: dict[str, Finding] = {} if reload else self._findings
         self._loading = True
         self._update_status()
         try:
             async for page in self.dd.iter_findings(task_id=self._task_id, check_name=self._check_name):
                 for finding in page:
-                    self._findings[finding.finding_id] = finding
-                table.append_rows((f.finding_id, views.finding_row(f)) for f in page)
+                    fresh[finding.finding_id] = finding
+                if not reload:
+                    table.append_rows((f.finding_id, views.finding_row(f)) for f in page)
                 self._update_status()
+            if reload:
+                self._findings = fresh
+                table.set_rows((f.finding_id, views.finding_row(f)) for f in fresh.values())
         except AwsError as error:
             self._error(error)
         finally:
@@ -197,23 +222,13 @@ class ResultsPane(ResultsChanges, Pane):
 
     # -- filter and marks -------------------------------------------------------------------------
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.add_class("shown")
-        box.value = self.table.filter_text
-        box.focus()
+        self.query_one(FilterBar).open(self.table)
 
     def _hide_filter(self) -> None:
-        self.query_one("#filter", Input).remove_class("shown")
+        self.query_one(FilterBar).remove_class("shown")
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self.table.set_filter(event.value)
-            self._update_status()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            self._hide_filter()  # the filter stays applied; escape in the list clears it
-            self.table.focus()
+        self._update_status()  # the FilterBar has filtered the table
 
     def action_mark(self) -> None:
         self.table.toggle_mark()

@@ -1,4 +1,4 @@
-"""The Results pane's changes: cancel an audit, suppress and unsuppress a finding (refused in read-only).
+"""The Results pane's changes: cancel an audit, suppress and unsuppress findings (refused in read-only).
 
 A mixin of ResultsPane, kept apart so each file stays short; it uses the pane's tables and caches.
 """
@@ -6,6 +6,7 @@ A mixin of ResultsPane, kept apart so each file stays short; it uses the pane's 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from ...aws.errors import AwsError
 from ...aws.models import AuditTask, Finding
 from ..apply_mitigation import MAX_FINDINGS, ApplyMitigationScreen
 from ..modals import ConfirmModal
+from ..readonly import refused
 from ..widgets.fast_table import FastTable
 from . import results_views as views
 from .results_suppress import SuppressChoice, SuppressModal
@@ -23,6 +25,11 @@ if TYPE_CHECKING:
     from ...aws.client import DefenderClient
 
 TASKS, FINDINGS = 0, 2
+
+
+def resource_key(finding: Finding) -> str:
+    """A hashable form of the finding's resource (its identifier is a dict)."""
+    return json.dumps(finding.resource.identifier, sort_keys=True, default=str)
 
 
 class ResultsChanges:
@@ -34,16 +41,16 @@ class ResultsChanges:
         table: FastTable
         _tasks: dict[str, AuditTask]
         _findings: dict[str, Finding]
+        _progress: str
 
         def run_worker(self, *args: Any, **kwargs: Any) -> Any: ...
         def refresh_now(self) -> None: ...
+        def _update_status(self) -> None: ...
         def query_one(self, *args: Any) -> Any: ...
         def marked_findings(self) -> list[Finding]: ...
 
     def _refused(self) -> bool:
-        if self.read_only:
-            self.app.show_error("Read-only mode: no changes are made.")  # type: ignore[attr-defined]
-        return self.read_only
+        return refused(self)  # type: ignore[arg-type]
 
     def _error(self, error: Exception) -> None:
         self.app.show_error(str(error))  # type: ignore[attr-defined]
@@ -71,68 +78,120 @@ class ResultsChanges:
             self._error(error)
         self.refresh_now()
 
-    def _cursor_finding(self) -> Finding | None:
-        key = self.table.cursor_key if self.level == FINDINGS else None
-        return self._findings.get(str(key)) if key is not None else None
+    def _change_targets(self, suppressed: bool) -> tuple[list[Finding], int]:
+        """The marked findings (else the cursor's) still to change, one per resource, and how many
+        already are as asked: one suppression covers every finding of the check on that resource."""
+        targets: dict[str, Finding] = {}
+        already = 0
+        for finding in self.marked_findings():
+            if finding.is_suppressed == suppressed:
+                already += 1
+            else:
+                targets.setdefault(resource_key(finding), finding)
+        return list(targets.values()), already
+
+    def _what(self, findings: list[Finding]) -> str:
+        if len(findings) == 1:
+            return f"{check_info(findings[0].check_name).title} on {findings[0].resource.readable}"
+        return f"{len(findings)} findings of {check_info(findings[0].check_name).title}"
+
+    def _startable(self, findings: list[Finding], already: int, state: str) -> bool:
+        if self._refused():
+            return False
+        if self._progress:
+            self.app.show_error("A suppression change is still running.")  # type: ignore[attr-defined]
+            return False
+        if not findings:
+            if already:
+                self.app.show_error(f"Already {state}.")  # type: ignore[attr-defined]
+            return False
+        return True
 
     def action_suppress(self) -> None:
-        finding = self._cursor_finding()
-        if self._refused() or finding is None:
+        findings, already = self._change_targets(True)
+        if not self._startable(findings, already, "suppressed"):
             return
 
         def chosen(choice: SuppressChoice | None) -> None:
             if choice is None:
                 return
-            body = Text(f"Suppress {check_info(finding.check_name).title} on {finding.resource.readable}")
-            body.append(f" for {choice.label}.")
+            body = Text(f"Suppress {self._what(findings)} for {choice.label}.")
             if choice.description:
                 body.append(f"\nDescription: {choice.description}")
+            if already:
+                body.append(f"\n{already} already suppressed are left as they are.")
             self.app.push_screen(
-                ConfirmModal("Suppress finding", body, "Suppress"),
-                lambda ok: ok and self._run_change(self._suppress(finding, choice)),
+                ConfirmModal(f"Suppress {len(findings)} finding(s)", body, "Suppress"),
+                lambda ok: ok and self._run_change(self._change_all(findings, choice)),
             )
 
-        self.app.push_screen(SuppressModal(finding.resource.readable), chosen)
+        what = findings[0].resource.readable if len(findings) == 1 else f"{len(findings)} findings"
+        self.app.push_screen(SuppressModal(what), chosen)
 
     def action_unsuppress(self) -> None:
-        finding = self._cursor_finding()
-        if self._refused() or finding is None:
+        findings, already = self._change_targets(False)
+        if not self._startable(findings, already, "not suppressed"):
             return
-        body = Text(f"Remove the suppression of {check_info(finding.check_name).title}")
-        body.append(f" on {finding.resource.readable}?")
+        body = Text(f"Remove the suppression of {self._what(findings)}?")
+        if already:
+            body.append(f"\n{already} not suppressed are left as they are.")
         self.app.push_screen(
-            ConfirmModal("Remove suppression", body, "Remove"),
-            lambda ok: ok and self._run_change(self._unsuppress(finding)),
+            ConfirmModal(f"Remove {len(findings)} suppression(s)", body, "Remove"),
+            lambda ok: ok and self._run_change(self._change_all(findings, None)),
         )
 
     def _run_change(self, work) -> None:
         self.run_worker(work, group="results-change", exit_on_error=False)
 
-    async def _suppress(self, finding: Finding, choice: SuppressChoice) -> None:
+    async def _change_all(self, findings: list[Finding], choice: SuppressChoice | None) -> None:
+        """One request per finding, in order; a failure is noted and the rest still go."""
+        verb, past = ("Suppressing", "Suppressed") if choice else ("Unsuppressing", "Unsuppressed")
+        failed: list[str] = []
+        done: list[Finding] = []
         try:
-            await self.dd.create_suppression(
-                finding.check_name,
-                finding.resource,
-                expiration=choice.expiration(),
-                indefinitely=True if choice.days is None else None,
-                description=choice.description or None,
+            for n, finding in enumerate(findings, 1):
+                self._progress = f"{verb} {n}/{len(findings)}…"
+                self._update_status()
+                try:
+                    await self._change_one(finding, choice)
+                except AwsError as error:
+                    failed.append(f"{finding.resource.readable}: {error.text}")
+                    continue
+                done.append(finding)
+                if len(done) % 25 == 0:  # rows update as it goes, without a re-sort per finding
+                    self._set_suppressed(done[-25:], choice is not None)
+        finally:
+            self._set_suppressed(done[len(done) - len(done) % 25 :], choice is not None)
+            self._progress = ""
+            self._update_status()
+        if failed:
+            more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
+            self.app.show_error(  # type: ignore[attr-defined]
+                f"{past} {len(done)} of {len(findings)}; {len(failed)} failed: "
+                + "; ".join(failed[:3])
+                + more
             )
-        except AwsError as error:
-            self._error(error)
-            return
-        self._set_suppressed(finding, True)
+        else:
+            self.app.notify(f"{past} {len(done)} finding(s).", markup=False)
 
-    async def _unsuppress(self, finding: Finding) -> None:
-        try:
+    async def _change_one(self, finding: Finding, choice: SuppressChoice | None) -> None:
+        if choice is None:
             await self.dd.delete_suppression(finding.check_name, finding.resource)
-        except AwsError as error:
-            self._error(error)
             return
-        self._set_suppressed(finding, False)
+        await self.dd.create_suppression(
+            finding.check_name,
+            finding.resource,
+            expiration=choice.expiration(),
+            indefinitely=True if choice.days is None else None,
+            description=choice.description or None,
+        )
 
-    def _set_suppressed(self, finding: Finding, suppressed: bool) -> None:
+    def _set_suppressed(self, changed: list[Finding], suppressed: bool) -> None:
         # Every finding of this check on the same resource is covered by the one suppression.
-        same = [f for f in self._findings.values() if f.resource.identifier == finding.resource.identifier]
+        resources = {resource_key(f) for f in changed}
+        if not resources:
+            return
+        same = [f for f in self._findings.values() if resource_key(f) in resources]
         updated = [dataclasses.replace(f, is_suppressed=suppressed) for f in same]
         for f in updated:
             self._findings[f.finding_id] = f

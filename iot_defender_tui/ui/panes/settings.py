@@ -7,6 +7,7 @@ failed save keeps them, so an edit is never dropped silently.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,6 +19,7 @@ from ...aws.errors import AwsError
 from ...aws.models import AuditConfiguration, CheckConfiguration
 from ..modals import ConfirmModal
 from ..pane import Pane
+from ..readonly import allowed, refuse_key, refused
 
 MUTATING = {"toggle", "threshold", "save"}
 COLUMNS = (("On", "on"), ("Sev", "sev"), ("Check", "title"), ("Param", "param"), ("API name", "api"))
@@ -195,12 +197,14 @@ class SettingsPane(Pane):
 
     # -- edits ---------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Read-only: hidden, and the key does nothing.
-        return not (action in MUTATING and self.read_only)
+        return allowed(self, action, MUTATING)
+
+    def on_key(self, event: events.Key) -> None:
+        refuse_key(self, event, MUTATING)
 
     def action_toggle(self) -> None:
         name = self._cursor_check()
-        if name is None or self.read_only or self.config is None:
+        if refused(self) or name is None or self.config is None:
             return
         new = not self.effective_enabled(name)
         if new == self._server(name).enabled:
@@ -211,7 +215,7 @@ class SettingsPane(Pane):
 
     def action_threshold(self) -> None:
         name = self._cursor_check()
-        if name is None or self.read_only or self.config is None:
+        if refused(self) or name is None or self.config is None:
             return
         info = catalogue.check_info(name)
         if not info.parameters:
@@ -248,7 +252,7 @@ class SettingsPane(Pane):
         return text
 
     def action_save(self) -> None:
-        if self.read_only:
+        if refused(self):
             return
         if not self.has_unsaved_edits:
             self.message("Nothing to save.", "yellow")
