@@ -205,7 +205,9 @@ class DefenderApp(App):
             return
         for selector in ("DataTable", "FastTable", "ListView", "Tree"):
             for widget in pane.query(selector):
-                if widget.focusable:
+                # `focusable` is true for a widget hidden with display: none (Results keeps one table
+                # per level): focusing one would send its keys to a list the user cannot see.
+                if widget.focusable and widget.display:
                     widget.focus()
                     return
 

@@ -114,8 +114,14 @@ class ResultsPane(ResultsChanges, Pane):
             parts.append(f"filter: {table.filter_text}")
         self.query_one("#status", Static).update(Text(" · ".join(parts)))
 
+    def focus_default(self) -> None:
+        """Where the app puts focus when the pane is shown: the list of the current level."""
+        self.table.focus()
+
     def on_fast_table_selected(self, event: FastTable.Selected) -> None:
         event.stop()
+        if event.control is not self.table:
+            return  # a hidden level's table: its key means nothing here
         if self.level == TASKS:
             self._task_id = str(event.key)
             self._fill_checks()
@@ -129,7 +135,9 @@ class ResultsPane(ResultsChanges, Pane):
             self._show_level(FINDINGS)
             self._start_stream(reload=False)
         else:
-            self.app.push_screen(FindingDetailScreen(self._findings[str(event.key)], self.dd))
+            finding = self._findings.get(str(event.key))
+            if finding is not None:
+                self.app.push_screen(FindingDetailScreen(finding, self.dd))
 
     def action_back(self) -> None:
         """Escape clears a filter first, then goes up a level."""
