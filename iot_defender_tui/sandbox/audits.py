@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from .checks import CHECKS
 from .engine import AuditContext, evaluate_check
 from .errors import InvalidRequest, LimitExceeded, ResourceNotFound
-from .runtime import runtime
+from .runtime import new_uuid, runtime
 from .state import AuditTask, CheckRun, DefenderState, Finding
 
 MAX_CONCURRENT_ON_DEMAND = 10
@@ -58,7 +57,7 @@ def start_audit(
         for i, name in enumerate(ordered)
     }
     task = AuditTask(
-        task_id=uuid.uuid4().hex,
+        task_id=new_uuid().hex,
         task_type=task_type,
         start_time=now,
         checks=runs,
@@ -97,7 +96,7 @@ def finish_check(state: DefenderState, task: AuditTask, run: CheckRun, now: floa
             suppressed = 0
             for draft in outcome.findings:
                 finding = Finding(
-                    finding_id=uuid.uuid4().hex,
+                    finding_id=new_uuid().hex,
                     task_id=task.task_id,
                     check_name=run.name,
                     task_start_time=task.start_time,

@@ -15,9 +15,9 @@ import json
 from moto.iam.models import iam_backends
 from moto.iot.models import iot_backends
 
-from . import audits
+from . import audits, pki
 from .checks import CHECKS
-from .engine.certinfo import parse_pem, stamp
+from .engine.certinfo import parse_pem, stamp, to_naive_utc
 from .runtime import runtime
 from .state import AuditConfig, CheckConfig, Connection, DefenderState, state_for
 
@@ -127,7 +127,12 @@ def _seed_lab(state: DefenderState, now: float) -> None:
             role_arn=role_arn, checks={name: CheckConfig(enabled=True) for name in CHECKS}
         )
 
-    cert, _keys = iot.create_keys_and_certificate(set_as_active=True)
+    if runtime().options.deterministic:
+        pem = pki.fixed_certificate("AWS IoT Certificate", now - DAY, now + 365 * DAY)
+        cert = iot.register_certificate_without_ca(pem, "ACTIVE")
+        cert.creation_date = cert.last_modified_date = to_naive_utc(now)
+    else:
+        cert, _keys = iot.create_keys_and_certificate(set_as_active=True)
     stamp(cert, parse_pem(cert.certificate_pem))
     policy = {
         "Version": "2012-10-17",

@@ -116,6 +116,27 @@ def issue(
     return certificate.public_bytes(serialization.Encoding.PEM).decode(), info
 
 
+def fixed_certificate(common_name: str, not_before: float, not_after: float, secret: int = 1) -> str:
+    """A self-signed device certificate that is the same PEM (hence the same certificate id) every time.
+
+    For reproducible screens only: the key derives from `secret` and ECDSA signs deterministically
+    (RFC 6979), so equal inputs give equal bytes.
+    """
+    key = ec.derive_private_key(0x5EED_0000 + secret, ec.SECP256R1())
+    name = _name(common_name)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(0x5EED_0000 + secret)
+        .not_valid_before(_utc(not_before))
+        .not_valid_after(_utc(not_after))
+        .sign(key, hashes.SHA256(), ecdsa_deterministic=True)
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
 # --- ROCA (CVE-2017-15361) ------------------------------------------------------------------------
 # Infineon's RSA library built primes p = k*M + (65537^a mod M), M the product of the first n primes
 # (n = 126 for 2048-bit keys). Reproducing that construction gives a genuinely vulnerable public key.

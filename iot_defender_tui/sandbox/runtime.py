@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 
 
@@ -21,17 +22,25 @@ class Options:
     error_rate: float = 0.0
     latency_ms: float = 0.0
     seed: int = 0
+    # Reproducible screens (snapshot tests, screenshots): ids come from `Runtime.ids` instead of uuid4 and
+    # the lab certificate from a fixed key. Off for users: real AWS ids are unpredictable.
+    deterministic: bool = False
 
 
 class Clock:
-    """Wall-clock time plus an offset that tests (and the admin API) may move forward."""
+    """Wall-clock time plus an offset that tests (and the admin API) may move forward.
 
-    def __init__(self) -> None:
+    `frozen_at` stops the clock there (still moved by `advance`): time shown on screen is then the same
+    on every run.
+    """
+
+    def __init__(self, frozen_at: float | None = None) -> None:
         self._offset = 0.0
+        self._frozen_at = frozen_at
         self._lock = threading.Lock()
 
     def now(self) -> float:
-        return time.time() + self._offset
+        return (time.time() if self._frozen_at is None else self._frozen_at) + self._offset
 
     def advance(self, seconds: float) -> None:
         with self._lock:
@@ -43,6 +52,7 @@ class Runtime:
     options: Options = field(default_factory=Options)
     clock: Clock = field(default_factory=Clock)
     rng: random.Random = field(default_factory=random.Random)
+    ids: random.Random = field(default_factory=random.Random)  # used only with Options.deterministic
     started: float = field(default_factory=time.time)  # day 0 of the sandbox calendar
 
 
@@ -56,5 +66,13 @@ def runtime() -> Runtime:
 def configure(options: Options) -> Runtime:
     """Replace the process's settings (the server calls this once before serving)."""
     global _runtime
-    _runtime = Runtime(options=options, rng=random.Random(options.seed))
+    _runtime = Runtime(options=options, rng=random.Random(options.seed), ids=random.Random(options.seed))
     return _runtime
+
+
+def new_uuid() -> uuid.UUID:
+    """A random id, or with `Options.deterministic` the next one of `Runtime.ids`."""
+    rt = runtime()
+    if rt.options.deterministic:
+        return uuid.UUID(int=rt.ids.getrandbits(128), version=4)
+    return uuid.uuid4()

@@ -61,10 +61,10 @@ class DefenderApp(App):
     """
     COMMANDS = App.COMMANDS | {DefenderCommands}
     BINDINGS = [
-        Binding("1", "show_pane('settings')", "Settings", id="pane-settings"),
-        Binding("2", "show_pane('schedules')", "Schedules", id="pane-schedules"),
-        Binding("3", "show_pane('results')", "Results", id="pane-results"),
-        Binding("4", "show_pane('mitigation')", "Mitigation", id="pane-mitigation"),
+        Binding("1", "show_pane('settings')", "Settings", id="pane-settings", show=False),
+        Binding("2", "show_pane('schedules')", "Schedules", id="pane-schedules", show=False),
+        Binding("3", "show_pane('results')", "Results", id="pane-results", show=False),
+        Binding("4", "show_pane('mitigation')", "Mitigation", id="pane-mitigation", show=False),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),

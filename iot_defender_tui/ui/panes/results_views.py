@@ -33,7 +33,7 @@ TASK_COLUMNS = (
     Column("Type", fraction=1),
     Column("Status", width=11),
     Column("Checks", width=7, sort_key=_number),
-    Column("Non-c", width=5, sort_key=_number),
+    Column("Non-compliant", width=13, sort_key=_number),
 )
 CHECK_COLUMNS = (
     Column("Check", fraction=1),
