@@ -148,3 +148,13 @@ async def test_help_lists_every_key_of_the_pane_and_scrolls_at_80x24(lab: str) -
         assert box.max_scroll_y > 0  # more keys than lines: it scrolls
         await pilot.press("end")
         assert box.scroll_y == box.max_scroll_y
+
+
+async def test_a_pane_key_pressed_while_connecting_is_kept(lab: str) -> None:
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")  # before the client is open
+        await wait_for(pilot, lambda: "refreshed" in header(app))
+        tabs = app.query_one(TabbedContent)
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
+        assert tabs.active == "tab-results"

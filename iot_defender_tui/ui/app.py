@@ -89,6 +89,7 @@ class DefenderApp(App):
         self.dd: DefenderClient | None = None
         self.identity: Identity | None = None
         self._stack = AsyncExitStack()
+        self._wanted_pane: str | None = None
         self._panes = available_panes()
         self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _ in self._panes]
         if settings.theme:
@@ -141,7 +142,8 @@ class DefenderApp(App):
         tabs = self.query_one(TabbedContent)
         tabs.display = True
         if self._panes:
-            self.action_show_pane(self._panes[0][0])
+            # The pane a key chose while connecting, else the first: a key pressed early is not lost.
+            self.action_show_pane(self._wanted_pane or self._panes[0][0])
 
     async def on_unmount(self) -> None:
         await self._stack.aclose()
@@ -166,6 +168,8 @@ class DefenderApp(App):
         return True
 
     def action_show_pane(self, pane_id: str) -> None:
+        if self.dd is None:
+            self._wanted_pane = pane_id  # shown once connected
         try:
             tabs = self.query_one(TabbedContent)
         except Exception:

@@ -82,7 +82,7 @@ class SettingsPane(Pane):
     SettingsPane { layout: vertical; }
     SettingsPane #settings-account { height: auto; max-height: 3; }
     SettingsPane DataTable { height: 1fr; }
-    SettingsPane #settings-description { height: 2; color: $text-muted; }
+    SettingsPane #settings-description { height: 3; color: $text-muted; }
     SettingsPane #settings-message { height: auto; max-height: 3; }
     """
     BINDINGS = [
@@ -190,7 +190,10 @@ class SettingsPane(Pane):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         name = str(event.row_key.value)
-        self.query_one("#settings-description", Static).update(Text(catalogue.check_info(name).description))
+        info = catalogue.check_info(name)
+        # The API name and severity repeated here: at 80 columns the table cannot show them in full.
+        text = Text.assemble((name, "bold"), f"  {info.severity}\n", info.description)
+        self.query_one("#settings-description", Static).update(text)
 
     def message(self, text: str, style: str = "") -> None:
         self.query_one("#settings-message", Static).update(Text(text, style=style))
