@@ -72,6 +72,9 @@ async def apply_marked(pilot, app: ApplyHarness) -> ApplyMitigationScreen:
     assert "1 finding on" in summary and "1. DeactivateCert (UPDATE_DEVICE_CERTIFICATE)" in summary
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+    confirm = static_text(app.screen.query_one("#body"))  # what will change, named before it happens
+    assert "DeactivateCert: deactivate the device certificate" in confirm
+    assert "cert " in confirm.split("on:")[1]
     await pilot.press("y")
     await until(pilot, lambda: not isinstance(app.screen, (ApplyMitigationScreen, ConfirmModal)))
     return screen

@@ -139,9 +139,19 @@ class ApplyMitigationScreen(ModalScreen[str | None]):
                 f"AWS takes at most {MAX_FINDINGS} findings per task; {len(self.findings)} selected."
             )
             return
+        # What will happen, named: each action's effect, then the resources it falls on.
         body = Text(f"Apply {len(self._picked)} action(s) to {len(self.findings)} finding(s):\n")
-        body.append("\n".join(f"  {n}. {name}" for n, name in enumerate(self._picked, 1)))
-        body.append("\nThis changes resources in the account.")
+        for n, name in enumerate(self._picked, 1):
+            action = self._actions[name]
+            # An unknown action type's params stay a dict, with no summary.
+            effect = getattr(action.params, "summary", None) or action.action_type
+            body.append(f"  {n}. {name}: {effect}\n")
+        body.append("on:\n")
+        for finding in self.findings[:RESOURCES_SHOWN]:
+            body.append(f"  {finding.resource.readable}\n")
+        if len(self.findings) > RESOURCES_SHOWN:
+            body.append(f"  +{len(self.findings) - RESOURCES_SHOWN} more\n")
+        body.append("This changes resources in the account.")
         self.app.push_screen(ConfirmModal("Apply mitigation", body, "Apply"), self._confirmed)
 
     def _confirmed(self, answer: bool | None) -> None:
