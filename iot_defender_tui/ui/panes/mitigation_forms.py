@@ -14,7 +14,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from ...aws.errors import AwsError
@@ -27,6 +26,7 @@ from ...aws.models_params import (
     PublishFindingToSnsParams,
 )
 from ..create_role import READ_ONLY, open_create_role
+from ..form import EditForm
 from ..modals import ConfirmModal
 from ..pickers import role_picker, thing_group_picker, topic_picker
 
@@ -43,7 +43,7 @@ FIXED = {
 }
 
 
-class ActionForm(ModalScreen[str | None]):
+class ActionForm(EditForm):
     DEFAULT_CSS = """
     ActionForm { align: center middle; }
     ActionForm > Vertical { width: 78; max-width: 100%; height: auto; max-height: 100%;
@@ -136,7 +136,7 @@ class ActionForm(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self._show_type()
         self.query_one("#create-role").display = not self.read_only
-        self._initial = self._snapshot()
+        self.remember_initial()
         target = "#role" if self._action else "#name"
         self.query_one(target, Input).focus()
 
@@ -245,9 +245,6 @@ class ActionForm(ModalScreen[str | None]):
             return PublishFindingToSnsParams(topic)
         return PARAMS_BY_TYPE[t]()  # the fixed-parameter types
 
-    def _error(self, message: str) -> None:
-        self.query_one("#form-error", Static).update(Text(message))
-
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         collected = self.collect()
@@ -285,24 +282,3 @@ class ActionForm(ModalScreen[str | None]):
             self._error(f"{err.code}: {err.text}")
             return
         self.dismiss(name)
-
-    def _snapshot(self) -> tuple[object, ...]:
-        return tuple(w.value for w in self.query("Input, Select, Checkbox"))  # type: ignore[attr-defined]
-
-    @property
-    def dirty(self) -> bool:
-        """Something typed that was not saved (the app asks before quitting over it)."""
-        return self._snapshot() != self._initial
-
-    @on(Button.Pressed, "#cancel")
-    def action_close(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-
-        def discard(ok: bool | None) -> None:
-            if ok:
-                self.dismiss(None)
-
-        body = Text("What you typed in this form will be lost.")
-        self.app.push_screen(ConfirmModal("Discard changes?", body, "Discard"), discard)

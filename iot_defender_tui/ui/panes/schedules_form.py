@@ -16,13 +16,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...aws.catalogue import check_info
 from ...aws.errors import AwsError
 from ...aws.models import ScheduledAudit
 from ..check_picker import CheckPickerModal, ordered
+from ..form import EditForm
 from ..modals import ConfirmModal
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
@@ -54,7 +54,7 @@ def checks_text(names: Sequence[str]) -> str:
     return ", ".join(check_info(n).title for n in names) or "none"
 
 
-class ScheduleForm(ModalScreen[str | None]):
+class ScheduleForm(EditForm):
     DEFAULT_CSS = """
     ScheduleForm { align: center middle; }
     ScheduleForm > Vertical { width: 78; max-width: 100%; height: auto; max-height: 100%;
@@ -124,7 +124,7 @@ class ScheduleForm(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self._show_frequency()
         self._show_checks()
-        self._initial = self._snapshot()
+        self.remember_initial()
         if not self._enabled:
             self._error(NONE_ENABLED)
         self.query_one("#frequency" if self._audit else "#name").focus()
@@ -189,9 +189,6 @@ class ScheduleForm(ModalScreen[str | None]):
             )
         return Schedule(name, frequency, weekday, day, ordered(self.checks))
 
-    def _error(self, message: str) -> None:
-        self.query_one("#form-error", Static).update(Text(message))
-
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         if self._sending:
@@ -244,21 +241,3 @@ class ScheduleForm(ModalScreen[str | None]):
     def _snapshot(self) -> tuple[object, ...]:
         values = tuple(w.value for w in self.query("Input, Select"))  # type: ignore[attr-defined]
         return (*values, self.checks)
-
-    @property
-    def dirty(self) -> bool:
-        """Something typed that was not saved (the app asks before quitting over it)."""
-        return self._snapshot() != self._initial
-
-    @on(Button.Pressed, "#cancel")
-    def action_close(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-
-        def discard(ok: bool | None) -> None:
-            if ok:
-                self.dismiss(None)
-
-        body = Text("What you typed in this form will be lost.")
-        self.app.push_screen(ConfirmModal("Discard changes?", body, "Discard"), discard)

@@ -1,0 +1,44 @@
+"""What the app's edit forms share: an inline error line, and never losing what was typed unasked."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from .modals import ConfirmModal
+
+
+class EditForm(ModalScreen[str | None]):
+    """A form that dismisses with the saved object's name, or None. Subclasses compose `#form-error`
+    (a Static) and a `#cancel` button, and call `remember_initial()` once their fields are filled."""
+
+    _initial: tuple[object, ...] = ()
+
+    def _snapshot(self) -> tuple[object, ...]:
+        return tuple(w.value for w in self.query("Input, Select, Checkbox"))  # type: ignore[attr-defined]
+
+    def remember_initial(self) -> None:
+        self._initial = self._snapshot()
+
+    @property
+    def dirty(self) -> bool:
+        """Something typed that was not saved (the app asks before quitting over it)."""
+        return self._snapshot() != self._initial
+
+    def _error(self, message: str) -> None:
+        self.query_one("#form-error", Static).update(Text(message))
+
+    @on(Button.Pressed, "#cancel")
+    def action_close(self) -> None:
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def discard(ok: bool | None) -> None:
+            if ok:
+                self.dismiss(None)
+
+        body = Text("What you typed in this form will be lost.")
+        self.app.push_screen(ConfirmModal("Discard changes?", body, "Discard"), discard)
