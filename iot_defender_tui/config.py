@@ -82,9 +82,10 @@ class Settings:
     region: str | None = None
     endpoint_url: str | None = None
     read_only: bool = False
+    rate_limit: bool = True  # pace requests to AWS's per-API quotas
     theme: str | None = None
-    audit_poll_seconds: float = 2.0
-    mitigation_poll_seconds: float = 2.0
+    audit_poll_seconds: float = 1.0
+    mitigation_poll_seconds: float = 1.0
     idle_poll_seconds: float = 30.0
     keymap: dict[str, str] = field(default_factory=dict)
     # Not settings: where they came from, and the problem that made us fall back to defaults.
@@ -94,7 +95,8 @@ class Settings:
 
 _STRING_KEYS = ("profile", "region", "endpoint_url", "theme")
 _POLL_KEYS = ("audit_poll_seconds", "mitigation_poll_seconds", "idle_poll_seconds")
-_KNOWN_KEYS = (*_STRING_KEYS, "read_only", *_POLL_KEYS, "keymap")
+_BOOL_KEYS = ("read_only", "rate_limit")
+_KNOWN_KEYS = (*_STRING_KEYS, *_BOOL_KEYS, *_POLL_KEYS, "keymap")
 _MAX_POLL_SECONDS = 3600.0
 
 
@@ -166,9 +168,9 @@ def _settings_from(data: dict[str, Any], file: Path, text: str) -> Settings:
             if key == "endpoint_url" and not value.startswith(("http://", "https://")):
                 raise fail(key, f"endpoint_url must start with http:// or https://, not {value!r}")
             values[key] = value.strip()
-        elif key == "read_only":
+        elif key in _BOOL_KEYS:
             if not isinstance(value, bool):
-                raise fail(key, f"read_only must be true or false, not {_describe(value)}")
+                raise fail(key, f"{key} must be true or false, not {_describe(value)}")
             values[key] = value
         elif key in _POLL_KEYS:
             # bool is an int in Python; `true` is never a number of seconds.

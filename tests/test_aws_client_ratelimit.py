@@ -37,6 +37,25 @@ async def test_operations_have_their_own_buckets():
     assert time.monotonic() - started >= 0.15
 
 
+@pytest.mark.parametrize("scale", [None, 0])
+async def test_unlimited_never_waits(scale: float | None, monkeypatch: pytest.MonkeyPatch):
+    sleeps: list[float] = []
+
+    async def counting_sleep(delay: float) -> None:
+        sleeps.append(delay)
+
+    monkeypatch.setattr("iot_defender_tui.aws.ratelimit.asyncio.sleep", counting_sleep)
+    limiter = RateLimiter(scale)
+    assert limiter.unlimited
+    for _ in range(200):  # 40 times the 5-TPS burst of a slow operation
+        await limiter.acquire("iot", "UpdateScheduledAudit")
+    assert sleeps == []
+    paced = RateLimiter()  # the same calls paced: the sleep is what the unlimited one skipped
+    for _ in range(6):
+        await paced.acquire("iot", "UpdateScheduledAudit")
+    assert sleeps and not paced.unlimited
+
+
 def test_backoff_grows_and_is_capped_with_jitter():
     backoff = Backoff(attempts=5, base=0.1, cap=0.5)
     rng = random.Random(1)

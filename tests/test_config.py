@@ -18,6 +18,7 @@ profile = "prod-admin"
 region = "eu-west-1"
 endpoint_url = "http://127.0.0.1:8765"
 read_only = true
+rate_limit = false
 theme = "textual-light"
 audit_poll_seconds = 1
 mitigation_poll_seconds = 0.5
@@ -76,8 +77,9 @@ def test_defaults_when_the_file_is_absent(home: Path):
     assert settings == Settings()
     assert (settings.profile, settings.region, settings.read_only, settings.keymap) == (None, None, False, {})
     assert (settings.audit_poll_seconds, settings.mitigation_poll_seconds, settings.idle_poll_seconds) == (
-        2.0, 2.0, 30.0,
+        1.0, 1.0, 30.0,
     )  # fmt: skip
+    assert settings.rate_limit is True
     assert not (home / "config").exists(), "loading must not create the file"
 
 
@@ -87,6 +89,7 @@ def test_values_are_read(home: Path):
     assert settings.profile == "prod-admin" and settings.region == "eu-west-1"
     assert settings.endpoint_url == "http://127.0.0.1:8765"
     assert settings.read_only is True and settings.theme == "textual-light"
+    assert settings.rate_limit is False
     assert (settings.audit_poll_seconds, settings.mitigation_poll_seconds, settings.idle_poll_seconds) == (
         1.0, 0.5, 60.0,
     )  # fmt: skip
@@ -120,6 +123,7 @@ def test_unknown_table_is_named(home: Path):
     ("text", "key", "line", "says"),
     [
         ('read_only = "yes"\n', "read_only", 1, "true or false"),
+        ('region = "x"\nrate_limit = 0\n', "rate_limit", 2, "rate_limit must be true or false"),
         ('region = "x"\naudit_poll_seconds = true\n', "audit_poll_seconds", 2, "number of seconds"),
         ('idle_poll_seconds = "30"\n', "idle_poll_seconds", 1, "number of seconds"),
         ("mitigation_poll_seconds = 0\n", "mitigation_poll_seconds", 1, "more than 0"),

@@ -16,7 +16,7 @@ from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.app import DefenderApp, available_panes
 from iot_defender_tui.ui.help import HelpScreen
-from iot_defender_tui.ui.launch import connection_for, start_sandbox
+from iot_defender_tui.ui.launch import connection_for, start_sandbox, tuning_for
 
 pytest_plugins = ["aws_fixtures"]
 
@@ -107,6 +107,15 @@ def test_connection_flags_beat_env_beat_config(monkeypatch: pytest.MonkeyPatch) 
     args = build_parser().parse_args(["--region", "us-west-2", "--endpoint-url", "http://flag"])
     conn = connection_for(args, settings)
     assert (conn.region, conn.endpoint_url) == ("us-west-2", "http://flag")
+
+
+def test_rate_limit_off_by_flag_config_or_sandbox() -> None:
+    parse = build_parser().parse_args
+    assert tuning_for(parse([]), Settings()).rate_scale == 1.0
+    assert not tuning_for(parse(["--no-rate-limit"]), Settings()).rate_scale
+    assert not tuning_for(parse([]), Settings(rate_limit=False)).rate_scale
+    assert not tuning_for(parse(["--sandbox"]), Settings()).rate_scale  # a sandbox has no quotas
+    assert tuning_for(parse(["--read-only"]), Settings(read_only=True)).rate_scale == 1.0
 
 
 def test_journal_flags_still_parse() -> None:

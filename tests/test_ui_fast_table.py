@@ -119,3 +119,43 @@ async def test_markup_looking_text_is_shown_literally() -> None:
         await pilot.pause()
         line = screen_text(table)[1]
         assert "[bold]x[/]" in line and "[red]y[/red]" in line and "[/" in line
+
+
+async def test_sorted_table_stays_sorted_while_rows_stream_and_change() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(FastTable)
+        table.append_rows(make_rows(0, 50))
+        table.sort_by(2)
+        table.move_to_key("k13")
+        for start in range(50, 1000, 50):  # pages arriving after the user sorted
+            table.append_rows(make_rows(start, start + 50))
+        table.append_rows([("k5", ("row000005", "renamed", "0"))])  # a changed row moves
+        await pilot.pause()
+        keys = table.visible_keys()
+        numbers = [int(table.row_cells(k)[2].plain) for k in keys]
+        assert numbers == sorted(numbers) and len(keys) == 1000
+        assert keys.index("k5") < 100  # now among the zeros
+        assert table.cursor_key == "k13"  # the cursor stayed on its row
+        table.set_filter("renamed")
+        assert table.visible_keys() == ["k5"] and table.cursor_key == "k5"
+
+
+async def test_plain_cells_take_their_column_style() -> None:
+    class Styled(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FastTable([Column("Severity", width=8, style=lambda t: "red" if t == "HIGH" else "")])
+
+    async with Styled().run_test(size=(40, 6)) as pilot:
+        table = pilot.app.query_one(FastTable)
+        table.append_rows([("a", ("HIGH",)), ("b", ("LOW",)), ("c", (Text("[b]x[/b]", style="blue"),))])
+        await pilot.pause()
+        assert [c.plain for k in "abc" for c in table.row_cells(k)] == ["HIGH", "LOW", "[b]x[/b]"]
+        assert str(table.row_cells("a")[0].style) == "red" and str(table.row_cells("c")[0].style) == "blue"
+        high = [s for s in table.render_line(1) if s.text.strip() == "HIGH"]
+        assert high and high[0].style is not None and high[0].style.color.name == "red"
+        low = [s for s in table.render_line(2) if "LOW" in s.text]
+        assert low and (
+            low[0].style is None or low[0].style.color is None or low[0].style.color.name != "red"
+        )
+        assert "[b]x[/b]" in table.render_line(3).text  # markup-looking text stays literal

@@ -33,6 +33,26 @@ _TYPE_BY_MEMBER = (
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+# An audit of 100,000 devices repeats a handful of task ids, checks, severities, reasons and times in every
+# finding: each distinct value is kept once instead of once per finding (interning would keep them forever).
+_SHARED: dict[Any, Any] = {}
+_SHARED_MAX = 50_000
+# Most resources carry no additionalInfo: one empty dict for all of them (models are never mutated).
+_NO_INFO: dict[str, str] = {}
+
+
+def shared(value: Any) -> Any:
+    """`value`, or an equal object already seen (None stays None)."""
+    if value is None:
+        return None
+    found = _SHARED.get(value)
+    if found is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        _SHARED[value] = found = value
+    return found
+
+
 def _plain(value: Any) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
 
@@ -74,10 +94,11 @@ class ResourceRef:
     @classmethod
     def from_api(cls, data: Data) -> Self:
         identifier = mapping(data, "resourceIdentifier")
+        info = mapping(data, "additionalInfo")
         return cls(
-            resource_type=text(data, "resourceType") or infer_resource_type(identifier),
+            resource_type=shared(text(data, "resourceType") or infer_resource_type(identifier)),
             identifier=identifier,
-            additional_info={str(k): str(v) for k, v in mapping(data, "additionalInfo").items()},
+            additional_info={str(k): str(v) for k, v in info.items()} if info else _NO_INFO,
         )
 
     @classmethod
@@ -195,17 +216,19 @@ class Finding:
             resource["resourceType"] = CHECKS[check_name].resource_type
         return cls(
             finding_id=text(data, "findingId") or "",
-            task_id=text(data, "taskId") or "",
-            check_name=check_name,
-            task_start_time=timestamp(data.get("taskStartTime")),
-            finding_time=timestamp(data.get("findingTime")),
-            severity=text(data, "severity") or (CHECKS[check_name].severity if check_name in CHECKS else ""),
+            task_id=shared(text(data, "taskId") or ""),
+            check_name=shared(check_name),
+            task_start_time=shared(timestamp(data.get("taskStartTime"))),
+            finding_time=shared(timestamp(data.get("findingTime"))),
+            severity=shared(
+                text(data, "severity") or (CHECKS[check_name].severity if check_name in CHECKS else "")
+            ),
             resource=ResourceRef.from_api(resource),
             related=tuple(
                 ResourceRef.from_api(r) for r in items(data, "relatedResources") if isinstance(r, Mapping)
             ),
-            reason_code=text(data, "reasonForNonComplianceCode"),
-            reason=text(data, "reasonForNonCompliance"),
+            reason_code=shared(text(data, "reasonForNonComplianceCode")),
+            reason=shared(text(data, "reasonForNonCompliance")),
             is_suppressed=flag(data, "isSuppressed") or False,
         )
 

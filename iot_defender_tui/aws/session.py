@@ -69,7 +69,7 @@ class Tuning:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     backoff: Backoff = field(default_factory=Backoff)
-    rate_scale: float = 1.0
+    rate_scale: float | None = 1.0  # None or 0: no client-side pacing (a sandbox has no quotas)
 
     def botocore_config(self) -> Config:
         return Config(

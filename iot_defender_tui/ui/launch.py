@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from typing import IO
 
-from ..aws.session import ConnectionSettings
+from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
 
 SANDBOX_REGION = "us-east-1"
@@ -104,6 +104,12 @@ def connection_for(args: argparse.Namespace, settings: Settings) -> ConnectionSe
     )
 
 
+def tuning_for(args: argparse.Namespace, settings: Settings) -> Tuning:
+    """No client-side pacing with --no-rate-limit, `rate_limit = false`, or --sandbox (no quotas)."""
+    paced = settings.rate_limit and not getattr(args, "no_rate_limit", False)
+    return Tuning(rate_scale=None if getattr(args, "sandbox", False) or not paced else 1.0)
+
+
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from ..aws.journal import Journal, JournalError
     from .app import DefenderApp
@@ -130,7 +136,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             journal = Journal.open()
         except JournalError as err:
             print(f"iot-defender-tui: warning: no journal ({err})", file=sys.stderr)
-        app = DefenderApp(connection, settings, journal)
+        app = DefenderApp(connection, settings, journal, tuning=tuning_for(args, settings))
         app.run()
         return app.return_code or 0
     finally:

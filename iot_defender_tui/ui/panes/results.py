@@ -8,6 +8,7 @@ shows while the rest of a large audit is still arriving.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -33,6 +34,7 @@ MUTATING = {"cancel_task", "suppress", "unsuppress", "apply_mitigation"}
 # AWS keeps 90 days and refuses a startTime even slightly older, so stay a little inside it.
 LOOKBACK = timedelta(days=90) - timedelta(minutes=10)
 DESCRIBE_AT_ONCE = 8  # DescribeAuditTask calls in flight while filling the task list
+FETCH_AT_ONCE = 4  # checks whose findings are fetched at the same time for "All findings"
 
 
 class ResultsPane(ResultsChanges, Pane):
@@ -94,7 +96,8 @@ class ResultsPane(ResultsChanges, Pane):
             task = self._tasks.get(self._task_id)
             crumb = Text(f"Audit {views.short_time(task.start_time if task else None)} > checks")
         if level == FINDINGS and self._check_name:
-            crumb = Text(f"Audit > {check_info(self._check_name).title} > findings")
+            title = views.ALL_TITLE if self._check_name == views.ALL else check_info(self._check_name).title
+            crumb = Text(f"Audit > {title} > findings")
         self.query_one("#crumb", Static).update(crumb)
         self._update_status()
         self.refresh_bindings()
@@ -105,7 +108,7 @@ class ResultsPane(ResultsChanges, Pane):
             f"{table.row_count}/{table.total_count} shown" if table.filter_text else f"{table.row_count}"
         ]
         if self.level == FINDINGS:
-            parts.append(f"{len(table.marked)} marked")
+            parts.append(f"{table.mark_count} marked")
             if self._loading:
                 parts.append("loading…")
             if self._progress:
@@ -130,7 +133,10 @@ class ResultsPane(ResultsChanges, Pane):
                 self.refresh_now()
         elif self.level == CHECKS:
             self._check_name = str(event.key)
-            self.query_one("#findings", FastTable).clear()
+            every = self._check_name == views.ALL
+            self.query_one("#findings", FastTable).set_columns(
+                views.ALL_FINDING_COLUMNS if every else views.FINDING_COLUMNS
+            )
             self._findings.clear()
             self._show_level(FINDINGS)
             self._start_stream(reload=False)
@@ -193,7 +199,10 @@ class ResultsPane(ResultsChanges, Pane):
     def _fill_checks(self) -> None:
         task = self._tasks.get(self._task_id or "")
         checks = sorted(task.checks, key=views.check_order) if task else []
-        self.query_one("#checks", FastTable).set_rows((c.check_name, views.check_row(c)) for c in checks)
+        rows = [(c.check_name, views.check_row(c)) for c in checks]
+        if checks:
+            rows.insert(0, (views.ALL, views.all_row(checks)))
+        self.query_one("#checks", FastTable).set_rows(rows)
 
     def _start_stream(self, *, reload: bool) -> None:
         self.run_worker(
@@ -213,20 +222,38 @@ class ResultsPane(ResultsChanges, Pane):
         self._loading = True
         self._update_status()
         try:
-            async for page in self.dd.iter_findings(task_id=self._task_id, check_name=self._check_name):
+            async for page in self._finding_pages():
                 for finding in page:
                     fresh[finding.finding_id] = finding
                 if not reload:
-                    table.append_rows((f.finding_id, views.finding_row(f)) for f in page)
+                    table.append_rows((f.finding_id, self.finding_row(f)) for f in page)
                 self._update_status()
             if reload:
                 self._findings = fresh
-                table.set_rows((f.finding_id, views.finding_row(f)) for f in fresh.values())
+                table.set_rows((f.finding_id, self.finding_row(f)) for f in fresh.values())
         except AwsError as error:
             self._error(error)
         finally:
             self._loading = False
             self._update_status()
+
+    async def _finding_pages(self) -> AsyncIterator[tuple[Finding, ...]]:
+        """The open check's pages, or for "All findings" the pages of every check that found
+        something, fetched concurrently and yielded as they arrive."""
+        if self._check_name != views.ALL:
+            async for page in self.dd.iter_findings(task_id=self._task_id, check_name=self._check_name):
+                yield page
+            return
+        task = self._tasks.get(self._task_id or "")
+        checks = views.with_findings(list(task.checks)) if task else []
+        if checks and self._task_id:
+            async for _check, page in self.dd.fetch_findings(self._task_id, checks, FETCH_AT_ONCE):
+                yield page
+
+    def finding_row(self, finding: Finding) -> tuple[str, ...]:
+        if self._check_name == views.ALL:
+            return views.all_finding_row(finding)
+        return views.finding_row(finding)
 
     # -- filter and marks -------------------------------------------------------------------------
     def action_filter(self) -> None:
@@ -256,9 +283,10 @@ class ResultsPane(ResultsChanges, Pane):
         if self.level != FINDINGS:
             return []
         table = self.table
-        if table.marked:
-            return [self._findings[str(k)] for k in table.visible_keys() if k in table.marked] or [
-                self._findings[str(k)] for k in table.marked
+        marked = table.marked
+        if marked:
+            return [self._findings[str(k)] for k in table.visible_keys() if k in marked] or [
+                self._findings[str(k)] for k in marked
             ]
         key = table.cursor_key
         return [self._findings[str(key)]] if key is not None else []

@@ -28,8 +28,8 @@ TASKS, FINDINGS = 0, 2
 
 
 def resource_key(finding: Finding) -> str:
-    """A hashable form of the finding's resource (its identifier is a dict)."""
-    return json.dumps(finding.resource.identifier, sort_keys=True, default=str)
+    """What one suppression covers: the check and the resource (whose identifier is a dict)."""
+    return finding.check_name + json.dumps(finding.resource.identifier, sort_keys=True, default=str)
 
 
 class ResultsChanges:
@@ -48,6 +48,7 @@ class ResultsChanges:
         def _update_status(self) -> None: ...
         def query_one(self, *args: Any) -> Any: ...
         def marked_findings(self) -> list[Finding]: ...
+        def finding_row(self, finding: Finding) -> tuple[str, ...]: ...
 
     def _refused(self) -> bool:
         return refused(self)  # type: ignore[arg-type]
@@ -93,6 +94,9 @@ class ResultsChanges:
     def _what(self, findings: list[Finding]) -> str:
         if len(findings) == 1:
             return f"{check_info(findings[0].check_name).title} on {findings[0].resource.readable}"
+        checks = {f.check_name for f in findings}
+        if len(checks) > 1:
+            return f"{len(findings)} findings of {len(checks)} checks"
         return f"{len(findings)} findings of {check_info(findings[0].check_name).title}"
 
     def _startable(self, findings: list[Finding], already: int, state: str) -> bool:
@@ -191,12 +195,21 @@ class ResultsChanges:
         resources = {resource_key(f) for f in changed}
         if not resources:
             return
-        same = [f for f in self._findings.values() if resource_key(f) in resources]
+        # A cheap test first: serialising 100,000 identifiers per batch would stall the screen.
+        checks = {f.check_name for f in changed}
+        identifiers = [f.resource.identifier for f in changed]
+        same = [
+            f
+            for f in self._findings.values()
+            if f.check_name in checks
+            and f.resource.identifier in identifiers
+            and resource_key(f) in resources
+        ]
         updated = [dataclasses.replace(f, is_suppressed=suppressed) for f in same]
         for f in updated:
             self._findings[f.finding_id] = f
         self.query_one("#findings", FastTable).append_rows(
-            (f.finding_id, views.finding_row(f)) for f in updated
+            (f.finding_id, self.finding_row(f)) for f in updated
         )
 
     def action_apply_mitigation(self) -> None:

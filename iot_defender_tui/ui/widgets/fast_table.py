@@ -74,11 +74,16 @@ class FastTable(ScrollView, can_focus=True):
 
     @property
     def total_count(self) -> int:
-        return len(self.model.rows)
+        return len(self.model)
 
     @property
     def marked(self) -> frozenset[Hashable]:
         return frozenset(self.model.marked)
+
+    @property
+    def mark_count(self) -> int:
+        """len(marked) without copying 100,000 keys."""
+        return len(self.model.marked)
 
     @property
     def filter_text(self) -> str:
@@ -96,7 +101,7 @@ class FastTable(ScrollView, can_focus=True):
         return self.model.visible_keys()
 
     def row_cells(self, key: Hashable) -> tuple[Text, ...]:
-        return self.model.cells(key)
+        return self.model.text_cells(key)
 
     def append_rows(self, rows: Iterable[tuple[Hashable, Sequence[Cell]]]) -> None:
         """Add rows (a row whose key exists replaces it); the cursor stays on its row, scroll stays put."""
@@ -111,6 +116,12 @@ class FastTable(ScrollView, can_focus=True):
         key = self.cursor_key
         self.model.replace(rows)
         self._follow(key)
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Other columns (the rows, built for the old ones, are cleared, and the sort with them)."""
+        self.model.columns = tuple(columns)
+        self.model.sort = None
+        self.clear()
 
     def clear(self) -> None:
         self.model.clear()
@@ -133,7 +144,7 @@ class FastTable(ScrollView, can_focus=True):
     def _follow(self, key: Hashable | None) -> None:
         """After the view changed: the cursor goes back to `key`'s row if it still shows."""
         last = len(self.model.view) - 1
-        if key is not None and key in self.model.index:
+        if key is not None:
             found = self.model.position(key)
             self.cursor = found if found is not None else min(self.cursor, last)
         self.cursor = max(0, min(self.cursor, last))
@@ -237,10 +248,12 @@ class FastTable(ScrollView, can_focus=True):
         index = round(self.scroll_y) + y - 1
         if index >= len(self.model.view):
             return Strip.blank(width, base)
-        row = self.model.row_at(index)
-        marked = row.key in self.model.marked
+        model = self.model
+        row = model.view[index]
+        key = model.keys[row]
+        marked = key in model.marked
         is_cursor = index == self.cursor
-        cache_key = (row.key, width, marked, is_cursor, self.has_focus)
+        cache_key = (key, width, marked, is_cursor, self.has_focus)
         strip = self._cache.get(cache_key)
         if strip is None:
             style = base
@@ -248,7 +261,7 @@ class FastTable(ScrollView, can_focus=True):
                 style += self.get_component_rich_style("fast-table--marked")
             if is_cursor:
                 style += self.get_component_rich_style("fast-table--cursor")
-            strip = self._line(row.cells, MARK if marked else "", width, style)
+            strip = self._line(model.styled(model.cells[row]), MARK if marked else "", width, style)
             self._cache[cache_key] = strip
         return strip
 

@@ -1,7 +1,9 @@
 """FastTable's data: rows as plain data, the filtered and sorted view over them, and the marks.
 
-Kept free of Textual so the cost of 100,000 rows is only list and dict work: the filter is one pass over
-a lowercase haystack computed once per row when it is added.
+Kept free of Textual so the cost of 100,000 rows is only list and dict work. A row is its key, a tuple of
+cells (plain `str` wherever the caller can: a `Column.style` colours them when drawn, so no `Text` object
+is kept per cell) and a lowercase haystack computed once when it is added; the rows are parallel lists,
+not objects, because 100,000 small objects cost memory and garbage-collector time.
 """
 
 from __future__ import annotations
@@ -25,16 +27,18 @@ class Column:
     width: int | None = None
     fraction: int = 1
     sort_key: Callable[[str], Any] | None = None  # over the cell's plain text; default: lowercase text
+    style: Callable[[str], str] | None = None  # the style of a plain `str` cell, from its text
 
 
-class Row:
-    __slots__ = ("cells", "haystack", "key")
+def _compact(cell: Any) -> Cell:
+    """A Text without styling is kept as its str (a str is shown as plain text, never markup)."""
+    if isinstance(cell, Text):
+        return cell.plain if not cell.spans and not cell.style else cell
+    return cell if isinstance(cell, str) else str(cell)
 
-    def __init__(self, key: Hashable, cells: Sequence[Cell]) -> None:
-        self.key = key
-        # A str is shown as plain text: Text(str) never parses markup.
-        self.cells = tuple(c if isinstance(c, Text) else Text(str(c)) for c in cells)
-        self.haystack = " ".join(c.plain for c in self.cells).lower()
+
+def _plain(cell: Cell) -> str:
+    return cell if isinstance(cell, str) else cell.plain
 
 
 class TableModel:
@@ -42,59 +46,99 @@ class TableModel:
 
     def __init__(self, columns: Sequence[Column]) -> None:
         self.columns = tuple(columns)
-        self.rows: list[Row] = []
+        self.keys: list[Hashable] = []
+        self.cells: list[tuple[Cell, ...]] = []
+        self.haystacks: list[str] = []
         self.index: dict[Hashable, int] = {}
-        self.view: list[int] = []  # indices into rows, filtered and sorted
+        self.view: list[int] = []  # indices into the rows, filtered and sorted
         self.filter = ""
         self.sort: tuple[int, bool] | None = None  # (column, reverse)
         self.marked: set[Hashable] = set()
+        self._sort_keys: list[Any] = []  # the sort column's key of every row, extended as rows arrive
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def key_at(self, position: int) -> Hashable:
-        return self.rows[self.view[position]].key
-
-    def row_at(self, position: int) -> Row:
-        return self.rows[self.view[position]]
+        return self.keys[self.view[position]]
 
     def visible_keys(self) -> list[Hashable]:
-        return [self.rows[i].key for i in self.view]
+        keys = self.keys
+        return [keys[i] for i in self.view]
 
-    def cells(self, key: Hashable) -> tuple[Text, ...]:
-        return self.rows[self.index[key]].cells
+    def cells_of(self, key: Hashable) -> tuple[Cell, ...]:
+        return self.cells[self.index[key]]
+
+    def styled(self, cells: Sequence[Cell]) -> tuple[Text, ...]:
+        """Cells as Text, with their column's style (for callers that read a row, and for drawing)."""
+        out = []
+        for cell, column in zip(cells, self.columns, strict=False):
+            if isinstance(cell, str):
+                cell = Text(cell, style=column.style(cell) if column.style else "")
+            out.append(cell)
+        return tuple(out)
+
+    def text_cells(self, key: Hashable) -> tuple[Text, ...]:
+        return self.styled(self.cells_of(key))
 
     def position(self, key: Hashable) -> int | None:
-        """Where `key` shows in the view (one scan), or None if absent or filtered out."""
+        """Where `key` shows in the view, or None if absent or filtered out."""
         target = self.index.get(key)
         if target is None:
             return None
-        return next((n for n, i in enumerate(self.view) if i == target), None)
+        try:
+            return self.view.index(target)  # one C-level scan
+        except ValueError:
+            return None
+
+    def _add(self, rows: Iterable[tuple[Hashable, Sequence[Cell]]]) -> bool:
+        """Store rows (an existing key is replaced in place). True when one was replaced."""
+        replaced = False
+        keys, cells, haystacks, index = self.keys, self.cells, self.haystacks, self.index
+        for row_key, raw in rows:
+            row = tuple(_compact(c) for c in raw)
+            haystack = " ".join(_plain(c) for c in row).lower()
+            at = index.get(row_key)
+            if at is None:
+                index[row_key] = len(keys)
+                keys.append(row_key)
+                cells.append(row)
+                haystacks.append(haystack)
+            else:
+                cells[at], haystacks[at] = row, haystack
+                replaced = True
+        if replaced:
+            self._sort_keys = []  # a replaced row may sort elsewhere now
+        return replaced
 
     def append(self, rows: Iterable[tuple[Hashable, Sequence[Cell]]]) -> bool:
         """Add rows (an existing key is replaced). True when the view was rebuilt, not just extended."""
-        start = len(self.rows)
-        replaced = False
-        for row_key, cells in rows:
-            row = Row(row_key, cells)
-            if row_key in self.index:
-                self.rows[self.index[row_key]] = row
-                replaced = True
-            else:
-                self.index[row_key] = len(self.rows)
-                self.rows.append(row)
-        if replaced or self.sort is not None:
+        start = len(self.keys)
+        if self._add(rows):
             self.rebuild()
             return True
-        needle, rows_ = self.filter, self.rows
-        self.view.extend(i for i in range(start, len(rows_)) if needle in rows_[i].haystack)
-        return False
+        needle, haystacks = self.filter, self.haystacks
+        new = range(start, len(haystacks))
+        added = [i for i in new if needle in haystacks[i]] if needle else list(new)
+        if self.sort is None:
+            self.view.extend(added)
+            return False
+        # Sorted while streaming: two sorted runs, which Timsort merges in one linear pass.
+        sort_keys = self._extend_sort_keys()
+        self.view.extend(added)
+        self.view.sort(key=sort_keys.__getitem__, reverse=self.sort[1])
+        return True
 
     def replace(self, rows: Iterable[tuple[Hashable, Sequence[Cell]]]) -> None:
-        self.rows = [Row(k, cells) for k, cells in rows]
-        self.index = {row.key: i for i, row in enumerate(self.rows)}
+        self.keys, self.cells, self.haystacks, self.index = [], [], [], {}
+        self._sort_keys = []
+        self._add(rows)
         self.marked &= self.index.keys()
         self.rebuild()
 
     def clear(self) -> None:
-        self.rows, self.index, self.view = [], {}, []
+        self.keys, self.cells, self.haystacks, self.index, self.view = [], [], [], {}, []
+        self._sort_keys = []
         self.marked.clear()
 
     def set_filter(self, text: str) -> None:
@@ -105,18 +149,29 @@ class TableModel:
         """Sort by `column`; asking for the current column again toggles the direction."""
         if reverse is None:
             reverse = not self.sort[1] if self.sort and self.sort[0] == column else False
+        if self.sort is None or self.sort[0] != column:
+            self._sort_keys = []
         self.sort = (column, reverse)
         self.rebuild()
 
+    def _extend_sort_keys(self) -> list[Any]:
+        assert self.sort is not None
+        column = self.sort[0]
+        to_key = self.columns[column].sort_key or str.lower
+        keys, cells = self._sort_keys, self.cells
+        if len(keys) > len(cells):  # rows were replaced or cleared since
+            keys.clear()
+        keys.extend([to_key(_plain(row[column])) for row in cells[len(keys) :]])
+        return keys
+
     def rebuild(self) -> None:
-        needle, rows = self.filter, self.rows
-        view = (
-            [i for i, row in enumerate(rows) if needle in row.haystack] if needle else list(range(len(rows)))
-        )
+        needle, haystacks = self.filter, self.haystacks
+        if needle:
+            view = [i for i, haystack in enumerate(haystacks) if needle in haystack]
+        else:
+            view = list(range(len(haystacks)))
         if self.sort is not None:
-            column, reverse = self.sort
-            to_key = self.columns[column].sort_key or str.lower
-            view.sort(key=lambda i: to_key(rows[i].cells[column].plain), reverse=reverse)
+            view.sort(key=self._extend_sort_keys().__getitem__, reverse=self.sort[1])
         self.view = view
 
 
