@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", default=argparse.SUPPRESS, help="refuse every change to AWS"
     )
     tui.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="do not pace requests to AWS's per-API quotas (off already with --sandbox)",
+    )
+    tui.add_argument(
         "--sandbox",
         action="store_true",
         default=argparse.SUPPRESS,
@@ -133,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--seed", type=int, default=0, help="random seed of the generated fleet and of injected faults"
+    )
+    sandbox.add_argument(
+        "--problem-scale",
+        type=_non_negative(float),
+        default=1.0,
+        metavar="X",
+        help="multiply the share of generated devices with each problem (each capped at 0.9; "
+        "about 12 gives roughly as many findings as devices; default 1)",
     )
     sandbox.add_argument(
         "--region",
@@ -311,6 +325,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         error_rate=args.error_rate,
         latency_ms=args.latency_ms,
         seed=args.seed,
+        problem_scale=args.problem_scale,
     )
     try:
         server = SandboxServer(args.host, args.port, options)

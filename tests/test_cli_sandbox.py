@@ -136,9 +136,28 @@ def test_non_loopback_host_is_refused():
         ["--latency-ms", "-5"],
         ["--fleet", "production"],
         ["--audit-seconds", "soon"],
+        ["--problem-scale", "-1"],
     ],
 )
 def test_bad_flags_are_refused(flags):
     done = _refused(*flags)
     assert done.returncode == 2
     assert flags[0] in done.stderr
+
+
+def test_problem_scale_reaches_the_sandbox_options(monkeypatch, capsys):
+    from iot_defender_tui import cli
+    from iot_defender_tui.sandbox import server
+
+    seen = []
+
+    def refuse(host, port, options):
+        seen.append(options)
+        raise ValueError("stopped before serving")
+
+    monkeypatch.setattr(server, "SandboxServer", refuse)
+    assert cli.main(["sandbox", "--problem-scale", "8", "--devices", "10"]) == 2
+    assert [o.problem_scale for o in seen] == [8.0]
+    assert cli.main(["sandbox"]) == 2
+    assert seen[-1].problem_scale == 1.0
+    assert "stopped before serving" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from conftest import make_client
 from iot_defender_tui.sandbox import audits
 from iot_defender_tui.sandbox.checks import CHECKS
 from iot_defender_tui.sandbox.fleet import seed_fleet
+from iot_defender_tui.sandbox.runtime import runtime
 
 LAB_NON_COMPLIANT = {
     "DEVICE_CERTIFICATE_SHARED_CHECK",
@@ -111,6 +112,19 @@ def test_generated_fleet_has_findings_for_every_check(iot) -> None:
     device_checks = [r for r in runs.values() if CHECKS[r.name].resource_type == "DEVICE_CERTIFICATE"]
     assert all(r.non_compliant < r.total_resources / 10 for r in device_checks)
     assert runs["DEVICE_CERTIFICATE_EXPIRING_CHECK"].total_resources > 1800
+
+
+def test_problem_scale_makes_a_badly_kept_fleet(sandbox_url, iot) -> None:
+    def findings_at(scale: float) -> int:
+        urllib.request.urlopen(urllib.request.Request(f"{sandbox_url}/moto-api/reset", method="POST"))
+        runtime().options.problem_scale = scale
+        seed_fleet("empty", devices=1000, seed=5)
+        runs, _ = run_audit(iot, *sorted(CHECKS))
+        return sum(run.non_compliant for run in runs.values())
+
+    plain, scaled = findings_at(1.0), findings_at(4.0)
+    assert scaled > 2.5 * plain
+    assert findings_at(12.0) > 800  # about as many findings as devices, as the benchmark wants
 
 
 def test_generated_fleet_is_reproducible_from_its_seed(sandbox_url, iot) -> None:

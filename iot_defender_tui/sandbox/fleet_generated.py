@@ -17,6 +17,7 @@ from moto.iot.models import FakeCertificate, FakePolicy, FakeThing, iot_backends
 from . import pki
 from .engine.certinfo import CertInfo, stamp, to_naive_utc
 from .fleet_extras import seed_cognito_pools, seed_role_aliases
+from .runtime import runtime
 from .state import Connection, DefenderState
 
 DAY = 86400.0
@@ -35,6 +36,16 @@ RATES = {
     "conflict": 0.005,
     "inactive": 0.03,
 }
+MAX_RATE = 0.9  # a scaled share stays below 1: every check keeps something that passes
+# Inactive certificates are skipped by every check: scaling them up would hide problems, not add them.
+UNSCALED = frozenset({"inactive"})
+
+
+def scaled_rates(scale: float) -> dict[str, float]:
+    """RATES times `scale` (the sandbox's --problem-scale), each capped at MAX_RATE."""
+    if scale < 0:
+        raise ValueError("problem scale must not be negative")
+    return {kind: rate if kind in UNSCALED else min(MAX_RATE, rate * scale) for kind, rate in RATES.items()}
 
 
 def _policy(statements: list[dict[str, Any]]) -> str:
@@ -182,9 +193,10 @@ def generate(state: DefenderState, devices: int, seed: int, now: float) -> None:
     rng = random.Random(seed)
     cas = _Authorities(state, iot, now, rng)
     everyone = range(devices)
-    picked = {kind: _pick(rng, everyone, rate) for kind, rate in RATES.items()}
+    rates = scaled_rates(runtime().options.problem_scale)
+    picked = {kind: _pick(rng, everyone, rate) for kind, rate in rates.items()}
     # A shared certificate belongs to the previous device; that device keeps its own.
-    shared = {i for i in _pick(rng, range(1, devices), RATES["shared"]) if i - 1 not in picked["shared"]}
+    shared = {i for i in _pick(rng, range(1, devices), rates["shared"]) if i - 1 not in picked["shared"]}
     picked["shared"] = shared if devices > 1 else set()
 
     policies = _make_policies(iot, account, region, devices, rng)

@@ -22,6 +22,9 @@ class Options:
     error_rate: float = 0.0
     latency_ms: float = 0.0
     seed: int = 0
+    # Generated fleets: every problem's share of devices is multiplied by this (each capped at
+    # MAX_RATE), so a badly kept fleet of N devices can yield about N findings for the benchmark.
+    problem_scale: float = 1.0
     # Reproducible screens (snapshot tests, screenshots): ids come from `Runtime.ids` instead of uuid4 and
     # the lab certificate from a fixed key. Off for users: real AWS ids are unpredictable.
     deterministic: bool = False

@@ -1,0 +1,307 @@
+"""The fleet-scale benchmark: the real app against a sandbox with N generated devices (issue 5).
+
+    python tests/perf/bench.py --devices 100000 [--json] [--quick]
+
+Starts `iot-defender-tui sandbox --devices N --problem-scale S --audit-seconds 0` (S so that the audit
+finds about N findings), runs an audit of every check with boto3, times the AWS CLI paging its findings,
+then runs the app headless in a child process (tests/perf/probe.py: the console script's own start-up,
+real workers, real HTTP) and, against a second sandbox whose audit takes a while, the busy polling and
+the progress lag. Prints one JSON object per metric; without --json also a table with the targets on
+stderr. It asserts nothing: figures are not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import queue
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+HERE = Path(__file__).resolve().parent
+PROBE = HERE / "probe.py"
+URL = re.compile(r"http://127\.0\.0\.1:\d+")
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+REGION = "us-east-1"
+PROBLEM_SCALE = 12.0  # about one finding per generated device (README, sandbox flags)
+BUSY_CHECK_SECONDS = 2.0  # the busy sandbox finishes one check every this many seconds
+TARGETS = {
+    "first_row_s": "≤ 0.7 s",
+    "all_loaded_s": "≤ 0.5 x CLI",
+    "key_p99_ms": "≤ 30 ms",
+    "filter_ms": "≤ 60 ms",
+    "rss_mb": "≤ 250 MB",
+    "idle_requests_per_min": "≤ 4 /min",
+    "progress_lag_s": "≤ 2 s",
+}
+
+
+def child_env(home: str) -> dict[str, str]:
+    env = {**os.environ, **CREDENTIALS, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+    env["IOT_DEFENDER_TUI_HOME"] = home  # no user config, journal or logs are read or written
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env.pop("AWS_PROFILE", None)
+    return env
+
+
+@contextmanager
+def sandbox(devices: int, scale: float, audit_seconds: float, env: dict[str, str]) -> Iterator[str]:
+    """A sandbox process; yields its URL once seeded."""
+    script = Path(sys.executable).parent / "iot-defender-tui"
+    launcher = [str(script)] if script.exists() else [sys.executable, "-m", "iot_defender_tui"]
+    command = [*launcher, "sandbox", "--port", "0", "--devices", str(devices)]
+    command += ["--problem-scale", str(scale), "--audit-seconds", str(audit_seconds)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:  # readline cannot time out; a thread with a queue can
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        line = lines.get(timeout=600)
+        found = URL.search(line or "")
+        if found is None:
+            raise RuntimeError(f"the sandbox did not start ({process.poll()}): {line!r}")
+        yield found.group(0)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def iot_client(url: str):
+    return boto3.client(
+        "iot",
+        endpoint_url=url,
+        region_name=REGION,
+        **{k.lower(): v for k, v in CREDENTIALS.items()},
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=600),
+    )
+
+
+def run_audit(iot) -> tuple[str, int]:
+    """An audit of every enabled check, waited for; its task id and findings count."""
+    config = iot.describe_account_audit_configuration()["auditCheckConfigurations"]
+    checks = sorted(name for name, check in config.items() if check["enabled"])
+    task_id = iot.start_on_demand_audit_task(targetCheckNames=checks)["taskId"]
+    while (task := iot.describe_audit_task(taskId=task_id))["taskStatus"] == "IN_PROGRESS":
+        time.sleep(0.05)
+    if task["taskStatus"] != "COMPLETED":
+        raise RuntimeError(f"the audit ended {task['taskStatus']}")
+    return task_id, sum(d.get("nonCompliantResourcesCount", 0) for d in task["auditDetails"].values())
+
+
+def time_cli(url: str, task_id: str, env: dict[str, str], runs: int) -> tuple[float | None, str]:
+    aws = shutil.which("aws")
+    if aws is None:
+        return None, "skipped: no `aws` on PATH"
+    command = [aws, "iot", "list-audit-findings", "--task-id", task_id, "--page-size", "250"]
+    command += ["--endpoint-url", url, "--region", REGION, "--output", "json"]
+    best = math.inf
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
+        best = min(best, time.perf_counter() - started)
+    return best, f"best of {runs} runs, process start to exit, output to /dev/null"
+
+
+def run_probe(args: list[str], env: dict[str, str], timeout: float) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(PROBE), *args],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line.removeprefix("RESULT "))
+    raise RuntimeError(f"the probe failed ({done.returncode}): {done.stderr[-3000:]}")
+
+
+def requests_served(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/_sandbox/stats", timeout=10) as reply:
+        return sum(json.load(reply)["requests"].values())
+
+
+def watch_busy(url: str, probe_args: list[str], env: dict[str, str], timeout: float) -> tuple[dict, dict]:
+    """The probe starts an audit from the app and watches it; here the server's side is sampled."""
+    result: dict = {}
+
+    def probe() -> None:
+        try:
+            result.update(run_probe(probe_args, env, timeout))
+        except Exception as err:  # reported by the main thread
+            result["error"] = repr(err)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    iot = iot_client(url)
+    server: dict = {"reached": {}, "own": 0}
+    task_id = None
+    while thread.is_alive() and task_id is None:
+        time.sleep(0.1)
+        listed = iot.list_audit_tasks(
+            startTime=time.time() - 3600, endTime=time.time() + 60, taskStatus="IN_PROGRESS"
+        )
+        server["own"] += 1
+        task_id = next((t["taskId"] for t in listed["tasks"]), None)
+    if task_id is not None:
+        server["start"] = (time.time(), requests_served(url), server["own"])
+        while True:
+            task = iot.describe_audit_task(taskId=task_id)
+            server["own"] += 1
+            now = time.time()
+            stats = task["taskStatistics"]
+            done = sum(
+                stats.get(f"{kind}Checks", 0) for kind in ("compliant", "nonCompliant", "failed", "canceled")
+            )
+            for k in range(1, done + 1):
+                server["reached"].setdefault(k, now)
+            if task["taskStatus"] != "IN_PROGRESS":
+                server["end"] = (now, requests_served(url), server["own"])
+                break
+            time.sleep(0.1)
+    thread.join()
+    if "error" in result:
+        raise RuntimeError(result["error"])
+    return result, server
+
+
+def measure(args: argparse.Namespace) -> list[dict]:
+    metrics: list[dict] = []
+
+    def add(metric: str, value: float | None, unit: str, note: str = "") -> None:
+        entry = {"metric": metric, "value": value, "unit": unit, "devices": args.devices}
+        if note:
+            entry["note"] = note
+        metrics.append(entry)
+        print(json.dumps(entry), flush=True)
+
+    home = tempfile.mkdtemp(prefix="iot-defender-bench-")
+    env = child_env(home)
+    idle = args.idle_seconds if args.idle_seconds is not None else (5.0 if args.quick else 60.0)
+    with sandbox(args.devices, args.problem_scale, 0.0, env) as url:
+        task_id, findings = run_audit(iot_client(url))
+        add("findings", findings, "count", f"--problem-scale {args.problem_scale:g}")
+        cli, cli_note = time_cli(url, task_id, env, 1 if args.quick else 2)
+        presses = "60" if args.quick else "200"
+        load = run_probe(["load", url, task_id, str(idle), presses], env, timeout=900 + idle)
+    start, app_start = load["started"], load["app_started"]
+    view = "All findings" if load["view"] == "__all__" else f"only {load['view']} (no All findings row yet)"
+    add("first_row_s", load["first_row"] - start, "s", f"from process start (/proc starttime); {view}")
+    add("first_row_from_app_start_s", load["first_row"] - app_start, "s", "from the probe's first line")
+    add("all_loaded_s", load["all_loaded"] - start, "s", f"{load['rows']} rows, from process start")
+    add("all_loaded_from_app_start_s", load["all_loaded"] - app_start, "s", "from the probe's first line")
+    add("cli_all_loaded_s", cli, "s", cli_note)
+    keys = load["keys_ms"]
+    key_note = f"{len(keys)} presses, handler start to frame bytes; {load['keys_missed']} without a frame"
+    add("key_p50_ms", statistics.median(keys) if keys else None, "ms", key_note)
+    add(
+        "key_p99_ms",
+        sorted(keys)[min(len(keys) - 1, round(0.99 * (len(keys) - 1)))] if keys else None,
+        "ms",
+        key_note,
+    )
+    filt = load["filter_ms"]
+    add(
+        "filter_ms",
+        max(filt) if filt else None,
+        "ms",
+        f"worst of {len(filt)} keystrokes typing {load['filter_typed']!r}",
+    )
+    mem = load["memory"]
+    add(
+        "rss_mb",
+        mem.get("VmRSS"),
+        "MiB",
+        f"VmRSS with every finding loaded; peak VmHWM {mem.get('VmHWM', 0):.0f} MiB",
+    )
+    add(
+        "idle_requests_per_min",
+        load["idle_requests"] * 60 / load["idle_seconds"],
+        "requests/min",
+        f"at the server over {load['idle_seconds']:g} s idle on Results",
+    )
+
+    checks_seconds = BUSY_CHECK_SECONDS / (4 if args.quick else 1)
+    with sandbox(0, 1.0, checks_seconds * 17, env) as url:
+        screen, server = watch_busy(url, ["busy", url, str(checks_seconds * 17 + 120)], env, 300)
+    (t0, n0, own0), (t1, n1, own1) = server["start"], server["end"]
+    app_requests = (n1 - n0) - (own1 - own0)
+    add(
+        "busy_requests_per_min",
+        app_requests * 60 / (t1 - t0),
+        "requests/min",
+        f"at the server over the {t1 - t0:.0f} s an audit ran, the bench's own requests taken out",
+    )
+    shown = {int(k): v for k, v in screen["shown"].items()}
+    lags = [shown[k] - t for k, t in server["reached"].items() if k in shown]
+    add(
+        "progress_lag_s",
+        max(lags) if lags else None,
+        "s",
+        f"worst of {len(lags)} checks: screen's done/total vs describe-audit-task sampled every 0.1 s",
+    )
+    return metrics
+
+
+def table(metrics: list[dict]) -> str:
+    lines = [f"{'metric':<28} {'value':>10}  {'unit':<13} {'target':<13} note"]
+    for m in metrics:
+        value = (
+            "-" if m["value"] is None else f"{m['value']:.3g}" if m["value"] < 100 else f"{m['value']:.0f}"
+        )
+        target = TARGETS.get(m["metric"], "")
+        lines.append(f"{m['metric']:<28} {value:>10}  {m['unit']:<13} {target:<13} {m.get('note', '')}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--devices", type=int, default=10_000, metavar="N", help="generated devices (default 10000)"
+    )
+    parser.add_argument("--json", action="store_true", help="only the JSON lines")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 5 s idle window, 60 key presses, a 4x shorter busy audit",
+    )
+    parser.add_argument("--problem-scale", type=float, default=PROBLEM_SCALE, help="the sandbox's flag")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=None, help="idle window (default 60, --quick 5)"
+    )
+    args = parser.parse_args()
+    metrics = measure(args)
+    if not args.json:
+        print(f"\n{args.devices:,} devices\n{table(metrics)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

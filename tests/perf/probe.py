@@ -1,0 +1,314 @@
+"""The app side of tests/perf/bench.py: a child process that runs the real app headless and times it.
+
+    python tests/perf/probe.py load URL TASK_ID IDLE_SECONDS PRESSES
+    python tests/perf/probe.py busy URL TIMEOUT
+
+It starts the app through `iot_defender_tui.cli.main(["--endpoint-url", URL, "--no-rate-limit"])`, as
+the console script would, with `DefenderApp.run` swapped for `run_test(size=(120, 40))` driven below; real
+workers, real HTTP. Times are stamped when a frame's terminal bytes are produced: `App._display` is
+wrapped and renders the update itself (the headless driver would skip that). The result is one JSON line
+on file descriptor 1 (Textual captures `print`), prefixed with RESULT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+import urllib.request
+
+RESULT = "RESULT "
+TICK = 0.005
+FRAME_WAIT = 0.5  # a key whose frame has not come by then changed nothing on screen: not sampled
+KEYS = ("pagedown", "down", "down", "space", "down", "pageup", "up", "pagedown", "space", "down")
+
+
+def process_start() -> float:
+    """This process's start (wall clock) from /proc: field 22 of /proc/self/stat plus the boot time."""
+    with open("/proc/self/stat") as stat:
+        ticks = int(stat.read().rpartition(")")[2].split()[19])
+    with open("/proc/stat") as proc:
+        boot = next(int(line.split()[1]) for line in proc if line.startswith("btime"))
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
+STARTED = process_start()
+MAIN_CALLED = time.time()
+
+
+def log(text: str) -> None:
+    os.write(2, f"{time.time() - MAIN_CALLED:7.2f} {text}\n".encode())
+
+
+def memory() -> dict[str, float]:
+    found = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0]) / 1024
+    return found
+
+
+def requests_served(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/_sandbox/stats", timeout=10) as reply:
+        return sum(json.load(reply)["requests"].values())
+
+
+class Frames:
+    """Wraps the app's `_display`: every frame's bytes are produced and its end time kept."""
+
+    def __init__(self, app) -> None:
+        from textual._compositor import CompositorUpdate
+
+        self.app = app
+        self.times: list[float] = []
+        self.watchers: list = []  # callables run after each frame with its time
+        original = app._display
+
+        def display(screen, renderable) -> None:
+            if isinstance(renderable, CompositorUpdate):
+                renderable.render_segments(app.console)
+            original(screen, renderable)
+            now = time.perf_counter()
+            self.times.append(now)
+            for watch in list(self.watchers):
+                watch(now)
+
+        app._display = display
+
+    def first_after(self, t0: float) -> float | None:
+        return next((t for t in self.times if t > t0), None)
+
+
+async def until(condition, timeout: float) -> bool:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            return False
+        await asyncio.sleep(TICK)
+    return True
+
+
+def send(app, key: str) -> None:
+    """A key event as the terminal driver delivers it, without Pilot's waits (navigation only)."""
+    from textual import events
+
+    char = {"enter": "\r", "space": " "}.get(key, key if len(key) == 1 else None)
+    app._driver.send_message(events.Key(key, char))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+async def load(app, pilot, url: str, task_id: str, idle_seconds: float, presses: int) -> dict:
+    from iot_defender_tui.ui.widgets.fast_table import FastTable
+
+    app_started = MAIN_CALLED
+    frames = Frames(app)
+    out: dict = {"started": STARTED, "app_started": app_started}
+    send(app, "3")
+    pane = app.query_one("#results")
+    tasks = pane.query_one("#tasks", FastTable)
+    if not await until(lambda: task_id in tasks.model.index and tasks.has_focus, 120):
+        raise RuntimeError("the audit never showed in the task list")
+    for _ in range(tasks.model.position(task_id) - tasks.cursor):
+        send(app, "down")
+    await until(lambda: tasks.cursor_key == task_id, 10)
+    send(app, "enter")
+    checks = pane.query_one("#checks", FastTable)
+    await until(lambda: checks.row_count > 0 and checks.has_focus, 60)
+    task = pane._tasks[task_id]
+    keys = checks.visible_keys()
+    if "__all__" in keys:
+        chosen, expected = "__all__", sum(c.non_compliant for c in task.checks)
+    else:  # before "All findings" exists: the check with the most findings
+        best = max(task.checks, key=lambda c: c.non_compliant)
+        chosen, expected = best.check_name, best.non_compliant
+    out.update(view=chosen, expected=expected)
+    for _ in range(keys.index(chosen) - checks.cursor):
+        send(app, "down")
+    await until(lambda: checks.cursor_key == chosen, 10)
+
+    table = pane.query_one("#findings", FastTable)
+    painted = {"row": False}
+    render_line = table.render_line
+
+    def watching_render_line(y: int):
+        if y >= 1 and pane.level == 2 and table.row_count >= y:
+            painted["row"] = True
+        return render_line(y)
+
+    table.render_line = watching_render_line
+    stamps: dict[str, float] = {}
+
+    def watch_load(now: float) -> None:
+        if "first_row" not in stamps and painted["row"]:
+            stamps["first_row"] = now
+        if not pane._loading and table.row_count >= expected and painted["row"]:
+            stamps["all_loaded"] = now
+            frames.watchers.remove(watch_load)
+
+    frames.watchers.append(watch_load)
+    to_wall = time.time() - time.perf_counter()
+    send(app, "enter")
+    if not await until(lambda: "all_loaded" in stamps, 600):
+        raise RuntimeError(f"not every finding loaded: {table.row_count} of {expected}")
+    out["first_row"] = stamps["first_row"] + to_wall
+    out["all_loaded"] = stamps["all_loaded"] + to_wall
+    out["rows"] = table.row_count
+    await pilot.pause()
+
+    log("loaded")
+    out["keys_ms"], out["keys_missed"] = await press_keys(pilot, pane, table, frames, presses)
+    log("keys")
+    out["filter_ms"], out["filter_typed"] = await type_filter(pilot, table, frames)
+    await pilot.press("escape")
+    await until(lambda: not table.filter_text, 10)
+
+    log("filter")
+    before = await asyncio.to_thread(requests_served, url)
+    await asyncio.sleep(idle_seconds)
+    out["idle_requests"] = await asyncio.to_thread(requests_served, url) - before
+    out["idle_seconds"] = idle_seconds
+    out["memory"] = memory()
+    return out
+
+
+async def press_keys(pilot, pane, table, frames: Frames, presses: int) -> tuple[list[float], int]:
+    """Mixed presses (cursor, page, mark); each from its action's start to the end of the next frame."""
+    pending: dict[str, float] = {}
+
+    def stamp(action):
+        def wrapped(*args):
+            pending.setdefault("t0", time.perf_counter())
+            return action(*args)
+
+        return wrapped
+
+    table.action_cursor = stamp(table.action_cursor)
+    table.action_page = stamp(table.action_page)
+    pane.action_mark = stamp(pane.action_mark)
+    samples, missed = [], 0
+    for n in range(presses):
+        pending.clear()
+        await pilot.press(KEYS[n % len(KEYS)])
+        await until(lambda: "t0" in pending and frames.first_after(pending["t0"]) is not None, FRAME_WAIT)
+        t0 = pending.get("t0")
+        frame = frames.first_after(t0) if t0 is not None else None
+        if frame is None:
+            missed += 1
+        else:
+            samples.append((frame - t0) * 1000)
+    return samples, missed
+
+
+async def type_filter(pilot, table, frames: Frames) -> tuple[list[float], str]:
+    """Filter keystrokes: from the Input's key handler to the first frame showing the filtered rows."""
+    from textual.widgets import Input
+
+    pending: dict[str, float] = {}
+    on_key = Input._on_key
+
+    async def stamped(self, event):
+        pending.setdefault("t0", time.perf_counter())
+        return await on_key(self, event)
+
+    Input._on_key = stamped  # Textual finds handlers on the class, not the instance
+    seen: list[tuple[float, str, int]] = []
+
+    def watch(now: float) -> None:
+        seen.append((now, table.filter_text, table.row_count))
+
+    frames.watchers.append(watch)
+    await pilot.press("slash")
+    typed, samples = "", []
+    for char in "fleet-device-01":
+        before = table.row_count
+        pending.clear()
+        seen.clear()
+        typed += char
+        await pilot.press(char if char.isalnum() else "minus")
+        await until(lambda t=typed: table.filter_text == t, 5)
+        await pilot.pause()
+        await until(lambda t=typed: bool(seen) and seen[-1][1] == t, 2)
+        settled = table.row_count
+        if settled == before or "t0" not in pending:
+            continue  # no change on screen to time
+        shown = next((t for t, text, rows in seen if text == typed and rows == settled), None)
+        if shown is not None:
+            samples.append((shown - pending["t0"]) * 1000)
+    frames.watchers.remove(watch)
+    Input._on_key = on_key
+    return samples, typed
+
+
+async def busy(app, pilot, url: str, timeout: float) -> dict:
+    """Start an audit of every check from the app (Schedules, `o`, enter, `y`), then watch Results."""
+    from iot_defender_tui.ui.widgets.fast_table import FastTable
+
+    frames = Frames(app)
+    send(app, "2")
+    schedules = app.query_one("#schedules")
+    await until(lambda: app.dd is not None and schedules.is_on_screen, 60)
+    await asyncio.sleep(0.2)
+    send(app, "o")
+    await until(lambda: type(app.screen).__name__ == "CheckPickerModal", 30)
+    send(app, "enter")
+    await until(lambda: type(app.screen).__name__ == "ConfirmModal", 30)
+    send(app, "y")
+    await until(lambda: type(app.screen).__name__ not in ("ConfirmModal", "CheckPickerModal"), 30)
+    log("started")
+    send(app, "3")
+    pane = app.query_one("#results")
+    tasks = pane.query_one("#tasks", FastTable)
+    shown: dict[int, float] = {}
+    state = {"key": None, "done": False}
+
+    def watch(now: float) -> None:
+        # The newest task's "Checks" cell, done/total, as the screen shows it in this frame.
+        # (The pane sets the rows from `_tasks` in the same synchronous step as it updates `_tasks`.)
+        running = [t for t in pane._tasks.values() if t.task_id == state["key"] or t.status == "IN_PROGRESS"]
+        if not running or running[0].task_id not in tasks.model.index or running[0].statistics is None:
+            return
+        state["key"], stats = running[0].task_id, running[0].statistics
+        for k in range(1, stats.done + 1):
+            shown.setdefault(k, time.time())
+        state["done"] = stats.done >= stats.total
+
+    frames.watchers.append(watch)
+    if not await until(lambda: state["done"], timeout):
+        raise RuntimeError(f"the audit never showed as done on screen (saw {sorted(shown)})")
+    return {"task_id": state["key"], "shown": shown}
+
+
+def main(argv: list[str]) -> int:
+    mode, url = argv[0], argv[1]
+    from iot_defender_tui import cli
+    from iot_defender_tui.ui.app import DefenderApp
+
+    def run(self, *args, **kwargs):
+        async def drive() -> None:
+            async with self.run_test(size=(120, 40)) as pilot:
+                if mode == "load":
+                    result = await load(self, pilot, url, argv[2], float(argv[3]), int(argv[4]))
+                else:
+                    result = await busy(self, pilot, url, float(argv[2]))
+                os.write(1, (RESULT + json.dumps(result) + "\n").encode())
+                self.exit()
+
+        asyncio.run(drive())
+
+    DefenderApp.run = run
+    flags = ["--endpoint-url", url]
+    if "--no-rate-limit" in cli.build_parser().format_help():
+        flags.append("--no-rate-limit")
+    return cli.main(flags)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
