@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
-from . import guard
+from . import fastparse, guard
 from .errors import THROTTLING_CODES, map_error
 from .models_base import Identity
 from .pagination import PageSpec, pages
@@ -78,6 +78,7 @@ class ClientCore:
                     config=config,
                 )
                 self._clients[service] = await stack.enter_async_context(creator)
+            fastparse.register(self._clients["iot"])
         except BaseException as exc:
             await stack.aclose()
             self._clients.clear()

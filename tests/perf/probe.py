@@ -26,12 +26,13 @@ KEYS = ("pagedown", "down", "down", "space", "down", "pageup", "up", "pagedown",
 
 
 def process_start() -> float:
-    """This process's start (wall clock) from /proc: field 22 of /proc/self/stat plus the boot time."""
+    """This process's start (wall clock): field 22 of /proc/self/stat (clock ticks since boot) against
+    /proc/uptime (seconds since boot, to 10 ms). Not /proc/stat's btime: whole seconds, up to 1 s off."""
     with open("/proc/self/stat") as stat:
         ticks = int(stat.read().rpartition(")")[2].split()[19])
-    with open("/proc/stat") as proc:
-        boot = next(int(line.split()[1]) for line in proc if line.startswith("btime"))
-    return boot + ticks / os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime") as uptime:
+        since_boot = float(uptime.read().split()[0])
+    return time.time() - (since_boot - ticks / os.sysconf("SC_CLK_TCK"))
 
 
 STARTED = process_start()

@@ -8,6 +8,7 @@ shows while the rest of a large audit is still arriving.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
@@ -228,6 +229,9 @@ class ResultsPane(ResultsChanges, Pane):
                 if not reload:
                     table.append_rows((f.finding_id, self.finding_row(f)) for f in page)
                 self._update_status()
+                # Findings live as long as the list: move them out of the cyclic collector's reach. Left
+                # in, every full collection walks 100,000 of them (~120 ms), and keys stutter (bench).
+                gc.freeze()
             if reload:
                 self._findings = fresh
                 table.set_rows((f.finding_id, self.finding_row(f)) for f in fresh.values())
