@@ -66,16 +66,24 @@ class FindingsMixin(ClientCore):
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency * 2)
         gate = asyncio.Semaphore(concurrency)
 
-        async def fetch_one(check: str) -> None:
+        # The first check's first page is asked for alone: with several requests in flight the server
+        # answers them all at about the same time, and the first rows would wait for the slowest.
+        first_page = asyncio.Event()
+
+        async def fetch_one(check: str, lead: bool) -> None:
+            if not lead:
+                await first_page.wait()
             async with gate:
                 async for page in self.iter_findings(task_id=task_id, check_name=check):
                     await queue.put((check, page))
+                    first_page.set()
+            first_page.set()
 
         async def run_all() -> None:
             try:
                 async with asyncio.TaskGroup() as group:
-                    for check in checks:
-                        group.create_task(fetch_one(check))
+                    for n, check in enumerate(checks):
+                        group.create_task(fetch_one(check, lead=n == 0))
             except BaseExceptionGroup as errors:
                 # Callers expect the AwsError itself, as from any other method.
                 await queue.put(errors.exceptions[0])
