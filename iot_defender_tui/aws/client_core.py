@@ -21,10 +21,12 @@ from .errors import THROTTLING_CODES, map_error
 from .models_base import Identity
 from .pagination import PageSpec, pages
 from .ratelimit import RateLimiter, retry_throttled
-from .session import SERVICES, ConnectionSettings, Tuning, create_session, effective_region
+from .session import ConnectionSettings, Tuning, create_session, effective_region
 
 if TYPE_CHECKING:
     from .journal import Journal
+
+EAGER_SERVICES = ("iot", "sts")  # every session needs them; IAM and SNS are opened on first use
 
 
 def _is_throttle(exc: BaseException) -> bool:
@@ -60,6 +62,8 @@ class ClientCore:
         self._clients: dict[str, Any] = {}
         self._limiter = RateLimiter(self.tuning.rate_scale)
         self._identity: Identity | None = None
+        self._session: Any = None
+        self._opening = asyncio.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -67,19 +71,14 @@ class ClientCore:
         # created them, so nothing of this may outlive `async with` or be shared between loops.
         stack = AsyncExitStack()
         try:
-            session = create_session(self.settings)
-            self.region = await effective_region(self.settings, session)
-            config = self.tuning.botocore_config()
-            for service in sorted(SERVICES):
-                creator = session.create_client(
-                    service,
-                    region_name=self.region,
-                    endpoint_url=self.settings.endpoint_for(service),
-                    config=config,
-                )
-                self._clients[service] = await stack.enter_async_context(creator)
+            self._session = create_session(self.settings)
+            self.region = await effective_region(self.settings, self._session)
+            self._stack = stack
+            for service in EAGER_SERVICES:
+                await self._open(service)
             fastparse.register(self._clients["iot"])
         except BaseException as exc:
+            self._stack = None
             await stack.aclose()
             self._clients.clear()
             if isinstance(exc, BotoCoreError | ClientError):
@@ -96,15 +95,33 @@ class ClientCore:
         if stack is not None:
             await stack.aclose()
 
-    def _client(self, service: str) -> Any:
-        try:
-            return self._clients[service]
-        except KeyError:
-            raise RuntimeError("DefenderClient is not open: use `async with DefenderClient(...)`") from None
+    async def _open(self, service: str) -> Any:
+        if self._stack is None:
+            raise RuntimeError("DefenderClient is not open: use `async with DefenderClient(...)`")
+        creator = self._session.create_client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.settings.endpoint_for(service),
+            config=self.tuning.botocore_config(),
+        )
+        self._clients[service] = client = await self._stack.enter_async_context(creator)
+        return client
+
+    async def _client(self, service: str) -> Any:
+        """IoT and STS are opened with the client; IAM and SNS (pickers, creating a role) when first
+        used: their models cost ~6 MB that most sessions never need."""
+        client = self._clients.get(service)
+        if client is None:
+            async with self._opening:
+                client = self._clients.get(service) or await self._open(service)
+        return client
 
     # -- the request paths -----------------------------------------------------------------------------
     async def _call(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        method = getattr(self._client(service), xform_name(operation))
+        try:
+            method = getattr(await self._client(service), xform_name(operation))
+        except (BotoCoreError, ClientError) as exc:
+            raise map_error(exc, operation, self.settings.profile, service=service) from exc
         kwargs = {k: v for k, v in params.items() if v is not None}
 
         async def once() -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
@@ -79,7 +79,7 @@ def infer_resource_type(identifier: Mapping[str, Any]) -> str:
     return "UNKNOWN"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ResourceRef:
     """A resource a finding is about (or related to).
 
@@ -88,8 +88,23 @@ class ResourceRef:
     """
 
     resource_type: str
-    identifier: dict[str, Any]
-    additional_info: dict[str, str] = field(default_factory=dict)
+    # The identifier as a flat (key, value, key, value…) tuple: 100,000 findings hold about 160,000 of
+    # them, and as dicts they were ~35 MB of an app held to 250 MB (tests/perf/bench.py).
+    _pairs: tuple[Any, ...]
+    additional_info: dict[str, str]
+
+    def __init__(
+        self, resource_type: str, identifier: Mapping[str, Any], additional_info: dict[str, str] | None = None
+    ) -> None:
+        object.__setattr__(self, "resource_type", resource_type)
+        object.__setattr__(self, "_pairs", tuple(x for pair in identifier.items() for x in pair))
+        object.__setattr__(self, "additional_info", additional_info or _NO_INFO)
+
+    @property
+    def identifier(self) -> dict[str, Any]:
+        """A new dict each time: callers may change it, and it goes to AWS as a ResourceIdentifier."""
+        pairs = self._pairs
+        return dict(zip(pairs[::2], pairs[1::2], strict=True))
 
     @classmethod
     def from_api(cls, data: Data) -> Self:
@@ -106,8 +121,11 @@ class ResourceRef:
         return cls(resource_type or infer_resource_type(identifier), dict(identifier))
 
     def _id(self, member: str) -> str | None:
-        value = self.identifier.get(member)
-        return str(value) if value else None
+        pairs = self._pairs
+        for n in range(0, len(pairs), 2):
+            if pairs[n] == member:
+                return str(pairs[n + 1]) if pairs[n + 1] else None
+        return None
 
     @property
     def device_certificate_id(self) -> str | None:
