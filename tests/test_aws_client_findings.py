@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 from aws_fixtures import request_counts
 from aws_model_helpers import all_findings, lab_task_id
 from factories import defender_state, seed_cert_findings, seed_finding, seed_task
 
+from iot_defender_tui.aws import fastparse
 from iot_defender_tui.aws.models import Finding
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
@@ -112,13 +114,21 @@ async def test_describe_finding_and_its_related_resources(dd):
     assert all(r.connected_at is not None for r in resources)
 
 
-async def test_pages_read_without_the_modeled_parser_equal_the_modeled_reading(dd, iot):
+async def test_pages_read_without_the_modeled_parser_equal_the_modeled_reading(dd, iot, monkeypatch):
     """ListAuditFindings pages are decoded with json.loads (aws/fastparse.py); every finding must read
     the same as through botocore's modeled parser, related resources and times included."""
+    decoded: list[int] = []
+
+    def counting_loads(body):
+        decoded.append(len(body))
+        return json.loads(body)
+
+    monkeypatch.setattr(fastparse, "_loads", counting_loads)
     seed_fleet("lab")
     task_id = lab_task_id(iot)
     expected = {f.finding_id: f for f in map(Finding.from_api, all_findings(iot, task_id))}
     fast = {f.finding_id: f for f in await dd.list_findings(task_id=task_id)}
+    assert len(decoded) == 1  # the one page went through the fast path, not the modeled parser
     assert fast == expected and len(fast) == 3
     shared = next(f for f in fast.values() if f.check_name == SHARED)
     assert shared.finding_time is not None and shared.finding_time.tzinfo is not None

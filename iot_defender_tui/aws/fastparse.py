@@ -14,13 +14,14 @@ import json
 from typing import Any
 
 OPERATIONS = ("ListAuditFindings",)
+_loads = json.loads  # looked up at each call, so a test can see that this path is the one taken
 
 
 def _decode_page(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
     if response_dict.get("status_code") != 200:
         return
     try:
-        data = json.loads(response_dict.get("body") or b"{}")
+        data = _loads(response_dict.get("body") or b"{}")
     except ValueError:
         return
     if not isinstance(data, dict):
