@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -41,6 +42,17 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
     return value
+
+
+TASK_ID = re.compile(r"[a-zA-Z0-9_-]{1,40}")  # AWS's taskId: refused here rather than by the server
+
+
+def _task_id(text: str) -> str:
+    if not TASK_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"not an audit task id (1 to 40 letters, digits, '-' or '_'): {text!r}"
+        )
+    return text
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, default: object) -> None:
@@ -90,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         metavar="N",
         help="with --sandbox: generated devices added to the lab fleet",
+    )
+    tui.add_argument(
+        "--task",
+        type=_task_id,
+        default=argparse.SUPPRESS,
+        metavar="TASK_ID",
+        help="open Results on this audit task's findings",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -56,6 +56,8 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def safe(value: str) -> str:
     """`value` with terminal control characters shown as \\xNN (newlines and tabs kept)."""
+    if value.isprintable():  # no control character (category Cc) in it: skip the regex, most text
+        return value
     return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
 
 
@@ -63,7 +65,7 @@ def text(data: Data, key: str) -> str | None:
     value = data.get(key)
     if value is None:
         return None
-    return safe(value if isinstance(value, str) else str(value))
+    return safe(value if type(value) is str else str(value))
 
 
 def count(data: Data, key: str) -> int:
@@ -79,7 +81,10 @@ def flag(data: Data, key: str) -> bool | None:
 
 
 def mapping(data: Data, key: str) -> dict[str, Any]:
+    """A copy of a structure member ({} when absent or not a structure)."""
     value = data.get(key)
+    if type(value) is dict:  # what JSON and botocore give: skips the slow ABC check below
+        return value.copy()
     return dict(value) if isinstance(value, Mapping) else {}
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Self
 
 from .catalogue import CHECKS
-from .models_base import Data, arn_resource_name, epoch_millis, flag, items, mapping, text, timestamp
+from .models_base import Data, arn_resource_name, epoch_millis, flag, mapping, text, timestamp
 
 SHORT_ID = 12  # enough hex digits to tell certificates apart and to search for in the console
 
@@ -39,6 +39,7 @@ _SHARED: dict[Any, Any] = {}
 _SHARED_MAX = 50_000
 # Most resources carry no additionalInfo: one empty dict for all of them (models are never mutated).
 _NO_INFO: dict[str, str] = {}
+_TIMES: dict[Any, datetime | None] = {}
 
 
 def shared(value: Any) -> Any:
@@ -50,6 +51,21 @@ def shared(value: Any) -> Any:
         if len(_SHARED) >= _SHARED_MAX:
             _SHARED.clear()
         _SHARED[value] = found = value
+    return found
+
+
+def _time(value: Any) -> datetime | None:
+    """`timestamp(value)`, one datetime per distinct value: an audit's findings share a few times."""
+    if value is None or type(value) is bool:  # True == 1: never look a flag up as a time
+        return None
+    try:
+        found = _TIMES.get(value)
+    except TypeError:  # not hashable: not a time either
+        return None
+    if found is None:
+        if len(_TIMES) >= _SHARED_MAX:
+            _TIMES.clear()
+        _TIMES[value] = found = timestamp(value)
     return found
 
 
@@ -107,13 +123,20 @@ class ResourceRef:
         return dict(zip(pairs[::2], pairs[1::2], strict=True))
 
     @classmethod
-    def from_api(cls, data: Data) -> Self:
-        identifier = mapping(data, "resourceIdentifier")
-        info = mapping(data, "additionalInfo")
+    def from_api(cls, data: Data, resource_type: str | None = None) -> Self:
+        """`resource_type`: what to assume when the data names none (a finding's check knows it)."""
+        identifier = data.get("resourceIdentifier")
+        if not isinstance(identifier, Mapping):
+            identifier = _NO_INFO
+        info = data.get("additionalInfo")
         return cls(
-            resource_type=shared(text(data, "resourceType") or infer_resource_type(identifier)),
-            identifier=identifier,
-            additional_info={str(k): str(v) for k, v in info.items()} if info else _NO_INFO,
+            resource_type=shared(
+                text(data, "resourceType") or resource_type or infer_resource_type(identifier)
+            ),
+            identifier=identifier,  # not kept: its pairs are copied into a tuple
+            additional_info={str(k): str(v) for k, v in info.items()}
+            if isinstance(info, Mapping) and info
+            else _NO_INFO,
         )
 
     @classmethod
@@ -229,22 +252,23 @@ class Finding:
     @classmethod
     def from_api(cls, data: Data) -> Self:
         check_name = text(data, "checkName") or ""
-        resource = mapping(data, "nonCompliantResource")
-        if not resource.get("resourceType") and check_name in CHECKS:
-            resource["resourceType"] = CHECKS[check_name].resource_type
+        resource = data.get("nonCompliantResource")
+        known = CHECKS.get(check_name)
+        related = data.get("relatedResources")
         return cls(
             finding_id=text(data, "findingId") or "",
             task_id=shared(text(data, "taskId") or ""),
             check_name=shared(check_name),
-            task_start_time=shared(timestamp(data.get("taskStartTime"))),
-            finding_time=shared(timestamp(data.get("findingTime"))),
-            severity=shared(
-                text(data, "severity") or (CHECKS[check_name].severity if check_name in CHECKS else "")
+            task_start_time=_time(data.get("taskStartTime")),
+            finding_time=_time(data.get("findingTime")),
+            severity=shared(text(data, "severity") or (known.severity if known else "")),
+            resource=ResourceRef.from_api(
+                resource if isinstance(resource, Mapping) else _NO_INFO,
+                known.resource_type if known else None,
             ),
-            resource=ResourceRef.from_api(resource),
-            related=tuple(
-                ResourceRef.from_api(r) for r in items(data, "relatedResources") if isinstance(r, Mapping)
-            ),
+            related=tuple(ResourceRef.from_api(r) for r in related if isinstance(r, Mapping))
+            if isinstance(related, list | tuple)
+            else (),
             reason_code=shared(text(data, "reasonForNonComplianceCode")),
             reason=shared(text(data, "reasonForNonCompliance")),
             is_suppressed=flag(data, "isSuppressed") or False,

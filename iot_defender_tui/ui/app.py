@@ -6,6 +6,7 @@ to the loop that made them) and closed when the app unmounts.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from contextlib import AsyncExitStack
 
@@ -20,7 +21,7 @@ from ..aws import catalogue
 from ..aws.client import DefenderClient, reconcile_journal
 from ..aws.errors import AwsError
 from ..aws.journal import Journal
-from ..aws.models import Identity
+from ..aws.models import AuditTask, Identity
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
 from .commands import DefenderCommands
@@ -78,6 +79,7 @@ class DefenderApp(App):
         journal: Journal | None = None,
         *,
         tuning: Tuning | None = None,  # tests shrink retries
+        open_task: str | None = None,  # `--task`: Results opens on this audit's findings
     ):
         super().__init__()
         self.tuning = tuning
@@ -90,6 +92,7 @@ class DefenderApp(App):
         self.identity: Identity | None = None
         self._stack = AsyncExitStack()
         self._wanted_pane: str | None = None
+        self.open_task = open_task
         self._panes = available_panes()
         self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _ in self._panes]
         if settings.theme:
@@ -119,7 +122,9 @@ class DefenderApp(App):
         try:
             client = DefenderClient(self.connection, self.journal, tuning=self.tuning)
             dd = await self._stack.enter_async_context(client)
-            identity = await dd.identity()
+            # `--task`: its audit is described while the identity is asked for (each is its client's
+            # first request, ~0.1 s): the first findings row is what the user is waiting for.
+            identity, described = await asyncio.gather(dd.identity(), self._describe_early(dd))
         except Exception:
             header.set_state("error")
             raise  # the worker's ERROR reaches show_error with the AwsError's hint
@@ -128,7 +133,15 @@ class DefenderApp(App):
         header.set_state("connected")
         if self.journal is not None:
             self.run_worker(self._reconcile(), name="reconcile", group="reconcile", exit_on_error=False)
-        await self._show_panes()
+        await self._show_panes(described)
+
+    async def _describe_early(self, dd: DefenderClient) -> AuditTask | Exception | None:
+        if self.open_task is None:
+            return None
+        try:
+            return await dd.describe_audit_task(self.open_task)
+        except Exception as error:  # the Results pane reports it, as if it had asked itself
+            return error
 
     async def _reconcile(self) -> None:
         assert self.dd is not None and self.journal is not None
@@ -137,13 +150,20 @@ class DefenderApp(App):
             settled = sum(r.closed for r in results)
             self.notify(f"Journal: {settled} of {len(results)} unknown outcome(s) settled.", markup=False)
 
-    async def _show_panes(self) -> None:
+    async def _show_panes(self, described: AuditTask | Exception | None = None) -> None:
+        # The deep link's findings stream starts first: the first row is what `--task` users wait for.
+        results = next(iter(self.query("#results").results(Pane)), None) if self.open_task else None
+        open_audit = getattr(results, "open_audit", None)
+        if open_audit is not None:
+            open_audit(self.open_task, described)
         await self.query("#connecting").remove()
         tabs = self.query_one(TabbedContent)
         tabs.display = True
         if self._panes:
-            # The pane a key chose while connecting, else the first: a key pressed early is not lost.
-            self.action_show_pane(self._wanted_pane or self._panes[0][0])
+            # The pane a key chose while connecting (a key pressed early is not lost), else the deep
+            # link's, else the first.
+            first = "results" if open_audit is not None else self._panes[0][0]
+            self.action_show_pane(self._wanted_pane or first)
 
     async def on_unmount(self) -> None:
         await self._stack.aclose()

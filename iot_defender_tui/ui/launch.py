@@ -136,7 +136,13 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             journal = Journal.open()
         except JournalError as err:
             print(f"iot-defender-tui: warning: no journal ({err})", file=sys.stderr)
-        app = DefenderApp(connection, settings, journal, tuning=tuning_for(args, settings))
+        app = DefenderApp(
+            connection,
+            settings,
+            journal,
+            tuning=tuning_for(args, settings),
+            open_task=getattr(args, "task", None),
+        )
         app.run()
         return app.return_code or 0
     finally:

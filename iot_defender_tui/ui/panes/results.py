@@ -8,8 +8,6 @@ shows while the rest of a large audit is still arriving.
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -20,27 +18,25 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from ...aws.catalogue import check_info
-from ...aws.errors import AwsError
 from ...aws.models import AuditTask, Finding
 from ..finding_detail import FindingDetailScreen
 from ..pane import Pane
 from ..readonly import is_read_only, refuse_key
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
+from ..widgets.row_batcher import RowBatcher
 from . import results_views as views
 from .results_changes import ResultsChanges
+from .results_stream import ResultsStream
 
 TASKS, CHECKS, FINDINGS = 0, 1, 2
 MUTATING = {"cancel_task", "suppress", "unsuppress", "apply_mitigation"}
 # AWS keeps 90 days and refuses a startTime even slightly older, so stay a little inside it.
 LOOKBACK = timedelta(days=90) - timedelta(minutes=10)
 DESCRIBE_AT_ONCE = 8  # DescribeAuditTask calls in flight while filling the task list
-FETCH_AT_ONCE = 4  # checks whose findings are fetched at the same time for "All findings"
-
-FREEZE_EVERY = 10_000  # findings loaded between two gc.freeze() calls
 
 
-class ResultsPane(ResultsChanges, Pane):
+class ResultsPane(ResultsStream, ResultsChanges, Pane):
     title = "Results"
 
     DEFAULT_CSS = """
@@ -70,6 +66,7 @@ class ResultsPane(ResultsChanges, Pane):
         self._check_name: str | None = None
         self._findings: dict[str, Finding] = {}
         self._loading = False
+        self._batcher: RowBatcher | None = None  # the streaming load's, while one runs
         self._progress = ""  # a change running over several findings: "Suppressing 3/40…"
 
     def compose(self) -> ComposeResult:
@@ -88,12 +85,13 @@ class ResultsPane(ResultsChanges, Pane):
     def table(self) -> FastTable:
         return self.query_one(("#tasks", "#checks", "#findings")[self.level], FastTable)
 
-    def _show_level(self, level: int) -> None:
+    def _show_level(self, level: int, *, focus: bool = True) -> None:
         self.level = level
         for n, name in enumerate(("#tasks", "#checks", "#findings")):
             self.query_one(name).display = n == level
         self._hide_filter()
-        self.table.focus()
+        if focus:
+            self.table.focus()
         crumb = Text("Audit tasks (last 90 days)")
         if level >= CHECKS and self._task_id:
             task = self._tasks.get(self._task_id)
@@ -118,7 +116,8 @@ class ResultsPane(ResultsChanges, Pane):
                 parts.append(self._progress)
         if table.filter_text:
             parts.append(f"filter: {table.filter_text}")
-        self.query_one("#status", Static).update(Text(" · ".join(parts)))
+        # One line whatever it says: no layout pass (a streaming load updates it several times a second).
+        self.query_one("#status", Static).update(Text(" · ".join(parts)), layout=False)
 
     def focus_default(self) -> None:
         """Where the app puts focus when the pane is shown: the list of the current level."""
@@ -158,6 +157,7 @@ class ResultsPane(ResultsChanges, Pane):
         elif self.level > TASKS:
             if self.level == FINDINGS:
                 self.workers.cancel_group(self, "results-findings")
+                self._stop_batcher()
                 self._loading = False
             self._show_level(self.level - 1)
 
@@ -206,67 +206,6 @@ class ResultsPane(ResultsChanges, Pane):
         if checks:
             rows.insert(0, (views.ALL, views.all_row(checks)))
         self.query_one("#checks", FastTable).set_rows(rows)
-
-    def _start_stream(self, *, reload: bool) -> None:
-        self.run_worker(
-            self._stream_findings(reload), group="results-findings", exclusive=True, exit_on_error=False
-        )
-
-    def action_reload(self) -> None:
-        """`r` in findings: fetch them again. Not on a timer: a finished audit's findings only change
-        through suppression, which this pane applies to its rows itself."""
-        self._start_stream(reload=True)
-
-    async def _stream_findings(self, reload: bool = False) -> None:
-        # A first load streams rows in as pages arrive; a reload keeps the old rows until the new ones
-        # are all there, then swaps them in one go so the cursor and marks stay on the findings that remain.
-        table = self.query_one("#findings", FastTable)
-        fresh: dict[str, Finding] = {} if reload else self._findings
-        self._loading = True
-        self._update_status()
-        unfrozen = 0
-        try:
-            async for page in self._finding_pages():
-                for finding in page:
-                    fresh[finding.finding_id] = finding
-                if not reload:
-                    table.append_rows((f.finding_id, self.finding_row(f)) for f in page)
-                self._update_status()
-                unfrozen += len(page)
-                if unfrozen >= FREEZE_EVERY:  # see below
-                    gc.freeze()
-                    unfrozen = 0
-            if reload:
-                self._findings = fresh
-                table.set_rows((f.finding_id, self.finding_row(f)) for f in fresh.values())
-            # The findings live as long as the list: keep them out of the cyclic collector's reach. Left
-            # in, every full collection walks 100,000 of them (~120 ms) and keys stutter (tests/perf).
-            # Not after every page: a freeze also pins the cycles of the requests then in flight, which
-            # per page added up to ~45 MB at 100,000 findings; every 10,000 it is about a megabyte.
-            gc.freeze()
-        except AwsError as error:
-            self._error(error)
-        finally:
-            self._loading = False
-            self._update_status()
-
-    async def _finding_pages(self) -> AsyncIterator[tuple[Finding, ...]]:
-        """The open check's pages, or for "All findings" the pages of every check that found
-        something, fetched concurrently and yielded as they arrive."""
-        if self._check_name != views.ALL:
-            async for page in self.dd.iter_findings(task_id=self._task_id, check_name=self._check_name):
-                yield page
-            return
-        task = self._tasks.get(self._task_id or "")
-        checks = views.with_findings(list(task.checks)) if task else []
-        if checks and self._task_id:
-            async for _check, page in self.dd.fetch_findings(self._task_id, checks, FETCH_AT_ONCE):
-                yield page
-
-    def finding_row(self, finding: Finding) -> tuple[str, ...]:
-        if self._check_name == views.ALL:
-            return views.all_finding_row(finding)
-        return views.finding_row(finding)
 
     # -- filter and marks -------------------------------------------------------------------------
     def action_filter(self) -> None:
