@@ -109,9 +109,10 @@ def freeze_ui_clock(set_attribute: Callable[[object, str, object], None] = setat
 
     Pass `monkeypatch.setattr` in a test so it is undone; import the app (and its panes) first.
     """
-    from iot_defender_tui.ui.app import available_panes
+    from iot_defender_tui.ui.app import PANES, pane_class
 
-    available_panes()  # imports every pane module that exists
+    for pane_id, *_ in PANES:  # imports every pane module (the app does when a pane is first shown)
+        pane_class(pane_id)
     for name, module in list(sys.modules.items()):
         if name.startswith("iot_defender_tui.ui") and getattr(module, "datetime", None) is datetime:
             set_attribute(module, "datetime", _SandboxTime)

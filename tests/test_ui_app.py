@@ -14,7 +14,7 @@ from textual.widgets import TabbedContent
 from iot_defender_tui.cli import build_parser
 from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
-from iot_defender_tui.ui.app import DefenderApp, available_panes
+from iot_defender_tui.ui.app import PANES, DefenderApp, pane_class
 from iot_defender_tui.ui.help import HelpScreen
 from iot_defender_tui.ui.launch import connection_for, start_sandbox, tuning_for
 
@@ -135,8 +135,9 @@ def test_sandbox_child_starts_and_stops() -> None:
     child.stop()  # twice is harmless (atexit calls it again)
 
 
-def test_panes_found() -> None:
-    assert available_panes()[0][0] == "settings"
+def test_every_pane_of_the_table_can_be_composed_and_settings_comes_first() -> None:
+    assert PANES[0][0] == "settings"
+    assert [pane_class(pane_id).__name__ for pane_id, *_ in PANES] == [name for *_, name in PANES]
 
 
 async def test_help_lists_every_key_of_the_pane_and_scrolls_at_80x24(lab: str) -> None:

@@ -41,7 +41,7 @@ def lab(sandbox_url: str, aws_env: Path) -> str:
 async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"timed out (screen: {pilot.app.screen})"
+        assert time.monotonic() < deadline, f"timed out (screen: {pilot.app.screen}, focused: {pilot.app.focused})"
         await pilot.pause(0.05)
 
 

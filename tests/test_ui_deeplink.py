@@ -89,6 +89,9 @@ async def test_opens_all_findings_without_a_key(audit: tuple[str, str]) -> None:
         for words in ("Device certific", "SensorDevicePol", "Logging disabled"):
             assert words in text, text
         assert app.focused is pane.query_one("#findings")
+        # The identity is asked for after the findings, and still reaches the header.
+        header = app.query_one("#header")
+        await until(pilot, lambda: "123456789012" in header.render_text().plain)
         await pilot.press("space")  # keys act on the findings at once
         assert pane.table.mark_count == 1 and "1 marked" in static_text(pane.query_one("#status", Static))
 
@@ -117,12 +120,13 @@ async def test_unknown_task_shows_a_message_and_the_task_list(audit: tuple[str, 
         assert app.is_running
 
 
-async def test_a_pane_key_pressed_while_connecting_wins(audit: tuple[str, str]) -> None:
+async def test_a_pane_key_pressed_before_the_audit_opens_wins(audit: tuple[str, str]) -> None:
     url, task_id = audit
-    runtime().options.latency_ms = 150  # connecting takes a while: the key lands before (reset per test)
+    runtime().options.latency_ms = (
+        150  # the audit takes a while to open: the key lands before (reset per test)
+    )
     app = make_app(url, task_id)
     async with app.run_test(size=(80, 24)) as pilot:
-        assert app.dd is None
         await pilot.press("2")
         await until(pilot, lambda: app.dd is not None)
         pane = app.query_one(ResultsPane)

@@ -54,7 +54,7 @@ class Harness(App):
     def on_mount(self) -> None:
         pane = self.query_one(SchedulesPane)
         pane.refresh_now()
-        pane.focus_default()
+        pane.focus_target().focus()
 
     def show_error(self, message: str) -> None:
         self.errors.append(message)

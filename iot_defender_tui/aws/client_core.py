@@ -26,7 +26,7 @@ from .session import ConnectionSettings, Tuning, create_session, effective_regio
 if TYPE_CHECKING:
     from .journal import Journal
 
-EAGER_SERVICES = ("iot", "sts")  # every session needs them; IAM and SNS are opened on first use
+EAGER_SERVICES = ("iot",)  # STS (the identity), IAM and SNS are opened on first use
 
 
 def _is_throttle(exc: BaseException) -> bool:
@@ -113,8 +113,9 @@ class ClientCore:
         return client
 
     async def _client(self, service: str) -> Any:
-        """IoT and STS are opened with the client; IAM and SNS (pickers, creating a role) when first
-        used: their models cost ~6 MB that most sessions never need."""
+        """IoT is opened with the client; STS, IAM and SNS when first used: IAM's and SNS's models cost
+        ~6 MB that most sessions never need (pickers, creating a role), and `--task` asks for findings
+        before the identity."""
         client = self._clients.get(service)
         if client is None:
             async with self._opening:

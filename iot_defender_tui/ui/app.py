@@ -6,7 +6,6 @@ to the loop that made them) and closed when the app unmounts.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 from contextlib import AsyncExitStack
 
@@ -14,6 +13,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
+from textual.widget import Widget
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -21,7 +21,7 @@ from ..aws import catalogue
 from ..aws.client import DefenderClient, reconcile_journal
 from ..aws.errors import AwsError
 from ..aws.journal import Journal
-from ..aws.models import AuditTask, Identity
+from ..aws.models import Identity
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
 from .commands import DefenderCommands
@@ -31,7 +31,7 @@ from .modals import ConfirmModal
 from .pane import Pane
 from .tracker import TaskKind, TaskTracker
 
-# (pane id, key, tab label, module, class): a pane whose module is not there yet gets no tab.
+# (pane id, key, tab label, module, class)
 PANES = (
     ("settings", "1", "Settings", "iot_defender_tui.ui.panes.settings", "SettingsPane"),
     ("schedules", "2", "Schedules", "iot_defender_tui.ui.panes.schedules", "SchedulesPane"),
@@ -40,15 +40,11 @@ PANES = (
 )
 
 
-def available_panes() -> list[tuple[str, str, str, type[Pane]]]:
-    found = []
-    for pane_id, key, label, module, name in PANES:
-        try:
-            cls = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-        found.append((pane_id, key, label, cls))
-    return found
+def pane_class(pane_id: str) -> type[Pane]:
+    for known, _key, _label, module, name in PANES:
+        if known == pane_id:
+            return getattr(importlib.import_module(module), name)
+    raise KeyError(pane_id)
 
 
 class DefenderApp(App):
@@ -92,9 +88,10 @@ class DefenderApp(App):
         self.identity: Identity | None = None
         self._stack = AsyncExitStack()
         self._wanted_pane: str | None = None
+        self._panes_shown = False  # until connected and the tabs are shown, a pane key is only noted
         self.open_task = open_task
-        self._panes = available_panes()
-        self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _ in self._panes]
+        self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _, _ in PANES]
+        self._first_pane = "results" if open_task else PANES[0][0]
         if settings.theme:
             self.theme = settings.theme
         self.set_keymap(settings.keymap)
@@ -105,11 +102,10 @@ class DefenderApp(App):
         with Container(id="body"):
             yield Static(Text("Connecting to AWS…"), id="connecting")
             # Composed at once but hidden, and no pane polls, until the client is open.
-            first = f"tab-{self._panes[0][0]}" if self._panes else ""
-            with TabbedContent(id="tabs", initial=first):
-                for pane_id, key, label, cls in self._panes:
+            with TabbedContent(id="tabs", initial=f"tab-{self._first_pane}"):
+                for pane_id, key, label, _, _ in PANES:
                     with TabPane(f"{key} {label}", id=f"tab-{pane_id}"):
-                        yield cls(id=pane_id)
+                        yield pane_class(pane_id)(id=pane_id)
         yield Static("", id="status", markup=False)
         yield Footer()
 
@@ -122,26 +118,40 @@ class DefenderApp(App):
         try:
             client = DefenderClient(self.connection, self.journal, tuning=self.tuning)
             dd = await self._stack.enter_async_context(client)
-            # `--task`: its audit is described while the identity is asked for (each is its client's
-            # first request, ~0.1 s): the first findings row is what the user is waiting for.
-            identity, described = await asyncio.gather(dd.identity(), self._describe_early(dd))
+            if self.open_task is None:
+                await self._identify(dd)  # a bad credential shows before any pane polls
         except Exception:
             header.set_state("error")
             raise  # the worker's ERROR reaches show_error with the AwsError's hint
-        self.dd, self.identity = dd, identity
-        header.set_identity(identity.account, identity.arn, dd.region)
-        header.set_state("connected")
+        self.dd = dd
+        # `--task`: the audit's findings are asked for now, while the panes are first drawn, and the
+        # identity (STS client and request, ~0.1 s) after: the first findings row is what the user waits for.
+        opening = self._open_task()
         if self.journal is not None:
             self.run_worker(self._reconcile(), name="reconcile", group="reconcile", exit_on_error=False)
-        await self._show_panes(described)
+        await self._show_panes(opening is not None)
+        if self.identity is None:
+            if opening is not None:
+                await opening.opened()  # type: ignore[attr-defined]
+            await self._identify(dd)
 
-    async def _describe_early(self, dd: DefenderClient) -> AuditTask | Exception | None:
-        if self.open_task is None:
+    def _open_task(self) -> Pane | None:
+        results = next(iter(self.query("#results").results(Pane)), None) if self.open_task else None
+        if results is None or not hasattr(results, "open_audit"):
             return None
+        results.open_audit(self.open_task)
+        return results
+
+    async def _identify(self, dd: DefenderClient) -> None:
+        header = self.query_one(DefenderHeader)
         try:
-            return await dd.describe_audit_task(self.open_task)
-        except Exception as error:  # the Results pane reports it, as if it had asked itself
-            return error
+            identity = await dd.identity()
+        except Exception:
+            header.set_state("error")
+            raise
+        self.identity = identity
+        header.set_identity(identity.account, identity.arn, dd.region)
+        header.set_state("connected")
 
     async def _reconcile(self) -> None:
         assert self.dd is not None and self.journal is not None
@@ -150,20 +160,13 @@ class DefenderApp(App):
             settled = sum(r.closed for r in results)
             self.notify(f"Journal: {settled} of {len(results)} unknown outcome(s) settled.", markup=False)
 
-    async def _show_panes(self, described: AuditTask | Exception | None = None) -> None:
-        # The deep link's findings stream starts first: the first row is what `--task` users wait for.
-        results = next(iter(self.query("#results").results(Pane)), None) if self.open_task else None
-        open_audit = getattr(results, "open_audit", None)
-        if open_audit is not None:
-            open_audit(self.open_task, described)
+    async def _show_panes(self, opening: bool = False) -> None:
         await self.query("#connecting").remove()
-        tabs = self.query_one(TabbedContent)
-        tabs.display = True
-        if self._panes:
-            # The pane a key chose while connecting (a key pressed early is not lost), else the deep
-            # link's, else the first.
-            first = "results" if open_audit is not None else self._panes[0][0]
-            self.action_show_pane(self._wanted_pane or first)
+        self.query_one(TabbedContent).display = True
+        self._panes_shown = True
+        # The pane a key chose while connecting (a key pressed early is not lost, however late in the
+        # connection it came), else the deep link's, else the first.
+        self.action_show_pane(self._wanted_pane or ("results" if opening else PANES[0][0]))
 
     async def on_unmount(self) -> None:
         await self._stack.aclose()
@@ -188,8 +191,9 @@ class DefenderApp(App):
         return True
 
     def action_show_pane(self, pane_id: str) -> None:
-        if self.dd is None:
-            self._wanted_pane = pane_id  # shown once connected
+        if not self._panes_shown:
+            self._wanted_pane = pane_id  # shown by _show_panes
+            return
         try:
             tabs = self.query_one(TabbedContent)
         except Exception:
@@ -207,15 +211,14 @@ class DefenderApp(App):
         self._activate(pane_id)
 
     def _activate(self, pane_id: str) -> None:
-        if self.dd is None:
+        if not self._panes_shown:
             return  # not connected yet: _show_panes activates the shown pane
-        for pane in self.all_panes():
-            if pane.id != pane_id:
-                pane.pause()  # hidden panes do not poll
-        found = self.query(f"#{pane_id}").results(Pane)
-        shown = next(iter(found), None)
+        shown = next(iter(self.query(f"#{pane_id}").results(Pane)), None)
         if shown is None:
             return
+        for pane in self.all_panes():
+            if pane is not shown:
+                pane.pause()  # hidden panes do not poll
         shown.refresh_now()
         self.call_after_refresh(self._focus_in, shown)
 
@@ -223,17 +226,22 @@ class DefenderApp(App):
         """A table first (keys act on it), never a filter Input: digits typed there would not switch panes."""
         if self.current_pane() is not pane:
             return  # another key switched on meanwhile: focusing here would switch the tab back
-        default = getattr(pane, "focus_default", None)
-        if callable(default):
-            default()
-            return
+        target = getattr(pane, "focus_target", None)
+        widget = target() if callable(target) else self._first_list(pane)
+        if widget is not None:
+            # At once, not `widget.focus()`: that focuses later, and if another key switched tabs
+            # meanwhile, focusing into this pane's hidden tab would switch it straight back.
+            self.screen.set_focus(widget)
+
+    @staticmethod
+    def _first_list(pane: Pane) -> Widget | None:
         for selector in ("DataTable", "FastTable", "ListView", "Tree"):
             for widget in pane.query(selector):
                 # `focusable` is true for a widget hidden with display: none (Results keeps one table
                 # per level): focusing one would send its keys to a list the user cannot see.
                 if widget.focusable and widget.display:
-                    widget.focus()
-                    return
+                    return widget
+        return None
 
     def action_refresh(self) -> None:
         pane = self.current_pane()

@@ -1,7 +1,13 @@
 """The app side of tests/perf/bench.py: a child process that runs the real app headless and times it.
 
+    python tests/perf/probe.py floor
+    python tests/perf/probe.py first URL TASK_ID
     python tests/perf/probe.py load URL TASK_ID IDLE_SECONDS PRESSES
     python tests/perf/probe.py busy URL TIMEOUT
+
+`first` starts the app with `--task TASK_ID` (Results opens on the audit's All findings, as the AWS CLI is
+given --task-id) and times its first row and every finding loaded; `load` starts it plainly and goes
+there by keys (`3`, the task, `enter`, All findings, `enter`), then times keys, the filter and idling.
 
 It starts the app through `iot_defender_tui.cli.main(["--endpoint-url", URL, "--no-rate-limit"])`, as
 the console script would, with `DefenderApp.run` swapped for `run_test(size=(120, 40))` driven below; real
@@ -113,6 +119,7 @@ async def load(app, pilot, url: str, task_id: str, idle_seconds: float, presses:
     frames = Frames(app)
     out: dict = {"started": STARTED, "app_started": app_started}
     send(app, "3")
+    await until(lambda: bool(app.query("#results")), 120)  # a pane is composed when first shown
     pane = app.query_one("#results")
     tasks = pane.query_one("#tasks", FastTable)
     if not await until(lambda: task_id in tasks.model.index and tasks.has_focus, 120):
@@ -178,6 +185,55 @@ async def load(app, pilot, url: str, task_id: str, idle_seconds: float, presses:
     out["idle_seconds"] = idle_seconds
     out["memory"] = memory()
     return out
+
+
+async def first(app, pilot, url: str, task_id: str) -> dict:
+    """`--task`: no key pressed; the findings table is watched from the app's first frame."""
+    from iot_defender_tui.ui.widgets.fast_table import FastTable
+
+    frames = Frames(app)
+    stamps: dict[str, float] = {}
+    to_wall = time.time() - time.perf_counter()
+    state: dict = {}
+
+    def watch(now: float) -> None:
+        if "table" not in state:
+            found = list(app.query("#results"))
+            if not found:
+                return
+            state["pane"], state["table"] = found[0], found[0].query_one("#findings", FastTable)
+            state["painted"] = False
+            render_line = state["table"].render_line
+
+            def watching_render_line(y: int):
+                pane, table = state["pane"], state["table"]
+                if y >= 1 and pane.level == 2 and table.row_count >= y and table.display:
+                    state["painted"] = True
+                return render_line(y)
+
+            state["table"].render_line = watching_render_line
+            return
+        pane, table = state["pane"], state["table"]
+        if not state["painted"]:
+            return
+        stamps.setdefault("first_row", now)
+        task = pane._tasks.get(task_id)
+        expected = sum(c.non_compliant for c in task.checks) if task else None
+        if not pane._loading and expected is not None and table.row_count >= expected:
+            stamps["all_loaded"] = now
+            state["rows"] = table.row_count
+            frames.watchers.remove(watch)
+
+    frames.watchers.append(watch)
+    if not await until(lambda: "all_loaded" in stamps, 600):
+        raise RuntimeError(f"not every finding loaded ({stamps})")
+    return {
+        "started": STARTED,
+        "app_started": MAIN_CALLED,
+        "first_row": stamps["first_row"] + to_wall,
+        "all_loaded": stamps["all_loaded"] + to_wall,
+        "rows": state["rows"],
+    }
 
 
 async def press_keys(pilot, pane, table, frames: Frames, presses: int) -> tuple[list[float], int]:
@@ -254,6 +310,7 @@ async def busy(app, pilot, url: str, timeout: float) -> dict:
 
     frames = Frames(app)
     send(app, "2")
+    await until(lambda: bool(app.query("#schedules")), 60)  # a pane is composed when first shown
     schedules = app.query_one("#schedules")
     await until(lambda: app.dd is not None and schedules.is_on_screen, 60)
     await asyncio.sleep(0.2)
@@ -265,6 +322,7 @@ async def busy(app, pilot, url: str, timeout: float) -> dict:
     await until(lambda: type(app.screen).__name__ not in ("ConfirmModal", "CheckPickerModal"), 30)
     log("started")
     send(app, "3")
+    await until(lambda: bool(app.query("#results")), 60)
     pane = app.query_one("#results")
     tasks = pane.query_one("#tasks", FastTable)
     shown: dict[int, float] = {}
@@ -287,15 +345,48 @@ async def busy(app, pilot, url: str, timeout: float) -> dict:
     return {"task_id": state["key"], "shown": shown}
 
 
+def floor() -> dict:
+    """This machine's floor: an empty Textual app's first frame from process start, then the time
+    importing aiobotocore adds (the two libraries every start of the app pays for)."""
+    from textual.app import App
+
+    app = App()
+    frames: list[float] = []
+
+    async def drive() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            Frames(app).watchers.append(frames.append)
+            app.refresh()
+            await until(lambda: bool(frames), 10)
+            await pilot.pause()
+
+    to_wall = time.time() - time.perf_counter()
+    asyncio.run(drive())
+    before = time.perf_counter()
+    import aiobotocore.session  # noqa: F401
+
+    return {
+        "started": STARTED,
+        "empty_app_first_frame": frames[0] + to_wall - STARTED,
+        "aiobotocore_import": time.perf_counter() - before,
+    }
+
+
 def main(argv: list[str]) -> int:
-    mode, url = argv[0], argv[1]
+    mode = argv[0]
+    if mode == "floor":
+        os.write(1, (RESULT + json.dumps(floor()) + "\n").encode())
+        return 0
+    url = argv[1]
     from iot_defender_tui import cli
     from iot_defender_tui.ui.app import DefenderApp
 
     def run(self, *args, **kwargs):
         async def drive() -> None:
             async with self.run_test(size=(120, 40)) as pilot:
-                if mode == "load":
+                if mode == "first":
+                    result = await first(self, pilot, url, argv[2])
+                elif mode == "load":
                     result = await load(self, pilot, url, argv[2], float(argv[3]), int(argv[4]))
                 else:
                     result = await busy(self, pilot, url, float(argv[2]))
@@ -305,9 +396,9 @@ def main(argv: list[str]) -> int:
         asyncio.run(drive())
 
     DefenderApp.run = run
-    flags = ["--endpoint-url", url]
-    if "--no-rate-limit" in cli.build_parser().format_help():
-        flags.append("--no-rate-limit")
+    flags = ["--endpoint-url", url, "--no-rate-limit"]
+    if mode == "first":
+        flags += ["--task", argv[2]]
     return cli.main(flags)
 
 

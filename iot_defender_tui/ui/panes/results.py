@@ -67,6 +67,8 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
         self._findings: dict[str, Finding] = {}
         self._loading = False
         self._batcher: RowBatcher | None = None  # the streaming load's, while one runs
+        self._opened = asyncio.Event()  # cleared while `--task`'s audit opens (see ResultsStream)
+        self._opened.set()
         self._progress = ""  # a change running over several findings: "Suppressing 3/40…"
 
     def compose(self) -> ComposeResult:
@@ -119,9 +121,9 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
         # One line whatever it says: no layout pass (a streaming load updates it several times a second).
         self.query_one("#status", Static).update(Text(" · ".join(parts)), layout=False)
 
-    def focus_default(self) -> None:
-        """Where the app puts focus when the pane is shown: the list of the current level."""
-        self.table.focus()
+    def focus_target(self) -> FastTable:
+        """What the app focuses when the pane is shown: the list of the current level."""
+        return self.table
 
     def on_fast_table_selected(self, event: FastTable.Selected) -> None:
         event.stop()
@@ -177,6 +179,7 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
 
     # -- polling ----------------------------------------------------------------------------------
     async def poll(self) -> None:
+        await self.opened()  # `--task`: the audit's first rows before the task list
         now = datetime.now(UTC)
         listed = await self.dd.list_audit_tasks(now - LOOKBACK, now + timedelta(minutes=1))
         stale = [

@@ -6,6 +6,8 @@ A mixin of ResultsPane, kept apart so each file stays short; it uses the pane's 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 TASKS, FINDINGS = 0, 2
 FETCH_AT_ONCE = 4  # checks whose findings are fetched at the same time for "All findings"
 FREEZE_EVERY = 10_000  # findings loaded between two gc.freeze() calls
+OPEN_WAIT = 5.0  # seconds the task list and the identity wait for `--task`'s first rows at most
 PAINT_EVERY = 0.25  # seconds between two hand-overs of streamed rows to the table (see RowBatcher)
 
 
@@ -37,6 +40,7 @@ class ResultsStream:
         _findings: dict[str, Finding]
         _loading: bool
         _batcher: RowBatcher | None
+        _opened: asyncio.Event
 
         def run_worker(self, *args: Any, **kwargs: Any) -> Any: ...
         def query_one(self, *args: Any) -> Any: ...
@@ -44,38 +48,51 @@ class ResultsStream:
         def _fill_checks(self) -> None: ...
         def _show_level(self, level: int, *, focus: bool = True) -> None: ...
         def _error(self, error: Exception) -> None: ...
+        def call_after_refresh(self, *args: Any) -> bool: ...
 
-    def open_audit(self, task_id: str, described: AuditTask | Exception | None = None) -> None:
-        """`--task`: straight to the audit's "All findings", described (or given its description, or the
-        error describing it raised) and streamed without waiting for the task list; the poll fills the
-        levels above meanwhile and never touches the findings level."""
-        work = self._open_audit(task_id, described)
+    def open_audit(self, task_id: str) -> None:
+        """`--task`: straight to the audit's "All findings", described and streamed without waiting for
+        the task list; the poll fills the levels above once the first rows show."""
+        self._opened.clear()
+        work = self._open_audit(task_id)
         self.run_worker(work, name="open task", group="results-open", exclusive=True, exit_on_error=False)
 
-    async def _open_audit(self, task_id: str, described: AuditTask | Exception | None) -> None:
+    async def opened(self) -> None:
+        """Returns once the audit of `open_audit` shows its first rows, or could not be opened (or after
+        OPEN_WAIT seconds: a load cancelled before it began would never say)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._opened.wait(), OPEN_WAIT)
+
+    async def _open_audit(self, task_id: str) -> None:
+        streaming = False
         try:
-            # Which checks found something.
-            task = described if described is not None else await self.dd.describe_audit_task(task_id)
-            if isinstance(task, Exception):
-                raise task
+            task = await self.dd.describe_audit_task(task_id)  # which checks found something
+            if self.level != TASKS:
+                return  # the user went into an audit meanwhile: theirs wins
+            self._tasks[task_id] = task
+            self._task_id, self._check_name = task_id, views.ALL
+            self._fill_checks()  # what escape goes back to
+            self.query_one("#findings", FastTable).set_columns(views.ALL_FINDING_COLUMNS)
+            self._findings.clear()
+            # Focus only if shown: focusing into a hidden tab makes Textual switch to it, undoing the pane
+            # a key chose meanwhile. Hidden, the app's `_focus_in` puts it on the findings when shown.
+            shown = all(getattr(node, "display", True) for node in self.ancestors_with_self)
+            self._show_level(FINDINGS, focus=shown)
+            self._start_stream(reload=False)
+            streaming = True  # the stream tells `opened()`
         except NotFoundError:
             self.app.show_error(f"Audit task {task_id} not found")  # type: ignore[attr-defined]
-            return
         except AwsError as error:
             self._error(error)
-            return
-        if self.level != TASKS:
-            return  # the user went into an audit meanwhile: theirs wins
-        self._tasks[task_id] = task
-        self._task_id, self._check_name = task_id, views.ALL
-        self._fill_checks()  # what escape goes back to
-        self.query_one("#findings", FastTable).set_columns(views.ALL_FINDING_COLUMNS)
-        self._findings.clear()
-        # Focus only if shown: focusing into a hidden tab makes Textual switch to it, undoing the pane a
-        # key chose meanwhile. Hidden, the app's focus_default puts it on the findings when shown.
-        shown = all(getattr(node, "display", True) for node in self.ancestors_with_self)
-        self._show_level(FINDINGS, focus=shown)
-        self._start_stream(reload=False)
+        finally:
+            if not streaming:
+                self._opened.set()
+
+    def _shown_rows(self) -> None:
+        self._update_status()
+        # After the frame showing them: what waits for them (the task list, the identity) would else
+        # hold that frame back by ~0.1 s.
+        self.call_after_refresh(self._opened.set)
 
     def _start_stream(self, *, reload: bool) -> None:
         self._stop_batcher()
@@ -99,7 +116,7 @@ class ResultsStream:
         # are all there, then swaps them in one go so the cursor and marks stay on the findings that remain.
         table = self.query_one("#findings", FastTable)
         fresh: dict[str, Finding] = {} if reload else self._findings
-        batcher = None if reload else RowBatcher(self, table, PAINT_EVERY, self._update_status)
+        batcher = None if reload else RowBatcher(self, table, PAINT_EVERY, self._shown_rows)
         self._batcher = batcher
         self._loading = True
         self._update_status()
@@ -129,6 +146,7 @@ class ResultsStream:
                 batcher.flush()  # what arrived before the error stays on screen
             self._error(error)
         finally:
+            self._opened.set()
             if batcher is not None:
                 batcher.close()
             if self._batcher is batcher:

@@ -63,8 +63,9 @@ class SchedulesPane(Pane):
             table.add_column(label, key=label.lower())
         self.query_one("#empty").display = False
 
-    def focus_default(self) -> None:
-        self.query_one("#schedule-list", DataTable).focus()
+    def focus_target(self) -> DataTable:
+        """What the app focuses when the pane is shown."""
+        return self.query_one("#schedule-list", DataTable)
 
     # -- polling --------------------------------------------------------------------------------------
     async def poll(self) -> None:

@@ -109,7 +109,8 @@ class FastTable(ScrollView, can_focus=True):
         if self.model.append(rows):
             self._follow(key)
         else:
-            self._changed()
+            # Only extended at the end: every line drawn so far is still right (lines are cached by key).
+            self._changed(keep_lines=True)
 
     def set_rows(self, rows: Iterable[tuple[Hashable, Sequence[Cell]]]) -> None:
         """Replace every row (a live list's refresh); the cursor follows its key, marks of gone rows drop."""
@@ -150,8 +151,9 @@ class FastTable(ScrollView, can_focus=True):
         self.cursor = max(0, min(self.cursor, last))
         self._changed()
 
-    def _changed(self) -> None:
-        self._cache.clear()
+    def _changed(self, *, keep_lines: bool = False) -> None:
+        if not keep_lines:
+            self._cache.clear()
         self.virtual_size = Size(self.size.width, len(self.model.view) + 1)
         self.refresh()
 
