@@ -41,7 +41,8 @@ def lab(sandbox_url: str, aws_env: Path) -> str:
 async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"timed out (screen: {pilot.app.screen}, focused: {pilot.app.focused})"
+        app = pilot.app
+        assert time.monotonic() < deadline, f"timed out (screen: {app.screen}, focused: {app.focused})"
         await pilot.pause(0.05)
 
 

@@ -73,9 +73,12 @@ _DELETED: dict[str, tuple[str, Probe]] = {
 
 async def reconcile_journal(dd: DefenderClient, journal: Journal) -> list[Reconciled]:
     """Settle every "outcome unknown" entry of this account and region by asking AWS what happened."""
+    unknown = journal.unknown_outcomes()
+    if not unknown:
+        return []  # the usual case: no need to ask who we are
     me = await dd.identity()
     results: list[Reconciled] = []
-    for entry in journal.unknown_outcomes():
+    for entry in unknown:
         if entry.account != me.account or entry.region != dd.region:
             where = f"account {entry.account}, region {entry.region}"
             results.append(Reconciled(entry.id, entry.operation, f"left open: it was sent to {where}", False))

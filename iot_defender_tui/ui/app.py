@@ -127,13 +127,13 @@ class DefenderApp(App):
         # `--task`: the audit's findings are asked for now, while the panes are first drawn, and the
         # identity (STS client and request, ~0.1 s) after: the first findings row is what the user waits for.
         opening = self._open_task()
-        if self.journal is not None:
-            self.run_worker(self._reconcile(), name="reconcile", group="reconcile", exit_on_error=False)
         await self._show_panes(opening is not None)
         if self.identity is None:
             if opening is not None:
                 await opening.opened()  # type: ignore[attr-defined]
             await self._identify(dd)
+        if self.journal is not None:
+            self.run_worker(self._reconcile(), name="reconcile", group="reconcile", exit_on_error=False)
 
     def _open_task(self) -> Pane | None:
         results = next(iter(self.query("#results").results(Pane)), None) if self.open_task else None
