@@ -91,7 +91,7 @@ class DefenderApp(App):
         self._panes_shown = False  # until connected and the tabs are shown, a pane key is only noted
         self.open_task = open_task
         self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _, _ in PANES]
-        self._first_pane = "results" if open_task else PANES[0][0]
+        self._first_pane = "results" if open_task else PANES[0][0]  # `--task` opens on Results
         if settings.theme:
             self.theme = settings.theme
         self.set_keymap(settings.keymap)
@@ -127,7 +127,7 @@ class DefenderApp(App):
         # `--task`: the audit's findings are asked for now, while the panes are first drawn, and the
         # identity (STS client and request, ~0.1 s) after: the first findings row is what the user waits for.
         opening = self._open_task()
-        await self._show_panes(opening is not None)
+        await self._show_panes()
         if self.identity is None:
             if opening is not None:
                 await opening.opened()  # type: ignore[attr-defined]
@@ -160,13 +160,13 @@ class DefenderApp(App):
             settled = sum(r.closed for r in results)
             self.notify(f"Journal: {settled} of {len(results)} unknown outcome(s) settled.", markup=False)
 
-    async def _show_panes(self, opening: bool = False) -> None:
+    async def _show_panes(self) -> None:
         await self.query("#connecting").remove()
         self.query_one(TabbedContent).display = True
         self._panes_shown = True
         # The pane a key chose while connecting (a key pressed early is not lost, however late in the
         # connection it came), else the deep link's, else the first.
-        self.action_show_pane(self._wanted_pane or ("results" if opening else PANES[0][0]))
+        self.action_show_pane(self._wanted_pane or self._first_pane)
 
     async def on_unmount(self) -> None:
         await self._stack.aclose()

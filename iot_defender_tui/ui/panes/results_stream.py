@@ -60,6 +60,8 @@ class ResultsStream:
     async def opened(self) -> None:
         """Returns once the audit of `open_audit` shows its first rows, or could not be opened (or after
         OPEN_WAIT seconds: a load cancelled before it began would never say)."""
+        if self._opened.is_set():
+            return  # every poll asks: no timer task for the usual case
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._opened.wait(), OPEN_WAIT)
 
