@@ -168,3 +168,50 @@ async def test_a_pane_key_pressed_while_connecting_is_kept(lab: str) -> None:
         tabs = app.query_one(TabbedContent)
         await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
         assert tabs.active == "tab-results"
+
+
+def footer_keys(app: DefenderApp) -> set[str]:
+    from textual.widgets._footer import FooterKey
+
+    return {key.description for key in app.screen.query(FooterKey)}
+
+
+async def test_a_pane_is_composed_when_first_shown_and_only_once(lab: str) -> None:
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
+        assert [pane.id for pane in app.all_panes()] == ["settings"]
+        await pilot.press("4", "4", "2", "4")  # faster than a pane is composed
+        tabs = app.query_one(TabbedContent)
+        mitigation = app.query_one("#mitigation")
+        await wait_for(
+            pilot, lambda: tabs.active == "tab-mitigation" and mitigation in list(app.focused.ancestors)
+        )
+        assert sorted(pane.id for pane in app.all_panes()) == ["mitigation", "schedules", "settings"]
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "schedule-list")
+
+
+async def test_the_footer_follows_a_burst_of_key_changes(lab: str) -> None:
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "Toggle check" in footer_keys(app))
+        await pilot.press("3", "1", "3")  # each changes the keys; the footer is rebuilt once for them
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
+        await wait_for(pilot, lambda: "Filter" in footer_keys(app))
+        assert "Toggle check" not in footer_keys(app)
+
+
+def test_the_cyclic_collector_runs_while_the_app_runs(aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from iot_defender_tui.cli import main
+
+    seen: list[bool] = []
+    monkeypatch.setattr(DefenderApp, "run", lambda self, *args, **kwargs: seen.append(gc.isenabled()))
+    try:
+        assert main(["--endpoint-url", closed_port_url(), "--region", "us-east-1"]) == 0
+    finally:
+        gc.unfreeze()  # what start-up froze: this process goes on running other tests
+    assert seen == [True]  # held off only while the app was being built (cli.main)
+    assert gc.isenabled()

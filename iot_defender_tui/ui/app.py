@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.widget import Widget
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from ..aws import catalogue
@@ -30,6 +30,7 @@ from .help import HelpScreen
 from .modals import ConfirmModal
 from .pane import Pane
 from .tracker import TaskKind, TaskTracker
+from .widgets.footer import Footer
 
 # (pane id, key, tab label, module, class)
 PANES = (
@@ -101,11 +102,13 @@ class DefenderApp(App):
         yield DefenderHeader(read_only=self.read_only, region=self.connection.region, id="header")
         with Container(id="body"):
             yield Static(Text("Connecting to AWS…"), id="connecting")
-            # Composed at once but hidden, and no pane polls, until the client is open.
+            # Hidden, and no pane polls, until the client is open. Only the first pane is composed now;
+            # the others when first shown (_compose_pane).
             with TabbedContent(id="tabs", initial=f"tab-{self._first_pane}"):
                 for pane_id, key, label, _, _ in PANES:
                     with TabPane(f"{key} {label}", id=f"tab-{pane_id}"):
-                        yield pane_class(pane_id)(id=pane_id)
+                        if pane_id == self._first_pane:
+                            yield pane_class(pane_id)(id=pane_id)
         yield Static("", id="status", markup=False)
         yield Footer()
 
@@ -180,7 +183,7 @@ class DefenderApp(App):
         active = tabs.active
         if not active or self.dd is None:
             return None
-        return next(iter(self.query(f"#{active.removeprefix('tab-')}").results(Pane)), None)
+        return self._pane(active.removeprefix("tab-"))
 
     def all_panes(self) -> list[Pane]:
         return list(self.query(Pane))
@@ -213,14 +216,30 @@ class DefenderApp(App):
     def _activate(self, pane_id: str) -> None:
         if not self._panes_shown:
             return  # not connected yet: _show_panes activates the shown pane
-        shown = next(iter(self.query(f"#{pane_id}").results(Pane)), None)
+        shown = self._pane(pane_id)
         if shown is None:
+            self.call_next(self._compose_pane, pane_id)
             return
+        if not shown.is_mounted:
+            return  # being composed: activated once it is
         for pane in self.all_panes():
             if pane is not shown:
                 pane.pause()  # hidden panes do not poll
         shown.refresh_now()
         self.call_after_refresh(self._focus_in, shown)
+
+    def _pane(self, pane_id: str) -> Pane | None:
+        return next(iter(self.query(f"#{pane_id}").results(Pane)), None)
+
+    async def _compose_pane(self, pane_id: str) -> None:
+        # A pane is ~50 widgets to style and lay out: composing all four at start held the first frame
+        # back by ~0.1 s, for panes most sessions never open.
+        if self._pane(pane_id) is not None:
+            return  # a second key asked for it while it was being composed
+        pane = pane_class(pane_id)(id=pane_id)
+        await self.query_one(f"#tab-{pane_id}", TabPane).mount(pane)
+        if self.current_pane() is pane:  # still the one shown
+            self._activate(pane_id)
 
     def _focus_in(self, pane: Pane) -> None:
         """A table first (keys act on it), never a filter Input: digits typed there would not switch panes."""

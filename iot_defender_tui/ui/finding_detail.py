@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..aws.catalogue import check_info
 from ..aws.errors import AwsError
 from ..aws.models import Finding, ResourceRef
+from .widgets.footer import Footer
 
 if TYPE_CHECKING:
     from ..aws.client import DefenderClient

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import dataclasses
+import gc
 import os
 import queue
 import re
@@ -143,6 +144,8 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             tuning=tuning_for(args, settings),
             open_task=getattr(args, "task", None),
         )
+        gc.freeze()  # what start-up made so far lives as long as the app (cli.main)
+        gc.enable()
         app.run()
         return app.return_code or 0
     finally:

@@ -19,6 +19,8 @@ on file descriptor 1 (Textual captures `print`), prefixed with RESULT.
 from __future__ import annotations
 
 import asyncio
+import importlib.abc
+import importlib.util
 import json
 import os
 import sys
@@ -372,6 +374,27 @@ def floor() -> dict:
     }
 
 
+def after_import(name: str, patch) -> None:
+    """Calls `patch(module)` once module `name` is imported, whoever imports it."""
+
+    class Hook(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path, target=None):
+            if fullname != name:
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(fullname)
+            execute = spec.loader.exec_module
+
+            def exec_module(module) -> None:
+                execute(module)
+                patch(module)
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, Hook())
+
+
 def main(argv: list[str]) -> int:
     mode = argv[0]
     if mode == "floor":
@@ -379,7 +402,6 @@ def main(argv: list[str]) -> int:
         return 0
     url = argv[1]
     from iot_defender_tui import cli
-    from iot_defender_tui.ui.app import DefenderApp
 
     def run(self, *args, **kwargs):
         async def drive() -> None:
@@ -395,7 +417,9 @@ def main(argv: list[str]) -> int:
 
         asyncio.run(drive())
 
-    DefenderApp.run = run
+    # Patched as it is imported: importing it here would put the app's imports before `cli.main`, which
+    # sets up the collector for them as the console script's start does.
+    after_import("iot_defender_tui.ui.app", lambda module: setattr(module.DefenderApp, "run", run))
     flags = ["--endpoint-url", url, "--no-rate-limit"]
     if mode == "first":
         flags += ["--task", argv[2]]

@@ -9,12 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from ...aws.errors import AwsError
 from ...aws.models import MitigationTask
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.filter_bar import FilterBar
+from ..widgets.footer import Footer
 
 Row = Sequence[Text]
 STATUS_STYLE = {
