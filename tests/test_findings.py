@@ -136,6 +136,28 @@ def test_findings_added_while_paging_come_after_the_pages_read(iot, task):
     assert "nextToken" not in rest
 
 
+def test_a_checks_findings_keep_the_audits_order_and_follow_new_findings(iot, task):
+    state = defender_state()
+    seed_cert_findings(state, task, 300)  # one check
+    for n in range(40):  # another, interleaved in time
+        seed_finding(
+            state,
+            task,
+            {"policyVersionIdentifier": {"policyName": f"p{n}", "policyVersionId": "1"}},
+            POLICY_CHECK,
+            task.start_time + 3 * n,
+        )
+    everything, _ = all_pages(iot, taskId=task.task_id)
+    for check in ("DEVICE_CERTIFICATE_SHARED_CHECK", POLICY_CHECK):
+        one, _ = all_pages(iot, 100, taskId=task.task_id, checkName=check)
+        assert one == [f for f in everything if f["checkName"] == check]
+    newer = seed_finding(
+        state, task, {"policyVersionIdentifier": {"policyName": "late", "policyVersionId": "1"}}, POLICY_CHECK
+    )
+    again, _ = all_pages(iot, taskId=task.task_id, checkName=POLICY_CHECK)
+    assert len(again) == 41 and newer.finding_id in {f["findingId"] for f in again}
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -2,7 +2,9 @@
 
 An audit of a large fleet leaves 100,000 findings and clients page through them 250 at a time, so the
 filtered, ordered id list of a query is computed once and kept (per state, keyed by the filter, the
-number of findings and the suppressions in force); each page is then a slice of it.
+number of findings and the suppressions in force); each page is then a slice of it. An audit's findings
+are also kept ordered, and grouped by check, once per audit: a client reading "all findings" check by
+check (the TUI, four checks at a time) otherwise made the server sort 100,000 findings for every check.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import threading
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from ..audits import is_suppressed, resource_key
@@ -25,6 +28,37 @@ _cache: weakref.WeakKeyDictionary[DefenderState, OrderedDict[tuple[Any, ...], li
     weakref.WeakKeyDictionary()
 )
 _cache_lock = threading.Lock()
+_by_task: weakref.WeakKeyDictionary[DefenderState, dict[str, _TaskFindings]] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class _TaskFindings:
+    size: tuple[int, int]  # (the audit's findings, the account's): rebuilt when either changes
+    ordered: list[Finding]
+    by_check: dict[str, list[Finding]]
+
+
+def _order(finding: Finding) -> tuple[float, str]:
+    return (finding.finding_time, finding.finding_id)
+
+
+def task_findings(state: DefenderState, task_id: str, check_name: str | None) -> list[Finding]:
+    """The audit's findings (of one check, or all), in AWS's order; not to be changed (under state.lock)."""
+    task = state.tasks.get(task_id)
+    if task is None:
+        return []
+    size = (len(task.finding_ids), len(state.findings))
+    with _cache_lock:
+        index = _by_task.setdefault(state, {}).get(task_id)
+    if index is None or index.size != size:
+        ordered = sorted((state.findings[f] for f in task.finding_ids if f in state.findings), key=_order)
+        by_check: dict[str, list[Finding]] = {}
+        for finding in ordered:
+            by_check.setdefault(finding.check_name, []).append(finding)
+        index = _TaskFindings(size, ordered, by_check)
+        with _cache_lock:
+            _by_task[state][task_id] = index
+    return index.ordered if check_name is None else index.by_check.get(check_name, [])
 
 
 def finding_to_dict(state: DefenderState, finding: Finding, when: float | None = None) -> dict[str, Any]:
@@ -100,12 +134,12 @@ def _query(state: DefenderState, args: dict[str, Any], when: float) -> list[str]
             return ids
 
     if task_id is not None:
-        task = state.tasks.get(task_id)
-        candidates = [state.findings[f] for f in task.finding_ids if f in state.findings] if task else []
+        candidates = task_findings(state, task_id, check_name)  # ordered already
     else:
         candidates = [f for f in state.findings.values() if start <= f.finding_time <= end]
-    if check_name is not None:
-        candidates = [f for f in candidates if f.check_name == check_name]
+        if check_name is not None:
+            candidates = [f for f in candidates if f.check_name == check_name]
+        candidates.sort(key=_order)
     if identifier:
         candidates = [
             f
@@ -122,7 +156,6 @@ def _query(state: DefenderState, args: dict[str, Any], when: float) -> list[str]
             )
 
         candidates = [f for f in candidates if suppressed(f) == bool(suppressed_filter)]
-    candidates.sort(key=lambda f: (f.finding_time, f.finding_id))
     ids = [f.finding_id for f in candidates]
     with _cache_lock:
         queries = _cache.setdefault(state, OrderedDict())
