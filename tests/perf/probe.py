@@ -101,6 +101,13 @@ async def until(condition, timeout: float) -> bool:
     return True
 
 
+async def composed(app, selector: str, timeout: float):
+    """The pane, once mounted: a pane other than the first is composed when first shown."""
+    if not await until(lambda: any(pane.is_mounted for pane in app.query(selector)), timeout):
+        raise RuntimeError(f"{selector} was never shown")
+    return app.query_one(selector)
+
+
 def send(app, key: str) -> None:
     """A key event as the terminal driver delivers it, without Pilot's waits (navigation only)."""
     from textual import events
@@ -121,8 +128,7 @@ async def load(app, pilot, url: str, task_id: str, idle_seconds: float, presses:
     frames = Frames(app)
     out: dict = {"started": STARTED, "app_started": app_started}
     send(app, "3")
-    await until(lambda: bool(app.query("#results")), 120)  # a pane is composed when first shown
-    pane = app.query_one("#results")
+    pane = await composed(app, "#results", 120)
     tasks = pane.query_one("#tasks", FastTable)
     if not await until(lambda: task_id in tasks.model.index and tasks.has_focus, 120):
         raise RuntimeError("the audit never showed in the task list")
@@ -200,7 +206,7 @@ async def first(app, pilot, url: str, task_id: str) -> dict:
 
     def watch(now: float) -> None:
         if "table" not in state:
-            found = list(app.query("#results"))
+            found = [pane for pane in app.query("#results") if pane.is_mounted]
             if not found:
                 return
             state["pane"], state["table"] = found[0], found[0].query_one("#findings", FastTable)
@@ -324,8 +330,7 @@ async def busy(app, pilot, url: str, timeout: float) -> dict:
     await until(lambda: type(app.screen).__name__ not in ("ConfirmModal", "CheckPickerModal"), 30)
     log("started")
     send(app, "3")
-    await until(lambda: bool(app.query("#results")), 60)
-    pane = app.query_one("#results")
+    pane = await composed(app, "#results", 60)
     tasks = pane.query_one("#tasks", FastTable)
     shown: dict[int, float] = {}
     state = {"key": None, "done": False}
