@@ -52,6 +52,12 @@ async def test_pages_of_250_and_the_first_arrives_before_the_rest_are_asked_for(
     )
 
 
+async def test_a_smaller_page_size_for_a_quick_first_screen(dd):
+    task = seeded_task({SHARED: 230})
+    sizes = [len(page) async for page in dd.iter_findings(task_id=task.task_id, page_size=100)]
+    assert sizes == [100, 100, 30]
+
+
 async def test_empty_result_is_one_empty_page(dd):
     task = seeded_task({SHARED: 0})
     pages = [page async for page in dd.iter_findings(task_id=task.task_id)]

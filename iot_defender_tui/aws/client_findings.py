@@ -26,8 +26,10 @@ class FindingsMixin(ClientCore):
         start_time: datetime | None = None,
         end_time: datetime | None = None,
         include_suppressed: bool | None = None,
+        page_size: int = pagination.MAX_RESULTS,
     ) -> AsyncIterator[FindingPage]:
-        """One tuple of findings per ListAuditFindings page (250 each; a first page may be empty).
+        """One tuple of findings per ListAuditFindings page (`page_size`, at most 250, each; a first page
+        may be empty).
 
         AWS needs either `task_id` or both `start_time` and `end_time`.
         """
@@ -41,7 +43,9 @@ class FindingsMixin(ClientCore):
             "endTime": end_time,
             "listSuppressedFindings": include_suppressed,
         }
-        async for page in self._pages("iot", "ListAuditFindings", params, pagination.iot("findings")):
+        async for page in self._pages(
+            "iot", "ListAuditFindings", params, pagination.iot("findings", page_size)
+        ):
             yield tuple(Finding.from_api(item) for item in page)
 
     async def list_findings(self, **filters: Any) -> tuple[Finding, ...]:

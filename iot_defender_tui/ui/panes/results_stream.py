@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 TASKS, FINDINGS = 0, 2
 FETCH_AT_ONCE = 4  # checks whose findings are fetched at the same time for "All findings"
 FREEZE_EVERY = 10_000  # findings loaded between two gc.freeze() calls
+FIRST_PAGE = 100  # findings of `--task`'s first request: a screen's worth, read ~2.5x sooner than 250
 OPEN_WAIT = 5.0  # seconds the task list and the identity wait for `--task`'s first rows at most
 PAINT_EVERY = 0.25  # seconds between two hand-overs of streamed rows to the table (see RowBatcher)
 
@@ -97,7 +98,8 @@ class ResultsStream:
     async def _first_page(self, task_id: str) -> tuple[Finding, ...]:
         # Nothing if it fails: the checks' own pages bring every finding anyway, and report their errors.
         with contextlib.suppress(AwsError):
-            async with contextlib.aclosing(self.dd.iter_findings(task_id=task_id)) as pages:
+            pages = self.dd.iter_findings(task_id=task_id, page_size=FIRST_PAGE)
+            async with contextlib.aclosing(pages):
                 async for page in pages:
                     return page
         return ()
