@@ -190,13 +190,12 @@ class ResourceRef:
 
     def _readable(self) -> str:
         kind = self.resource_type
-        ident = self.identifier
         if kind == "DEVICE_CERTIFICATE" and self.device_certificate_id:
             return f"cert {_short(self.device_certificate_id)}"
         if kind == "CA_CERTIFICATE" and self._id("caCertificateId"):
             return f"CA cert {_short(self._id('caCertificateId') or '')}"
-        if kind == "IOT_POLICY" and mapping(ident, "policyVersionIdentifier").get("policyName"):
-            version = mapping(ident, "policyVersionIdentifier")
+        if kind == "IOT_POLICY" and mapping(self.identifier, "policyVersionIdentifier").get("policyName"):
+            version = mapping(self.identifier, "policyVersionIdentifier")
             suffix = f" v{version['policyVersionId']}" if version.get("policyVersionId") else ""
             return f"{version['policyName']}{suffix}"
         if kind == "CLIENT_ID" and self._id("clientId"):
@@ -209,9 +208,9 @@ class ResourceRef:
             return f"account {self._id('account')}"
         if kind == "IAM_ROLE" and self._id("iamRoleArn"):
             return f"IAM role {arn_resource_name(self._id('iamRoleArn'))}"
-        if kind == "ISSUER_CERTIFICATE" and ident.get("issuerCertificateIdentifier"):
+        if kind == "ISSUER_CERTIFICATE" and self._id("issuerCertificateIdentifier"):
             return self._issuer_readable()
-        return " ".join([kind, *_flatten(ident)])
+        return " ".join([kind, *_flatten(self.identifier)])
 
     def _issuer_readable(self) -> str:
         issuer = mapping(self.identifier, "issuerCertificateIdentifier")
