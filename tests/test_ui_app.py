@@ -185,7 +185,12 @@ async def test_a_pane_is_composed_when_first_shown_and_only_once(lab: str) -> No
         tabs = app.query_one(TabbedContent)
         mitigation = app.query_one("#mitigation")
         await wait_for(
-            pilot, lambda: tabs.active == "tab-mitigation" and mitigation in list(app.focused.ancestors)
+            pilot,
+            lambda: (
+                tabs.active == "tab-mitigation"
+                and app.focused is not None
+                and mitigation in list(app.focused.ancestors)
+            ),
         )
         assert sorted(pane.id for pane in app.all_panes()) == ["mitigation", "schedules", "settings"]
         await pilot.press("2")

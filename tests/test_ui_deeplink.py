@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from aws_fixtures import sandbox_settings
+from factories import defender_state, seed_cert_findings, seed_task
 from test_ui_results import LAB_CHECKS, shown, static_text, until
 from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
@@ -139,3 +140,22 @@ async def test_a_pane_key_pressed_before_the_audit_opens_wins(audit: tuple[str, 
             pilot, lambda: active(app) == "tab-results" and app.focused is pane.query_one("#findings")
         )
         assert "SensorDevicePol" in shown(pane)
+
+
+async def test_an_audit_larger_than_the_first_page_shows_every_finding_once(
+    sandbox_url: str, aws_env: Path
+) -> None:
+    # The first page (100 findings of any check) comes with the audit's description; the checks' own pages
+    # bring those again: the list still holds each finding once, and all of them.
+    state = defender_state()
+    checks = {"DEVICE_CERTIFICATE_SHARED_CHECK": 180, "DEVICE_CERTIFICATE_AGE_CHECK": 170}
+    task = seed_task(state, runtime().clock.now() - 600, checks=tuple(checks))
+    for check, count in checks.items():
+        seeded = seed_cert_findings(state, task, count, check_name=check)
+        task.checks[check].non_compliant = len(seeded)
+    app = make_app(sandbox_url, task.task_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(ResultsPane)
+        await loaded(pilot, pane, 350)
+        assert set(pane.table.model.keys) == set(task.finding_ids)
+        assert len(pane.table.model.keys) == 350

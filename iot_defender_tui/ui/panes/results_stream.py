@@ -181,7 +181,8 @@ class ResultsStream:
     async def _pages_after(
         self, first_page: asyncio.Future[tuple[Finding, ...]] | None
     ) -> AsyncIterator[tuple[Finding, ...]]:
-        """`first_page`'s findings, then the view's pages without them (they come again there)."""
+        """`first_page`'s findings, then the view's pages without them: they come again there, and the
+        table, though it keeps one row per finding, rebuilds its whole view for every row replaced."""
         shown: set[str] = set()
         if first_page is not None:
             page = await first_page
