@@ -266,15 +266,17 @@ def run_journal(args: argparse.Namespace) -> int:
             print(f"The journal is empty ({path}).")
         return 0
     try:
-        with Journal.open(path) as journal:
+        # Read-only: listing never writes the file, and lists a journal in a directory it cannot write.
+        with Journal.open(path, read_only=True) as journal:
             entries = journal.entries(args.limit)
     except JournalError as err:
-        print(f"iot-defender-tui: {err}", file=sys.stderr)
-        return 1
+        print(f"iot-defender-tui: {plain(str(err))}", file=sys.stderr)
+        return 2
     try:
         if args.json:
             for entry in entries:
-                print(json.dumps(entry.to_json(), ensure_ascii=False))
+                # ASCII: a bidi override or a zero-width character from AWS arrives as a JSON escape.
+                print(json.dumps(entry.to_json(), ensure_ascii=True))
         elif entries:
             print(format_journal(entries))
         else:
@@ -318,11 +320,17 @@ def plain(text: str) -> str:
 
 
 def format_journal(entries: list[JournalEntry]) -> str:
+    from .aws.models_base import safe
+
     rows = [("ID", "TIME (UTC)", "OPERATION", "ACCOUNT/REGION", "OUTCOME")]
     for entry in entries:
-        time = entry.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        outcome = plain(entry.outcome)  # one line per entry, whatever AWS put in a message
-        rows.append((str(entry.id), time, entry.operation, f"{entry.account}/{entry.region}", outcome))
+        time = "?" if entry.time is None else entry.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        outcome = entry.outcome
+        if entry.damaged:
+            outcome += f" [damaged: {', '.join(entry.damaged)} unreadable]"
+        cells = (str(entry.id), time, entry.operation, f"{entry.account}/{entry.region}", outcome)
+        # One line per entry, whatever AWS put in it, and no terminal control in any cell.
+        rows.append(tuple(plain(safe(cell)) for cell in cells))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]

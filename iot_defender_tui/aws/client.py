@@ -35,7 +35,8 @@ class Reconciled:
     entry_id: int
     operation: str
     note: str
-    closed: bool  # False: could not be checked now (another account or region, or AWS failed); left open
+    # False: left "outcome unknown": another account or region, AWS failed, or it cannot be verified
+    closed: bool
 
 
 Probe = Callable[[DefenderClient, dict[str, Any]], Awaitable[Any]]
@@ -88,9 +89,17 @@ async def reconcile_journal(dd: DefenderClient, journal: Journal) -> list[Reconc
         except AwsError as err:
             results.append(Reconciled(entry.id, entry.operation, f"left open: checking failed: {err}", False))
             continue
+        if note.startswith(UNVERIFIABLE):
+            # Nothing was learnt: closing it would read as settled. It stays unknown, with the reason.
+            journal.note_unverified(entry.id, note)
+            results.append(Reconciled(entry.id, entry.operation, note, False))
+            continue
         journal.mark_reconciled(entry.id, note)
         results.append(Reconciled(entry.id, entry.operation, note, True))
     return results
+
+
+UNVERIFIABLE = "cannot be verified"
 
 
 async def _verdict(dd: DefenderClient, entry: JournalEntry) -> str:
