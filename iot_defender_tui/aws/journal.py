@@ -12,7 +12,9 @@ import base64
 import dataclasses
 import enum
 import json
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -143,6 +145,7 @@ class Journal:
         self.path = path
         self.read_only = read_only
         self._has_table = True
+        self._temporary: Path | None = None  # a directory removed on close (`temporary`)
         self._lock = threading.Lock()
         if read_only:
             self._db = self._open_read_only(path)
@@ -171,6 +174,23 @@ class Journal:
     def open(cls, path: Path | str | None = None, *, read_only: bool = False) -> Journal:
         """`read_only`: for listing; writes nothing to the file, and works where it cannot be written."""
         return cls(Path(path) if path is not None else journal_path(), read_only=read_only)
+
+    @classmethod
+    def temporary(cls) -> Journal:
+        """A journal of its own, removed with its directory on close: a `--sandbox` session's. A sandbox
+        is a new account every time: its entries must neither mix with the user's nor be reconciled
+        against another sandbox."""
+        try:
+            directory = Path(tempfile.mkdtemp(prefix="iot-defender-tui-sandbox-"))
+        except OSError as err:
+            raise JournalError(f"cannot make a journal for the sandbox: {err}") from err
+        try:
+            journal = cls(directory / "journal.sqlite3")
+        except JournalError:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        journal._temporary = directory
+        return journal
 
     def _open_read_only(self, path: Path) -> sqlite3.Connection:
         if not path.is_file():
@@ -304,6 +324,9 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)
+            self._temporary = None
 
     def __enter__(self) -> Self:
         return self

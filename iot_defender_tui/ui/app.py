@@ -6,6 +6,7 @@ to the loop that made them) and closed when the app unmounts.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from contextlib import AsyncExitStack
 
@@ -77,9 +78,15 @@ class DefenderApp(App):
         *,
         tuning: Tuning | None = None,  # tests shrink retries
         open_task: str | None = None,  # `--task`: Results opens on this audit's findings
+        journal_problem: str | None = None,  # why the journal could not be opened (launch.open_journal)
     ):
         super().__init__()
         self.tuning = tuning
+        self.journal_problem = journal_problem
+        if journal_problem is not None:
+            # No change may be sent unrecorded: read-only, down to the client, until the journal is fixed.
+            connection = dataclasses.replace(connection, read_only=True)
+            self.read_only_reason = "the journal is unavailable"
         self.connection = connection
         self.settings = settings
         self.journal = journal
@@ -99,7 +106,12 @@ class DefenderApp(App):
         self.tracker = TaskTracker(self)
 
     def compose(self) -> ComposeResult:
-        yield DefenderHeader(read_only=self.read_only, region=self.connection.region, id="header")
+        yield DefenderHeader(
+            read_only=self.read_only,
+            region=self.connection.region,
+            journal_unavailable=self.journal_problem is not None,
+            id="header",
+        )
         with Container(id="body"):
             yield Static(Text("Connecting to AWS…"), id="connecting")
             # Hidden, and no pane polls, until the client is open. Only the first pane is composed now;
@@ -114,6 +126,11 @@ class DefenderApp(App):
 
     # -- connection ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.journal_problem is not None:
+            self.show_error(
+                f"Journal unavailable: {self.journal_problem.rstrip('.')}. Changes are refused until it is "
+                "fixed (move the file aside or fix its permissions, then restart)."
+            )
         self.run_worker(self._connect(), name="connect", group="connect", exit_on_error=False)
 
     async def _connect(self) -> None:

@@ -18,10 +18,13 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
+
+if TYPE_CHECKING:
+    from ..aws.journal import Journal
 
 SANDBOX_REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -111,8 +114,18 @@ def tuning_for(args: argparse.Namespace, settings: Settings) -> Tuning:
     return Tuning(rate_scale=None if getattr(args, "sandbox", False) or not paced else 1.0)
 
 
-def run_tui(args: argparse.Namespace, settings: Settings) -> int:
+def open_journal(*, sandbox: bool) -> tuple[Journal | None, str | None]:
+    """The journal the TUI records to, or None and why: the app then runs read-only, as no change may be
+    sent unrecorded. `--sandbox` gets one of its own that goes with the sandbox (Journal.temporary)."""
     from ..aws.journal import Journal, JournalError
+
+    try:
+        return (Journal.temporary() if sandbox else Journal.open()), None
+    except JournalError as err:
+        return None, str(err)
+
+
+def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from .app import DefenderApp
 
     child: SandboxChild | None = None
@@ -133,16 +146,14 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             )
         else:
             connection = connection_for(args, settings)
-        try:
-            journal = Journal.open()
-        except JournalError as err:
-            print(f"iot-defender-tui: warning: no journal ({err})", file=sys.stderr)
+        journal, journal_problem = open_journal(sandbox=child is not None)
         app = DefenderApp(
             connection,
             settings,
             journal,
             tuning=tuning_for(args, settings),
             open_task=getattr(args, "task", None),
+            journal_problem=journal_problem,
         )
         gc.freeze()  # what start-up made so far lives as long as the app (cli.main)
         gc.enable()
