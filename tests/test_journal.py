@@ -384,3 +384,22 @@ async def test_an_entry_that_cannot_be_verified_stays_outcome_unknown(journal: J
     assert (entry.id, entry.state) == (entry_id, "intent")
     assert entry.outcome.startswith(OUTCOME_UNKNOWN) and "cannot be verified" in entry.outcome
     assert [e.id for e in journal.unknown_outcomes()] == [entry_id], "checked again at the next start"
+
+
+async def test_an_entry_settled_meanwhile_is_left_as_it_is(journal: Journal):
+    from iot_defender_tui.aws.client import reconcile_journal
+    from iot_defender_tui.aws.models_base import Identity
+
+    entry_id = journal.record_intent(operation="SetV2LoggingOptions", params={}, **WHO)
+
+    class Account:
+        region = WHO["region"]
+
+        async def identity(self) -> Identity:
+            # Another instance of the app gets its answer while this one is reconciling.
+            journal.record_outcome(entry_id, result={})
+            return Identity(WHO["account"], WHO["identity_arn"], "AIDA")
+
+    (result,) = await reconcile_journal(Account(), journal)  # type: ignore[arg-type]
+    assert not result.closed and "already ok" in result.note
+    assert journal.entries()[0].outcome == "ok"

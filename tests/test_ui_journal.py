@@ -134,9 +134,20 @@ def test_the_tui_without_sandbox_records_to_the_users_journal(home: Path, monkey
     assert isinstance(app, DefenderApp) and not app.read_only
 
 
-def test_the_tui_with_a_damaged_journal_runs_read_only(home: Path, monkeypatch: pytest.MonkeyPatch):
+def _data_dir_unusable(path: Path) -> None:
+    # What an unwritable directory does (root, running the tests, could write anywhere).
+    path.parent.rmdir()
+    path.parent.write_text("a file where the data directory should be")
+
+
+@pytest.mark.parametrize(
+    "spoil", [_not_a_database, _newer_schema, _data_dir_unusable], ids=["corrupt", "newer", "no-dir"]
+)
+def test_the_tui_with_an_unopenable_journal_runs_read_only(
+    spoil: Callable[[Path], None], home: Path, monkeypatch: pytest.MonkeyPatch
+):
     journal_path().parent.mkdir(parents=True)
-    _not_a_database(journal_path())
+    spoil(journal_path())
     seen = _run_tui_without_a_screen(["--endpoint-url", "http://127.0.0.1:9"], monkeypatch)
     app = seen["app"]
     assert isinstance(app, DefenderApp) and seen["path"] is None

@@ -178,7 +178,9 @@ class DefenderApp(App):
         results = await reconcile_journal(self.dd, self.journal)
         if results:
             settled = sum(r.closed for r in results)
-            self.notify(f"Journal: {settled} of {len(results)} unknown outcome(s) settled.", markup=False)
+            rest = " The rest stay unknown: see `iot-defender-tui journal`." if settled < len(results) else ""
+            message = f"Journal: {settled} of {len(results)} unknown outcome(s) settled.{rest}"
+            self.notify(message, markup=False)
 
     async def _show_panes(self) -> None:
         await self.query("#connecting").remove()
