@@ -403,3 +403,17 @@ async def test_an_entry_settled_meanwhile_is_left_as_it_is(journal: Journal):
     (result,) = await reconcile_journal(Account(), journal)  # type: ignore[arg-type]
     assert not result.closed and "already ok" in result.note
     assert journal.entries()[0].outcome == "ok"
+
+
+def test_journal_command_names_a_journal_damaged_inside(journal: Journal, home: Path, capsys):
+    for number in range(50):
+        journal.record_intent(
+            operation="CreateAuditSuppression", params={"pad": "x" * 200, "n": number}, **WHO
+        )
+    journal.close()
+    damaged = bytearray(journal.path.read_bytes())
+    damaged[4096:8192] = b"\xff" * 4096  # a page of the table, the file's header intact
+    journal.path.write_bytes(bytes(damaged))
+    code, out, err = _list(home, capsys)
+    assert code == 2 and out == ""
+    assert str(journal.path) in err and "move it aside" in err and "Traceback" not in err

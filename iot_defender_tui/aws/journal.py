@@ -302,23 +302,23 @@ class Journal:
         """Newest first."""
         if limit is not None and limit < 0:
             raise ValueError(f"limit must not be negative: {limit}")
-        if not self._has_table:
-            return []  # an SQLite file the app never prepared, opened read-only: nothing journaled in it
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM journal ORDER BY id DESC LIMIT ?",
-                (-1 if limit is None else limit,),
-            ).fetchall()
-        return [JournalEntry._from_row(row) for row in rows]
+        return self._select("ORDER BY id DESC LIMIT ?", (-1 if limit is None else limit,))
 
     def unknown_outcomes(self) -> list[JournalEntry]:
         """Intents without an outcome, oldest first: the order to reconcile them in."""
+        return self._select("WHERE state = 'intent' ORDER BY id", ())
+
+    def _select(self, clauses: str, args: tuple[object, ...]) -> list[JournalEntry]:
         if not self._has_table:
-            return []
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM journal WHERE state = 'intent' ORDER BY id"
-            ).fetchall()
+            return []  # an SQLite file the app never prepared, opened read-only: nothing journaled in it
+        try:
+            with self._lock:
+                rows = self._db.execute(f"SELECT {_COLUMNS} FROM journal {clauses}", args).fetchall()
+        except sqlite3.Error as err:  # a damaged page: found only when read
+            raise JournalError(
+                f"cannot read the journal {self.path}: {err}. If the file is damaged, move it aside and the "
+                "app starts a new journal."
+            ) from err
         return [JournalEntry._from_row(row) for row in rows]
 
     def close(self) -> None:
