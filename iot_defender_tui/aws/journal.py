@@ -4,6 +4,10 @@ An intent is committed (and fsynced) before the request is sent and the outcome 
 crash or a kill in between leaves an intent without an outcome: "outcome unknown", to be reconciled with
 AWS on the next start. One connection per Journal, guarded by a lock, with short transactions: safe to
 use from an asyncio app and its worker threads.
+
+Opened `read_only` (the `journal` command) it writes nothing to the file and reads one it cannot write;
+a row it cannot read back is listed with what is `damaged`. `Journal.temporary()` is a `--sandbox`
+session's own, removed on close.
 """
 
 from __future__ import annotations
