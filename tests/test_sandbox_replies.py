@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from botocore.exceptions import ClientError
 
 from conftest import make_client
 from iot_defender_tui.sandbox.handlers.base import DefenderResponse
@@ -136,3 +137,67 @@ def test_advance_moves_the_clock(sandbox_url):
 
 def test_an_unknown_admin_path_is_an_aws_shaped_404(sandbox_url):
     assert "sandbox" in _aws_error(_raw(sandbox_url + "/_sandbox/nope"), 404, "ResourceNotFoundException")
+
+
+ARABIC_ACCOUNT = "\u0661" * 12
+
+
+@pytest.mark.parametrize(
+    ("operation", "kwargs"),
+    [
+        ("create_scheduled_audit", {"scheduledAuditName": "daily\n", "frequency": "DAILY"}),
+        ("create_mitigation_action", {"actionName": "a\n", "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        ("create_mitigation_action", {"actionName": "a", "roleArn": f"arn:aws:iam::{ARABIC_ACCOUNT}:role/r"}),
+        (
+            "create_mitigation_action",
+            {"actionName": "a", "roleArn": "arn:aws:iam::123456789012:role/caf\u00e9"},
+        ),
+        (
+            "create_mitigation_action",
+            {
+                "actionName": "a",
+                "roleArn": "arn:aws:iam::123456789012:role/r",
+                "actionParams": {
+                    "publishFindingToSnsParams": {"topicArn": f"arn:aws:sns:us-east-1:{ARABIC_ACCOUNT}:t"}
+                },
+            },
+        ),
+        (
+            "create_mitigation_action",
+            {
+                "actionName": "a",
+                "roleArn": "arn:aws:iam::123456789012:role/r",
+                "actionParams": {"addThingsToThingGroupParams": {"thingGroupNames": ["g\n"]}},
+            },
+        ),
+        (
+            "update_account_audit_configuration",
+            {
+                "auditCheckConfigurations": {
+                    "DEVICE_CERTIFICATE_AGE_CHECK": {
+                        "enabled": True,
+                        "configuration": {"CERT_AGE_THRESHOLD_IN_DAYS": "\u0664\u0660\u0660"},
+                    }
+                }
+            },
+        ),
+    ],
+)
+def test_the_sandbox_refuses_what_aws_patterns_refuse(sandbox_url, operation, kwargs):
+    # Python's `$` also matches before a final newline, and `\d`/`\w` take every script's digits and letters.
+    iot = make_client(sandbox_url)
+    iot.update_account_audit_configuration(
+        roleArn="arn:aws:iam::123456789012:role/AuditRole",
+        auditCheckConfigurations={"LOGGING_DISABLED_CHECK": {"enabled": True}},
+    )
+    kwargs.setdefault("actionParams", {"updateDeviceCertificateParams": {"action": "DEACTIVATE"}})
+    if operation != "create_mitigation_action":
+        kwargs.pop("actionParams")
+    if operation == "create_scheduled_audit":
+        kwargs["targetCheckNames"] = ["LOGGING_DISABLED_CHECK"]
+    with pytest.raises(ClientError) as err:
+        getattr(iot, operation)(**kwargs)
+    # A name in the path with a newline matches no route (AWS's router would not either): JSON all the same.
+    code = err.value.response["Error"]["Code"]
+    assert code in ("InvalidRequestException", "UnknownOperationException"), err.value.response
+    assert err.value.response["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"

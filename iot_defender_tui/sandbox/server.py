@@ -137,15 +137,19 @@ class AwsFrontDoor:
             return _error(start_response, 500, "InternalFailureException", INTERNAL_FAILURE)
         status, headers = held
         content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-        if status.startswith("5") and "json" not in content_type:
+        if not status.startswith(("2", "3")) and "json" not in content_type:
+            # The web framework's own page (its router's 404 for a path moto's patterns cannot match, a
+            # crash's 500): answered as AWS would, in JSON.
             getattr(body, "close", lambda: None)()
-            log.error(
-                "sandbox request %s %s answered %s %s",
-                environ.get("REQUEST_METHOD"),
-                path,
-                status,
-                content_type,
-            )
+            if status.startswith(("404", "405")):
+                return _error(
+                    start_response, 404, "UnknownOperationException", f"No IoT operation matches {path!r}."
+                )
+            if status.startswith("4"):
+                return _error(
+                    start_response, 400, "InvalidRequestException", f"The request is not valid ({status})."
+                )
+            log.error("sandbox request %s %s answered %s", environ.get("REQUEST_METHOD"), path, status)
             return _error(start_response, 500, "InternalFailureException", INTERNAL_FAILURE)
         start_response(status, headers)
         return body
