@@ -48,6 +48,19 @@ def test_an_unsigned_iot_request_gets_missing_authentication_token(sandbox_url, 
     assert _aws_error(reply, 403, "MissingAuthenticationTokenException") == "Missing Authentication Token"
 
 
+def test_a_garbled_signature_on_an_iot_path_is_an_incomplete_signature(sandbox_url):
+    request = urllib.request.Request(
+        sandbox_url + "/audit/configuration", headers={"Authorization": "Bearer x"}
+    )
+    try:
+        urllib.request.urlopen(request)
+    except urllib.error.HTTPError as err:
+        reply = (err.code, dict(err.headers), err.read())
+    else:
+        pytest.fail("a request moto cannot attribute to a service was answered")
+    assert "Credential" in _aws_error(reply, 403, "IncompleteSignatureException")
+
+
 def test_unsigned_requests_outside_iot_are_left_to_moto(sandbox_url):
     # moto's S3 serves anonymous requests (its default service); only IoT's paths are answered as IoT.
     status, headers, _ = _raw(sandbox_url + "/")

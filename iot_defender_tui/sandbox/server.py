@@ -120,8 +120,10 @@ class AwsFrontDoor:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         scope = _signed_for(environ)
-        if scope is None and not path.startswith(("/moto-api", ADMIN_PREFIX)) and _iot_path(path):
-            return _error(start_response, 403, "MissingAuthenticationTokenException", MISSING_TOKEN)
+        if not scope and not path.startswith(("/moto-api", ADMIN_PREFIX)) and _iot_path(path):
+            if scope is None:
+                return _error(start_response, 403, "MissingAuthenticationTokenException", MISSING_TOKEN)
+            return _error(start_response, 403, "IncompleteSignatureException", INCOMPLETE_SIGNATURE)
         if scope != "iot" and not path.startswith(ADMIN_PREFIX):
             return self.app(environ, start_response)
         held: list[Any] = []
@@ -132,6 +134,8 @@ class AwsFrontDoor:
 
         try:
             body = self.app(environ, hold)
+            if not held:  # an app that starts its reply on the first iteration (werkzeug's do not)
+                body = list(body)
         except Exception:  # an AWS-shaped answer is better than werkzeug's HTML traceback page
             log.exception("sandbox request %s %s failed", environ.get("REQUEST_METHOD"), path)
             return _error(start_response, 500, "InternalFailureException", INTERNAL_FAILURE)
@@ -156,6 +160,9 @@ class AwsFrontDoor:
 
 
 MISSING_TOKEN = "Missing Authentication Token"
+INCOMPLETE_SIGNATURE = (
+    "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters."
+)
 INTERNAL_FAILURE = "The sandbox failed while serving this request."
 _CREDENTIAL = re.compile(r"Credential=[^/,\s]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 
