@@ -144,9 +144,10 @@ def theme_problem(value: str) -> str | None:
 
 def key_problem(value: str) -> str | None:
     """Why `value` is not a Textual key list such as "ctrl+r" or "f5,r", or None."""
-    from textual.keys import KEY_ALIASES, Keys, key_to_character
+    from textual.keys import KEY_ALIASES, REPLACED_KEYS, Keys, key_to_character
 
-    named = {k.value.rsplit("+", 1)[-1] for k in Keys} | set(KEY_ALIASES)
+    # Textual's short names ("slash", "minus") are replacements of Unicode's ("solidus", "hyphen_minus").
+    named = {k.value.rsplit("+", 1)[-1] for k in Keys} | set(KEY_ALIASES) | set(REPLACED_KEYS)
     for key in value.split(","):
         *modifiers, base = key.strip().split("+")
         unknown = [m for m in modifiers if m not in _MODIFIERS]

@@ -138,7 +138,27 @@ def test_good_config_values_are_taken(config):
     )
     settings = load_settings()
     assert (settings.theme, settings.region) == ("nord", "cn-north-1")
+    assert settings.keymap["quit"] == "ctrl+shift+q"
     assert settings.keymap["start-audit"] == "f5,question_mark"
+
+
+def test_every_key_the_app_binds_is_a_key_the_keymap_takes():
+    import ast
+
+    from iot_defender_tui.config import key_problem
+
+    ui = Path(__file__).parent.parent / "iot_defender_tui" / "ui"
+    keys = {
+        node.args[0].value
+        for path in ui.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "Binding"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert len(keys) > 20 and "slash" in keys
+    assert {k: key_problem(k) for k in keys if key_problem(k)} == {}
 
 
 def test_a_bad_theme_stops_the_tui_with_exit_2_before_it_starts(config, capsys, monkeypatch):
