@@ -6,13 +6,17 @@ socket accepts requests; stop() shuts the server and the background ticker down.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import botocore.session
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -27,6 +31,7 @@ from .runtime import Options, configure, runtime
 
 ADMIN_PREFIX = "/_sandbox/"
 StartResponse = Callable[..., Any]
+log = logging.getLogger(__name__)
 
 
 class FaultInjector:
@@ -53,11 +58,14 @@ class FaultInjector:
         return self.app(environ, start_response)
 
 
+_REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
+
+
 def _error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
+    """AWS's restJson1 error: the code in `x-amzn-ErrorType`, the words in a JSON body's `message`."""
     body = json.dumps({"message": message}).encode()
-    reason = {429: "Too Many Requests", 500: "Internal Server Error"}[status]
     start_response(
-        f"{status} {reason}",
+        f"{status} {_REASONS.get(status, 'Internal Server Error')}",
         [
             ("Content-Type", "application/json"),
             ("x-amzn-ErrorType", code),
@@ -67,23 +75,130 @@ def _error(start_response: StartResponse, status: int, code: str, message: str) 
     return [body]
 
 
+# A plain decimal, as a user types it: float() would also take "nan", "inf", "1_0" and other scripts' digits.
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+_MAX_ADVANCE = 10 * 365 * 86400.0  # ten years: more would only overflow datetime arithmetic somewhere
+
+
 def _admin(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
     """Sandbox-only endpoints for tests and demos (not AWS APIs)."""
     path = environ["PATH_INFO"][len(ADMIN_PREFIX) :]
     if path == "stats":
         payload: dict[str, Any] = {"requests": dict(request_counts)}
     elif path == "advance" and environ.get("REQUEST_METHOD") == "POST":
-        seconds = float(environ.get("QUERY_STRING", "").partition("seconds=")[2] or 0)
-        runtime().clock.advance(seconds)
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        text = (query.get("seconds") or ["0"])[-1].strip()
+        if not _SECONDS.fullmatch(text) or not float(text) <= _MAX_ADVANCE:
+            return _error(
+                start_response,
+                400,
+                "InvalidRequestException",
+                f"seconds must be a number from 0 to {_MAX_ADVANCE:.0f}, not {text!r}",
+            )
+        runtime().clock.advance(float(text))
         ticker.tick()
         payload = {"now": runtime().clock.now()}
     else:
-        body = b'{"message":"unknown sandbox admin path"}'
-        start_response("404 Not Found", [("Content-Type", "application/json")])
-        return [body]
+        return _error(start_response, 404, "ResourceNotFoundException", "unknown sandbox admin path")
     body = json.dumps(payload).encode()
-    start_response("200 OK", [("Content-Type", "application/json")])
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+class AwsFrontDoor:
+    """WSGI middleware, outermost: what AWS's front end answers before a service sees the request.
+
+    An unsigned request for an IoT path is refused as AWS does (403 JSON), not passed to moto's S3
+    fallback; on IoT and admin requests a failure anywhere below becomes a JSON InternalFailureException
+    instead of the web framework's HTML page. Other services (moto's IAM, STS, SNS: query protocol, XML)
+    pass through untouched.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        scope = _signed_for(environ)
+        if not scope and not path.startswith(("/moto-api", ADMIN_PREFIX)) and _iot_path(path):
+            if scope is None:
+                return _error(start_response, 403, "MissingAuthenticationTokenException", MISSING_TOKEN)
+            return _error(start_response, 403, "IncompleteSignatureException", INCOMPLETE_SIGNATURE)
+        if scope != "iot" and not path.startswith(ADMIN_PREFIX):
+            return self.app(environ, start_response)
+        held: list[Any] = []
+
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+            held[:] = [status, headers]  # sent below, once the reply is known to be JSON
+            return _no_write
+
+        try:
+            body = self.app(environ, hold)
+            if not held:  # an app that starts its reply on the first iteration (werkzeug's do not)
+                body = list(body)
+        except Exception:  # an AWS-shaped answer is better than werkzeug's HTML traceback page
+            log.exception("sandbox request %s %s failed", environ.get("REQUEST_METHOD"), path)
+            return _error(start_response, 500, "InternalFailureException", INTERNAL_FAILURE)
+        status, headers = held
+        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+        if not status.startswith(("2", "3")) and "json" not in content_type:
+            # The web framework's own page (its router's 404 for a path moto's patterns cannot match, a
+            # crash's 500): answered as AWS would, in JSON.
+            getattr(body, "close", lambda: None)()
+            if status.startswith(("404", "405")):
+                return _error(
+                    start_response, 404, "UnknownOperationException", f"No IoT operation matches {path!r}."
+                )
+            if status.startswith("4"):
+                return _error(
+                    start_response, 400, "InvalidRequestException", f"The request is not valid ({status})."
+                )
+            log.error("sandbox request %s %s answered %s", environ.get("REQUEST_METHOD"), path, status)
+            return _error(start_response, 500, "InternalFailureException", INTERNAL_FAILURE)
+        start_response(status, headers)
+        return body
+
+
+MISSING_TOKEN = "Missing Authentication Token"
+INCOMPLETE_SIGNATURE = (
+    "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters."
+)
+INTERNAL_FAILURE = "The sandbox failed while serving this request."
+_CREDENTIAL = re.compile(r"Credential=[^/,\s]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("the sandbox's WSGI apps return their bodies; write() is not supported")
+
+
+def _signed_for(environ: dict[str, Any]) -> str | None:
+    """The service a SigV4 request was signed for (header or presigned query), or None if unsigned."""
+    query = urllib.parse.unquote(environ.get("QUERY_STRING", ""))
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    if not authorization and "X-Amz-Credential=" not in query:
+        return None
+    match = _CREDENTIAL.search(authorization or query.replace("X-Amz-Credential=", "Credential="))
+    return match.group(1) if match else ""
+
+
+@functools.cache
+def _iot_paths() -> re.Pattern[str]:
+    """Every request path of botocore's IoT model, e.g. /audit/scheduledaudits/{scheduledAuditName}."""
+    model = botocore.session.get_session().get_service_model("iot")
+    templates = set()
+    for name in model.operation_names:
+        uri = model.operation_model(name).http["requestUri"].partition("?")[0]
+        parts = re.split(r"(\{[^}]+\})", uri)
+        templates.add(
+            "".join(
+                (".+" if p.endswith("+}") else "[^/]+") if p.startswith("{") else re.escape(p) for p in parts
+            )
+        )
+    return re.compile("|".join(f"(?:{t})" for t in sorted(templates)))
+
+
+def _iot_path(path: str) -> bool:
+    return _iot_paths().fullmatch(path) is not None
 
 
 class SandboxServer:
@@ -106,7 +221,7 @@ class SandboxServer:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         configure(self.options)
         install_handlers()
-        app = FaultInjector(DomainDispatcherApplication(create_backend_app))
+        app = AwsFrontDoor(FaultInjector(DomainDispatcherApplication(create_backend_app)))
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )

@@ -6,6 +6,8 @@ failed save keeps them, so an edit is never dropped silently.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -22,6 +24,8 @@ from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
 
 MUTATING = {"toggle", "threshold", "save"}
+# int() would also take "+400", "4_00" and other scripts' digits; AWS takes a plain decimal string.
+WHOLE_DAYS = re.compile(r"[0-9]{1,5}")
 COLUMNS = (("On", "on"), ("Sev", "sev"), ("Check", "title"), ("Param", "param"), ("API name", "api"))
 
 
@@ -65,8 +69,11 @@ class ThresholdModal(ModalScreen[int | None]):
 
     def _submit(self) -> None:
         text = self.query_one(Input).value
+        p = self._parameter
         try:
-            value = self._parameter.validate(text)
+            if not WHOLE_DAYS.fullmatch(text.strip()):
+                raise ValueError(f"{p.label} must be a whole number of days in digits 0-9, not {text!r}.")
+            value = p.validate(text)
         except ValueError as err:
             self.query_one("#threshold-error", Static).update(Text(str(err)))
             return
