@@ -19,8 +19,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from aws_fixtures import closed_port_url, sandbox_settings
+from aws_fixtures import FAST, closed_port_url, sandbox_settings
 from botocore.exceptions import ClientError
+from factories import defender_state, seed_finding, seed_task
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -45,11 +46,13 @@ from iot_defender_tui.aws.models import (
 )
 from iot_defender_tui.aws.models_base import safe
 from iot_defender_tui.config import HOME_ENV, Settings, journal_path
+from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
-from iot_defender_tui.ui.finding_detail import describe_finding
+from iot_defender_tui.ui.finding_detail import FindingDetailScreen, describe_finding
 from iot_defender_tui.ui.header import DefenderHeader
 from iot_defender_tui.ui.panes.mitigation import MitigationPane
 from iot_defender_tui.ui.panes.mitigation_views import EXECUTION_COLUMNS, execution_row, target_row
+from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.panes.results_views import (
     ALL_FINDING_COLUMNS,
     CHECK_COLUMNS,
@@ -416,8 +419,6 @@ HOSTILE_NAME = "\x1b]0;pwn\x07[bold]dev[/]\u202eKCATTA\u202c\u200b\x9b2J"
 
 
 async def test_status_line_shows_errors_escaped(aws_env: Path) -> None:
-    from aws_fixtures import FAST
-
     app = DefenderApp(sandbox_settings(closed_port_url()), Settings(), None, tuning=FAST)
     async with app.run_test(size=(100, 24)) as pilot:
         status = app.query_one("#status", Static)
@@ -429,3 +430,52 @@ async def test_status_line_shows_errors_escaped(aws_env: Path) -> None:
             assert_clean(shown)
             assert "[bold]dev[/]" in shown
             assert_clean(app.export_screenshot())
+
+
+def _table_text(table: Any) -> str:
+    return "\n".join(table.render_line(y).text for y in range(table.scrollable_content_region.height))
+
+
+async def test_findings_table_and_detail_in_the_app(sandbox_url: str, aws_env: Path) -> None:
+    check = "CONFLICTING_CLIENT_IDS_CHECK"
+    state = defender_state()
+    task = seed_task(state, runtime().clock.now() - 600, checks=(check,))
+    task.checks[check].non_compliant = task.checks[check].total_resources = 1
+    finding = seed_finding(
+        state,
+        task,
+        {"clientId": HOSTILE_NAME},
+        check_name=check,
+        reason_code="DUPLICATE_CLIENT_ID_ACROSS_CONNECTIONS",
+        reason=HOSTILE_NAME,
+        related=[
+            {
+                "resourceType": "CLIENT_ID",
+                "resourceIdentifier": {"clientId": HOSTILE_NAME},
+                "additionalInfo": {HOSTILE_NAME: HOSTILE_NAME, "CONNECTION_TIME": "1700000000000"},
+            }
+        ],
+    )
+    finding.additional_info = {HOSTILE_NAME: HOSTILE_NAME}
+    app = DefenderApp(sandbox_settings(sandbox_url), Settings(), None)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: "connected" in str(app.query_one(DefenderHeader).render_text()))
+        await pilot.press("3")
+        pane = app.query_one(ResultsPane)
+        await until(pilot, lambda: "COMPLETED" in _table_text(pane.table))
+        await pilot.press("enter")
+        await until(pilot, lambda: "non-compliant" in _table_text(pane.table))
+        pane.table.move_to_key(check)
+        await pilot.press("enter")
+        await until(pilot, lambda: pane.table.row_count == 1 and not pane._loading)
+        rows = _table_text(pane.table)
+        assert "[bold]dev[/]" in rows
+        assert_clean(rows)
+        assert_clean(app.export_screenshot())
+
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, FindingDetailScreen))
+        detail = str(app.screen.query_one("#finding", Static).render())
+        assert detail.count("[bold]dev[/]") >= 5  # id, reason, related id, additionalInfo key and value
+        assert_clean(detail)
+        assert_clean(app.export_screenshot())
