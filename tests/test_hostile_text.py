@@ -127,8 +127,12 @@ def drawn(*renderables: Text | str) -> str:
 
 
 def row_drawn(columns: Any, cells: Iterable[Text | str]) -> str:
-    """A table row as FastTable draws it."""
-    return drawn(row_text(columns, TableModel(columns).styled(tuple(cells)), None, 400))
+    """A table row as FastTable draws it (one line: no newline or tab in it either)."""
+    console = Console(file=io.StringIO(), width=400, force_terminal=True, color_system="truecolor")
+    line = row_text(columns, TableModel(columns).styled(tuple(cells)), None, 400)
+    out = "".join(segment.text for segment in line.render(console))
+    assert "\n" not in out and "\t" not in out, f"a row drawn over more than one line: {out[:200]!r}"
+    return out
 
 
 def assert_clean(output: str) -> None:
