@@ -354,6 +354,26 @@ def test_header_identity(h: str) -> None:
     assert_clean(drawn(header.render_text()))
 
 
+# At most 3 pieces (120 characters): one line of every place checked below.
+MARKUP_TEXT = st.lists(
+    st.one_of(st.sampled_from(MARKUP), st.text("[]/=@ab ", max_size=6)), min_size=1, max_size=3
+).map("".join)
+
+
+@FEW
+@given(MARKUP_TEXT)
+def test_markup_is_shown_as_typed(h: str) -> None:
+    """Brackets from AWS are text: shown literally, nothing styled or linked (drawn() checks links)."""
+    finding = Finding.from_api(finding_reply(h))
+    assert f"Finding id    {h}" in drawn(describe_finding(finding))
+    assert h in row_drawn(FINDING_COLUMNS, finding_row(finding))
+    me = Identity.from_api({"Account": "123456789012", "Arn": h})
+    header = DefenderHeader(read_only=False, region="us-east-1")
+    header.arn = me.arn
+    assert h in drawn(header.render_text())
+    assert h in drawn(Text(AwsError("Code", h, "Op", hint=h).text))
+
+
 # -- the journal command ------------------------------------------------------------------------------------
 def _journal_with(h: str) -> None:
     """Entries as the client writes them: who from STS, params and results as sent and received, errors
