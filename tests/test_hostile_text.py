@@ -22,7 +22,7 @@ import pytest
 from aws_fixtures import FAST, closed_port_url, sandbox_settings
 from botocore.exceptions import ClientError
 from factories import defender_state, seed_finding, seed_task
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
@@ -96,6 +96,8 @@ CONTROL = (
     "\U000e0041\U000e0042",  # tag characters: invisible text
     "\ud800",  # a lone surrogate (JSON can carry one): it cannot even be encoded to the terminal
 )
+# A client id as a hostile device would pick it.
+HOSTILE_NAME = "\x1b]0;pwn\x07[bold]dev[/]\u202eKCATTA\u202c\u200b\x9b2J"
 PIECES = st.sampled_from(MARKUP + CONTROL)
 DANGEROUS = st.sampled_from(sorted({c for piece in CONTROL for c in piece} | set("[]/=@\n\t ab")))
 HOSTILE = st.one_of(
@@ -406,8 +408,8 @@ def _journal_with(h: str) -> None:
             ["--json"],
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="journal --json prints with ensure_ascii=False: switched on the journal branch of "
-                "issue 11 (drop this mark when merged)",
+                reason="journal --json prints AWS's text raw (ensure_ascii=False); the journal branch of "
+                "issue 11 changes it: drop this mark once merged",
             ),
         ),
     ],
@@ -415,6 +417,8 @@ def _journal_with(h: str) -> None:
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 # A lone surrogate is left out: the journal cannot store one yet (aws/journal.py's to_json_text, reported).
 @given(h=HOSTILE.filter(lambda h: not any("\ud800" <= c <= "\udfff" for c in h)))
+@example(h=HOSTILE_NAME)
+@example(h="\x7f")
 def test_journal_command(
     h: str, flags: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
@@ -425,10 +429,9 @@ def test_journal_command(
     assert cli.main(["journal", *flags]) == 0
     out = capsys.readouterr().out
     assert_clean(out)
-    if flags:
-        assert [json.loads(line)["params"]["resourceIdentifier"]["clientId"] for line in out.splitlines()][
-            1:
-        ] == [h]
+    if flags:  # escaped for the terminal, yet still AWS's values once parsed
+        entries = [json.loads(line) for line in out.splitlines()]
+        assert [e["params"].get("resourceIdentifier", {}).get("clientId") for e in entries] == [None, h]
 
 
 async def until(pilot: Any, condition: Any, timeout: float = 20.0) -> None:
@@ -439,7 +442,6 @@ async def until(pilot: Any, condition: Any, timeout: float = 20.0) -> None:
 
 
 # -- the real app ---------------------------------------------------------------------------------------
-HOSTILE_NAME = "\x1b]0;pwn\x07[bold]dev[/]\u202eKCATTA\u202c\u200b\x9b2J"
 
 
 async def test_status_line_shows_errors_escaped(aws_env: Path) -> None:
