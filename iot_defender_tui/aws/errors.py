@@ -33,11 +33,12 @@ class AwsError(Exception):
     """An AWS call failed. `code` is AWS's error code (or ours for local failures)."""
 
     def __init__(self, code: str, message: str, operation: str | None = None, hint: str | None = None):
-        # AWS's words end up on the user's screen: no terminal control sequences in them.
+        # AWS's words end up on the user's screen: no terminal control sequences in them. The hint too:
+        # it may quote AWS (AccessDenied's) or a name the user typed.
         self.code = safe(code)
         self.message = safe(message)
-        self.operation = operation
-        self.hint = hint
+        self.operation = None if operation is None else safe(operation)
+        self.hint = None if hint is None else safe(hint)
         super().__init__(self.text)
 
     @property

@@ -23,6 +23,7 @@ from ..aws.client import DefenderClient, reconcile_journal
 from ..aws.errors import AwsError
 from ..aws.journal import Journal
 from ..aws.models import Identity
+from ..aws.models_base import safe
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
 from .commands import DefenderCommands
@@ -328,7 +329,11 @@ class DefenderApp(App):
         """Any worker's end: errors go to the status line (never a crash), polls stamp the header."""
         if state == WorkerState.ERROR:
             error = worker.error
-            text = error.text if isinstance(error, AwsError) else f"{type(error).__name__}: {error}"
+            # Not only AWS's errors: any exception's words may quote what AWS sent.
+            if isinstance(error, AwsError):
+                text = error.text
+            else:
+                text = f"{type(error).__name__}: {safe(str(error))}"
             label = worker.name or worker.group
             self.show_error(f"{label}: {text}" if label and label != "default" else text)
         elif state == WorkerState.SUCCESS and worker.group.startswith("poll-"):

@@ -18,6 +18,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..aws.errors import AwsError
+from ..aws.models_base import safe
 
 # (label shown, value returned)
 Entry = tuple[str, str]
@@ -73,7 +74,8 @@ class PickerModal(ModalScreen[str | None]):
         shown = [e for e in self._entries if needle in e[0].lower() or needle in e[1].lower()]
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([Option(Text(label), id=value) for label, value in shown])
+        # Thing group names come as AWS sent them (the value goes back to AWS); only the label is shown.
+        options.add_options([Option(Text(safe(label)), id=value) for label, value in shown])
         if shown:
             options.highlighted = 0
         status = f"{len(shown)} of {len(self._entries)}" if self._entries else "nothing to pick"

@@ -12,7 +12,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from ...aws.errors import AwsError
-from ...aws.models import MitigationTask
+from ...aws.models import MitigationExecution, MitigationTask
+from ...aws.models_base import safe
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import Footer
@@ -93,6 +94,33 @@ def sync_table(table: DataTable, rows: dict[str, Row]) -> None:
                 table.update_cell(key, column, cell)
 
 
+# The finding ids of a task's target are AWS's structure as sent (they are sent back to list the
+# executions): made safe here, where they are shown.
+def target_row(finding_id: str) -> Row:
+    """A finding of the task's target that has no execution (yet)."""
+    return (
+        Text(safe(finding_id)),
+        Text("-"),
+        Text("no execution", style="dim"),
+        Text(""),
+        Text(""),
+        Text(""),
+        Text(""),
+    )
+
+
+def execution_row(finding_id: str, e: MitigationExecution) -> Row:
+    return (
+        Text(safe(finding_id)),
+        Text(e.action_name),
+        status_text(e.status),
+        Text(e.error_code or ""),
+        Text(e.message or ""),
+        Text(when(e.start_time)),
+        Text(when(e.end_time)),
+    )
+
+
 class ExecutionsScreen(Screen[None]):
     """Each finding of a mitigation task with the actions applied to it; reloads while the task runs."""
 
@@ -165,25 +193,9 @@ class ExecutionsScreen(Screen[None]):
             for finding_id in await self._finding_ids():
                 executions = await dd.list_mitigation_executions(task.task_id, finding_id)
                 if not executions:
-                    rows[finding_id] = (
-                        Text(finding_id),
-                        Text("-"),
-                        Text("no execution", style="dim"),
-                        Text(""),
-                        Text(""),
-                        Text(""),
-                        Text(""),
-                    )
+                    rows[finding_id] = target_row(finding_id)
                 for e in executions:
-                    rows[f"{finding_id}/{e.action_name}"] = (
-                        Text(finding_id),
-                        Text(e.action_name),
-                        status_text(e.status),
-                        Text(e.error_code or ""),
-                        Text(e.message or ""),
-                        Text(when(e.start_time)),
-                        Text(when(e.end_time)),
-                    )
+                    rows[f"{finding_id}/{e.action_name}"] = execution_row(finding_id, e)
         except AwsError as err:
             self._status = Text(err.text, style="red")
             self._show_status()
