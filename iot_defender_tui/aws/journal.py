@@ -353,8 +353,11 @@ class _Transaction:
 
 
 def to_json_text(value: Any) -> str:
-    """JSON of parameters and results as AWS SDKs hand them over (datetimes, bytes, sets, dataclasses…)."""
-    return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False)
+    """JSON of parameters and results as AWS SDKs hand them over (datetimes, bytes, sets, dataclasses…).
+
+    ASCII: a lone surrogate (JSON from AWS can carry one) cannot be stored as UTF-8 text in SQLite.
+    """
+    return json.dumps(_plain(value), sort_keys=True, ensure_ascii=True)
 
 
 def _plain(value: Any) -> Any:
