@@ -12,8 +12,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from ..aws import roles
 from ..aws.client_resources import RoleWithoutPermissionsError
@@ -22,11 +23,12 @@ from ..aws.guard import ReadOnlyError
 from ..aws.models_base import arn_resource_name
 from ..aws.models_params import ActionParams
 from .modals import ConfirmModal
+from .screen import DefenderModal, error_text
 
 READ_ONLY = "Read-only mode: creating a role is refused."
 
 
-class CreateRoleModal(ModalScreen[str | None]):
+class CreateRoleModal(DefenderModal[str | None]):
     DEFAULT_CSS = """
     CreateRoleModal { align: center middle; }
     CreateRoleModal > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
@@ -115,6 +117,12 @@ class CreateRoleModal(ModalScreen[str | None]):
             self.query_one("#role-name", Input).focus()
             return
         self.dismiss(role.arn)
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "create-role":
+            self._error(error_text(worker))
+            self._set_busy(False)
+            self.query_one("#role-name", Input).focus()
 
     @on(Button.Pressed, "#role-cancel")
     def action_cancel(self) -> None:

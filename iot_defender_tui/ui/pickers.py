@@ -13,18 +13,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from ..aws.errors import AwsError
+from .screen import DefenderModal, error_text
 
 # (label shown, value returned)
 Entry = tuple[str, str]
 Loader = Callable[[], Awaitable[Sequence[Entry]]]
 
 
-class PickerModal(ModalScreen[str | None]):
+class PickerModal(DefenderModal[str | None]):
     """A filterable list of entries loaded by `loader`; dismisses with the chosen value or None."""
 
     DEFAULT_CSS = """
@@ -67,6 +68,10 @@ class PickerModal(ModalScreen[str | None]):
             status.update(Text(err.text, style="red"))
             return
         self._fill()
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "picker-load" and state == WorkerState.ERROR:
+            self.query_one("#picker-status", Static).update(Text(error_text(worker), style="red"))
 
     def _fill(self) -> None:
         needle = self.query_one(Input).value.strip().lower()

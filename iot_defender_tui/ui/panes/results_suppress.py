@@ -10,9 +10,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from ..screen import DefenderModal
 
 DURATIONS: tuple[tuple[str, int | None], ...] = (
     ("1 week", 7),
@@ -35,7 +36,7 @@ class SuppressChoice:
         return (now or datetime.now(UTC)) + timedelta(days=self.days)
 
 
-class SuppressModal(ModalScreen[SuppressChoice | None]):
+class SuppressModal(DefenderModal[SuppressChoice | None]):
     """Pick a duration (enter), then type a description (enter); escape cancels."""
 
     DEFAULT_CSS = """

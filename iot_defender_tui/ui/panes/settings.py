@@ -11,7 +11,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Static
 
 from ...aws import catalogue
@@ -20,12 +19,13 @@ from ...aws.models import AuditConfiguration, CheckConfiguration
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
+from ..screen import DefenderModal
 
 MUTATING = {"toggle", "threshold", "save"}
 COLUMNS = (("On", "on"), ("Sev", "sev"), ("Check", "title"), ("Param", "param"), ("API name", "api"))
 
 
-class ThresholdModal(ModalScreen[int | None]):
+class ThresholdModal(DefenderModal[int | None]):
     """Edits one check parameter; a bad value shows why and keeps what was typed."""
 
     DEFAULT_CSS = """
