@@ -30,6 +30,7 @@ from ..config import Settings
 from .commands import DefenderCommands
 from .header import DefenderHeader
 from .help import HelpScreen
+from .launch import ENDING_SIGNALS
 from .modals import ConfirmModal
 from .pane import Pane
 from .tracker import TaskKind, TaskTracker
@@ -42,11 +43,6 @@ PANES = (
     ("results", "3", "Results", "iot_defender_tui.ui.panes.results", "ResultsPane"),
     ("mitigation", "4", "Mitigation", "iot_defender_tui.ui.panes.mitigation", "MitigationPane"),
 )
-
-
-# An SSH link dropping (SIGHUP) or a `kill` (SIGTERM): Python's default ends the process on the spot, with
-# the terminal left raw on the alternate screen and the --sandbox child left running.
-ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def pane_class(pane_id: str) -> type[Pane]:
@@ -229,6 +225,8 @@ class DefenderApp(App):
         self._signals = {}
         for signum in ENDING_SIGNALS:
             previous = signal.getsignal(signum)
+            if previous is signal.SIG_IGN:
+                continue  # started with nohup: the user asked for it to outlive the terminal
             try:
                 loop.add_signal_handler(signum, self._signalled, signum)
             except (NotImplementedError, RuntimeError, ValueError):
