@@ -212,8 +212,10 @@ class DefenderApp(App):
         self.action_show_pane(self._wanted_pane or self._first_pane)
 
     async def on_unmount(self) -> None:
-        await self._stack.aclose()
-        self._release_signals()
+        try:
+            await self._stack.aclose()
+        finally:
+            self._release_signals()
 
     # -- signals -------------------------------------------------------------------------------------
     _signals: dict[int, object] | None = None  # signal → the handler it had before the app ran

@@ -105,7 +105,7 @@ class CreateRoleModal(DefenderModal[str | None]):
         self.query_one("#role-name", Input).disabled = busy
         self.query_one("#role-create", Button).disabled = busy
 
-    @work(exclusive=True, group="create-role", exit_on_error=False)
+    @work(exclusive=True, name="creating the role", group="create-role", exit_on_error=False)
     async def _send(self, name: str) -> None:
         dd = self.app.dd  # type: ignore[attr-defined]
         self._error("Creating…")

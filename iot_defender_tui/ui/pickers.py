@@ -59,7 +59,7 @@ class PickerModal(DefenderModal[str | None]):
         self.query_one(Input).focus()
         self._load()
 
-    @work(exclusive=True, group="picker-load", exit_on_error=False)
+    @work(exclusive=True, name="loading the list", group="picker-load", exit_on_error=False)
     async def _load(self) -> None:
         status = self.query_one("#picker-status", Static)
         try:

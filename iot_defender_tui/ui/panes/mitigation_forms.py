@@ -272,7 +272,7 @@ class ActionForm(EditForm):
 
         self.app.push_screen(ConfirmModal(f"{verb} mitigation action?", body, verb), confirmed)
 
-    @work(exclusive=True, group="action-form", exit_on_error=False)
+    @work(exclusive=True, name="saving the action", group="action-form", exit_on_error=False)
     async def _send(self, name: str, role: str, params: ActionParams) -> None:
         dd = self.app.dd  # type: ignore[attr-defined]
         self._error("Saving…")
