@@ -283,9 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     # held off until they are made, then they are frozen out of its reach (run_tui).
     gc.disable()
     try:
-        from .ui.launch import run_tui
+        from .ui.launch import run_tui, signals_exit
 
-        return run_tui(args, settings)
+        with signals_exit():
+            return run_tui(args, settings)
     finally:
         gc.enable()
 

@@ -14,15 +14,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
+from textual.worker import Worker, WorkerState
 
 from ..aws.catalogue import check_info
 from ..aws.client import DefenderClient
 from ..aws.errors import AwsError
 from ..aws.models import Finding, MitigationAction
 from .modals import ConfirmModal
+from .screen import DefenderModal, error_text
 
 MAX_FINDINGS = 25  # AWS's limit on findingIds in one StartAuditMitigationActionsTask
 RESOURCES_SHOWN = 8
@@ -35,7 +36,7 @@ def applicable_types(findings: list[Finding]) -> set[str]:
     return set.intersection(*sets) if sets else set()
 
 
-class ApplyMitigationScreen(ModalScreen[str | None]):
+class ApplyMitigationScreen(DefenderModal[str | None]):
     """Dismisses with the started task's id, or None when closed without starting one."""
 
     DEFAULT_CSS = """
@@ -99,6 +100,12 @@ class ApplyMitigationScreen(ModalScreen[str | None]):
                 f"No mitigation action applies to these findings (types that would: {wanted}). "
                 "Create one in the Mitigation pane (4, then n)."
             )
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "apply-start":
+            self._starting = False  # escape and apply work again; the picked actions stay
+        if state == WorkerState.ERROR:
+            self._message(error_text(worker))
 
     def _message(self, message: str) -> None:
         self.query_one("#message", Static).update(Text(message))

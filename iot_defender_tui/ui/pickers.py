@@ -13,19 +13,20 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from ..aws.errors import AwsError
 from ..aws.models_base import safe
+from .screen import DefenderModal, error_text
 
 # (label shown, value returned)
 Entry = tuple[str, str]
 Loader = Callable[[], Awaitable[Sequence[Entry]]]
 
 
-class PickerModal(ModalScreen[str | None]):
+class PickerModal(DefenderModal[str | None]):
     """A filterable list of entries loaded by `loader`; dismisses with the chosen value or None."""
 
     DEFAULT_CSS = """
@@ -59,7 +60,7 @@ class PickerModal(ModalScreen[str | None]):
         self.query_one(Input).focus()
         self._load()
 
-    @work(exclusive=True, group="picker-load", exit_on_error=False)
+    @work(exclusive=True, name="loading the list", group="picker-load", exit_on_error=False)
     async def _load(self) -> None:
         status = self.query_one("#picker-status", Static)
         try:
@@ -68,6 +69,10 @@ class PickerModal(ModalScreen[str | None]):
             status.update(Text(err.text, style="red"))
             return
         self._fill()
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "picker-load" and state == WorkerState.ERROR:
+            self.query_one("#picker-status", Static).update(Text(error_text(worker), style="red"))
 
     def _fill(self) -> None:
         needle = self.query_one(Input).value.strip().lower()

@@ -264,6 +264,8 @@ class ActionForm(EditForm):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        if self.sending:
+            return  # a second save while the first is in flight would send it twice
         collected = self.collect()
         if isinstance(collected, str):
             self._error(collected)
@@ -281,12 +283,13 @@ class ActionForm(EditForm):
             body.append(f"{old.summary if hasattr(old, 'summary') else old})")
 
         def confirmed(ok: bool | None) -> None:
-            if ok:
+            if ok and not self.sending:
+                self.sending = True
                 self._send(name, role, params)
 
         self.app.push_screen(ConfirmModal(f"{verb} mitigation action?", body, verb), confirmed)
 
-    @work(exclusive=True, group="action-form", exit_on_error=False)
+    @work(exclusive=True, name="saving the action", group="action-form", exit_on_error=False)
     async def _send(self, name: str, role: str, params: ActionParams) -> None:
         dd = self.app.dd  # type: ignore[attr-defined]
         self._error("Saving…")
@@ -297,5 +300,6 @@ class ActionForm(EditForm):
                 await dd.update_mitigation_action(name, role_arn=role, params=params)
         except AwsError as err:
             self._error(f"{err.code}: {err.text}")
+            self.sending = False
             return
         self.dismiss(name)

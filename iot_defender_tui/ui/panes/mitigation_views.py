@@ -8,12 +8,13 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker, WorkerState
 
 from ...aws.errors import AwsError
 from ...aws.models import MitigationExecution, MitigationTask
 from ...aws.models_base import safe
+from ..screen import DefenderScreen, error_text
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import Footer
@@ -121,7 +122,7 @@ def execution_row(finding_id: str, e: MitigationExecution) -> Row:
     )
 
 
-class ExecutionsScreen(Screen[None]):
+class ExecutionsScreen(DefenderScreen[None]):
     """Each finding of a mitigation task with the actions applied to it; reloads while the task runs."""
 
     BINDINGS = [
@@ -168,6 +169,11 @@ class ExecutionsScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.run_worker(self._load(), group="executions", exclusive=True, exit_on_error=False)
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "executions" and state == WorkerState.ERROR:
+            self._status = Text(f"{error_text(worker)} (r to retry)", style="red")
+            self._show_status()
 
     async def _finding_ids(self) -> list[str]:
         dd = self.app.dd  # type: ignore[attr-defined]

@@ -11,9 +11,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from ..screen import DefenderModal
 
 # CreateAuditSuppression's AuditDescription: at most 1000 characters of [\p{Graph}\x20]*, where AWS's
 # \p{Graph} is Java's, visible ASCII only. Checked here so a refusal names the character, and nothing is sent.
@@ -50,7 +51,7 @@ def description_problem(description: str) -> str | None:
     return None
 
 
-class SuppressModal(ModalScreen[SuppressChoice | None]):
+class SuppressModal(DefenderModal[SuppressChoice | None]):
     """Pick a duration (enter), then type a description (enter); escape cancels."""
 
     DEFAULT_CSS = """

@@ -13,7 +13,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Static
 
 from ...aws import catalogue
@@ -22,6 +21,7 @@ from ...aws.models import AuditConfiguration, CheckConfiguration
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
+from ..screen import DefenderModal
 
 MUTATING = {"toggle", "threshold", "save"}
 # int() would also take "+400", "4_00" and other scripts' digits; AWS takes a plain decimal string.
@@ -29,7 +29,7 @@ WHOLE_DAYS = re.compile(r"[0-9]{1,5}")
 COLUMNS = (("On", "on"), ("Sev", "sev"), ("Check", "title"), ("Param", "param"), ("API name", "api"))
 
 
-class ThresholdModal(ModalScreen[int | None]):
+class ThresholdModal(DefenderModal[int | None]):
     """Edits one check parameter; a bad value shows why and keeps what was typed."""
 
     DEFAULT_CSS = """
