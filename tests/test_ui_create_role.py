@@ -66,9 +66,9 @@ def shown_keys(app: App) -> set[str]:
     return {b.binding.id or "" for b in app.screen.active_bindings.values() if b.enabled and b.binding.show}
 
 
-async def test_lab_by_keyboard_with_a_created_role(lab: str) -> None:
+async def test_lab_by_keyboard_with_a_created_role(lab: str, journal) -> None:
     iot = make_client(lab)
-    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    app = DefenderApp(sandbox_settings(lab), Settings(), journal)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until(pilot, lambda: app.dd is not None and app.focused is not None)
         await pilot.press("4")

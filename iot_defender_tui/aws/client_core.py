@@ -53,9 +53,12 @@ class ClientCore:
         journal: Journal | None = None,
         *,
         tuning: Tuning | None = None,
+        journal_problem: str | None = None,
     ):
         self.settings = settings
         self.journal = journal
+        # Why there is no journal (shown when a write is refused); a client without one sends no write.
+        self.journal_problem = journal_problem if journal is None else None
         self.tuning = tuning or Tuning()
         self.region: str | None = None
         self._stack: AsyncExitStack | None = None
@@ -147,28 +150,31 @@ class ClientCore:
 
     async def _mutate(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """The only way a request that changes the account is sent."""
-        guard.ensure_writable(operation, self.settings.read_only)
+        journal = self.journal
+        problem = None if journal is not None else self.journal_problem or "no journal is open"
+        guard.ensure_writable(operation, self.settings.read_only, problem)
+        assert journal is not None
         sent = {k: v for k, v in params.items() if v is not None}
-        entry: int | None = None
-        if self.journal is not None:
-            me = await self.identity()
-            entry = self.journal.record_intent(
-                identity_arn=me.arn,
-                account=me.account,
-                region=self.region or "",
-                operation=operation,
-                params=sent,
-            )
+        me = await self.identity()
+        # SQLite's fsync may take a while: not on the event loop. Awaited, so the intent is on disk
+        # before the request leaves.
+        entry = await asyncio.to_thread(
+            journal.record_intent,
+            identity_arn=me.arn,
+            account=me.account,
+            region=self.region or "",
+            operation=operation,
+            params=sent,
+        )
         try:
             response = await self._call(service, operation, sent)
         except BaseException as exc:
             # A read timeout, a dropped connection or a cancelled await may come after AWS acted: leave
             # the outcome unknown for reconcile_journal rather than record a failure that may be false.
-            if entry is not None and self.journal is not None and not _sent_without_answer(exc):
-                self.journal.record_outcome(entry, error=str(exc))
+            if not _sent_without_answer(exc):
+                await asyncio.to_thread(journal.record_outcome, entry, error=str(exc))
             raise
-        if entry is not None and self.journal is not None:
-            self.journal.record_outcome(entry, result=_result_for_journal(response))
+        await asyncio.to_thread(journal.record_outcome, entry, result=_result_for_journal(response))
         return response
 
     async def _pages(

@@ -73,14 +73,35 @@ class ReadOnlyError(Exception):
         )
 
 
+class JournalUnavailableError(ReadOnlyError):
+    """A mutating operation was refused because no journal could record it; nothing was sent.
+
+    A ReadOnlyError: without a journal the app is read-only, and whatever handles the one handles the other.
+    """
+
+    def __init__(self, operation: str, reason: str):
+        self.operation = operation
+        self.reason = reason
+        Exception.__init__(
+            self,
+            f"{operation} was not sent: the journal is unavailable ({reason}), so changes are refused until "
+            "it is fixed. Every change is recorded there first, to be checked with AWS after a crash.",
+        )
+
+
 def is_mutating(operation: str) -> bool:
     return operation in MUTATING_OPERATIONS or operation.startswith(MUTATING_VERBS)
 
 
-def ensure_writable(operation: str, read_only: bool) -> None:
-    """Raise ReadOnlyError before `operation` is sent if it would change the account in read-only mode."""
-    if read_only and is_mutating(operation):
+def ensure_writable(operation: str, read_only: bool, journal_problem: str | None = None) -> None:
+    """Raise before `operation` is sent if it would change the account in read-only mode (ReadOnlyError)
+    or while there is no journal to record it (JournalUnavailableError, `journal_problem` says why)."""
+    if not is_mutating(operation):
+        return
+    if read_only:
         raise ReadOnlyError(operation)
+    if journal_problem is not None:
+        raise JournalUnavailableError(operation, journal_problem)
 
 
 TASK_ID_PREFIX = "idt-"
