@@ -148,11 +148,16 @@ class ClientCore:
             raise RuntimeError(f"{operation} changes the account: send it with _mutate")
         return await self._call(service, operation, params or {})
 
+    def _ensure_writable(self, operation: str) -> None:
+        """Refuse `operation` in read-only mode or without a journal; a write that first reads what it
+        will change calls this before those reads too, so a refused write sends nothing at all."""
+        problem = None if self.journal is not None else self.journal_problem or "no journal is open"
+        guard.ensure_writable(operation, self.settings.read_only, problem)
+
     async def _mutate(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """The only way a request that changes the account is sent."""
+        self._ensure_writable(operation)
         journal = self.journal
-        problem = None if journal is not None else self.journal_problem or "no journal is open"
-        guard.ensure_writable(operation, self.settings.read_only, problem)
         assert journal is not None
         sent = {k: v for k, v in params.items() if v is not None}
         me = await self.identity()

@@ -110,11 +110,12 @@ TASK_ID_PREFIX = "idt-"
 def mitigation_request_identity(target: Mapping, mapping: Mapping, *, attempt: int = 0) -> tuple[str, str]:
     """(taskId, clientRequestToken) for StartAuditMitigationActionsTask, derived from the request itself.
 
-    The same findings with the same actions always give the same pair, so a repeated key press or a retry
-    after a timeout lands on the task already started instead of starting a second one. Finding ids and
-    reason codes are sets (their order is not part of the request); the order of a check's actions is
-    kept, because AWS applies them in that order. Pass `attempt` > 0 to run the very same mitigation again
-    on purpose (e.g. after the first task finished and a certificate was re-activated).
+    The same findings with the same actions and `attempt` always give the same pair, so a repeated key
+    press or a retry after a timeout lands on the task already started instead of starting a second one.
+    Finding ids and reason codes are sets (their order is not part of the request); the order of a check's
+    actions is kept, because AWS applies them in that order. `attempt` counts the runs of the very same
+    mitigation: start_mitigation_task moves to the next one once the task of the previous has ended (a
+    certificate re-activated since must be deactivated again, not answered with the old outcome).
     """
     canonical = {
         "target": _canonical_target(target),
