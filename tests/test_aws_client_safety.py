@@ -115,8 +115,8 @@ async def test_a_write_without_answer_stays_unknown_and_is_reconciled(sandbox_ur
         def slow_down(**_):  # only the write: the look-up for a running task before it is answered
             runtime().options.latency_ms = 800
 
-        dd._clients["iot"].meta.events.register("before-send.iot.StartAuditMitigationActionsTask", slow_down)
-        dd._session.register("before-send.iot.StartAuditMitigationActionsTask", slow_down)
+        for client in (*dd._clients.values(), *dd._writers.values()):
+            client.meta.events.register("before-send.iot.StartAuditMitigationActionsTask", slow_down)
         # The app is closed (or killed) while AWS is still working on the request.
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(dd.start_mitigation_task(target, mapping), 0.5)

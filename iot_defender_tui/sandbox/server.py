@@ -26,6 +26,7 @@ from .handlers.base import request_counts
 from .runtime import Options, configure, runtime
 
 ADMIN_PREFIX = "/_sandbox/"
+XML_SERVICES = frozenset({"iam", "sts", "sns"})  # query protocol: errors are XML
 StartResponse = Callable[..., Any]
 
 
@@ -47,13 +48,14 @@ class FaultInjector:
         if opts.latency_ms:
             time.sleep(opts.latency_ms / 1000.0)
         roll = rt.rng.random()
+        xml = _service(environ) in XML_SERVICES
         if roll < opts.throttle_rate:
-            return _error(start_response, 429, "ThrottlingException", "Rate exceeded")
+            return _error(start_response, 429, "ThrottlingException", "Rate exceeded", xml)
         if roll < opts.throttle_rate + opts.error_rate:
-            return _error(start_response, 500, "InternalFailureException", "Injected internal failure")
+            return _error(start_response, 500, "InternalFailureException", "Injected internal failure", xml)
         if roll < opts.throttle_rate + opts.error_rate + opts.error_after_rate:
             _execute_and_discard(self.app, environ)
-            return _error(start_response, 500, "InternalFailureException", "Injected internal failure")
+            return _error(start_response, 500, "InternalFailureException", "Injected internal failure", xml)
         return self.app(environ, start_response)
 
 
@@ -68,13 +70,31 @@ def _execute_and_discard(app: Callable[..., Iterable[bytes]], environ: dict[str,
             close()
 
 
-def _error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
-    body = json.dumps({"message": message}).encode()
+def _service(environ: dict[str, Any]) -> str:
+    """The service a SigV4-signed request is for (its credential scope names it)."""
+    scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].partition(",")[0]
+    parts = scope.split("/")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def _error(
+    start_response: StartResponse, status: int, code: str, message: str, xml: bool = False
+) -> list[bytes]:
+    """An error as the service's protocol words it: JSON for IoT, XML for the query APIs."""
+    if xml:
+        body = (
+            f"<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code><Message>{message}</Message>"
+            "</Error><RequestId>sandbox-fault</RequestId></ErrorResponse>"
+        ).encode()
+        content_type = "text/xml"
+    else:
+        body = json.dumps({"message": message}).encode()
+        content_type = "application/json"
     reason = {429: "Too Many Requests", 500: "Internal Server Error"}[status]
     start_response(
         f"{status} {reason}",
         [
-            ("Content-Type", "application/json"),
+            ("Content-Type", content_type),
             ("x-amzn-ErrorType", code),
             ("Content-Length", str(len(body))),
         ],
