@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aws_fixtures import FAST, request_counts, sandbox_settings
 from factories import configure_audit
-from mitigation_helpers import make_role
+from mitigation_helpers import audit_task, cert_finding, device_certificate, make_role
 from test_aws_client_safety import WRITES
 
 from conftest import make_client
@@ -190,3 +190,18 @@ async def test_a_converging_update_is_sent_again_after_a_500(dd, journal, sandbo
     described = make_client(sandbox_url).describe_scheduled_audit(scheduledAuditName="daily")
     assert described["frequency"] == "WEEKLY"
     assert journal.entries()[0].state == "ok"
+
+
+async def test_a_mitigation_task_started_though_aws_answered_500_is_one_task(dd, journal, sandbox_url):
+    runtime().options.mitigation_seconds = 60
+    arn = make_role(sandbox_url, "MitigationRole", ["iot:UpdateCertificate"])
+    await dd.create_mitigation_action("deactivate", arn, UpdateDeviceCertificateParams())
+    finding = cert_finding(audit_task(), device_certificate(make_client(sandbox_url))[0])
+    faults = Faults(dd, "error_after_rate", "StartAuditMitigationActionsTask")
+    start = await dd.start_mitigation_task({"findingIds": [finding.finding_id]}, {SHARED: ["deactivate"]})
+    assert not start.reused and start.task.status == "IN_PROGRESS"
+    assert faults.sent["StartAuditMitigationActionsTask"] == 1
+    now = datetime.now(UTC)
+    listed = await dd.list_mitigation_tasks(now - timedelta(hours=1), now + timedelta(days=2))
+    assert [t.task_id for t in listed] == [start.task_id]
+    assert journal.entries()[0].reconcile_note.startswith(f"carried out: mitigation task {start.task_id}")

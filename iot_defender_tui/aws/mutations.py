@@ -157,7 +157,7 @@ async def _start_on_demand_audit(core: Reads, params: dict[str, Any], sent_at: f
     listed = await core._all(
         "iot",
         "ListAuditTasks",
-        {"startTime": since, "endTime": datetime.fromtimestamp(time.time() + 86400, UTC),
+        {"startTime": since, "endTime": datetime.fromtimestamp(time.time() + CLOCK_SLACK_SECONDS, UTC),
          "taskType": "ON_DEMAND_AUDIT_TASK"},
         pagination.iot("tasks"),
     )  # fmt: skip
