@@ -205,3 +205,27 @@ async def test_a_mitigation_task_started_though_aws_answered_500_is_one_task(dd,
     listed = await dd.list_mitigation_tasks(now - timedelta(hours=1), now + timedelta(days=2))
     assert [t.task_id for t in listed] == [start.task_id]
     assert journal.entries()[0].reconcile_note.startswith(f"carried out: mitigation task {start.task_id}")
+
+
+async def test_the_create_role_dialog_fills_the_role_in_though_aws_answered_500(dd, sandbox_url):
+    from test_ui_create_role import Harness, focused_id, until
+    from textual.widgets import Input
+
+    from iot_defender_tui.ui.create_role import CreateRoleModal
+    from iot_defender_tui.ui.modals import ConfirmModal
+    from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
+
+    Faults(dd, "error_after_rate", "CreateRole", "PutRolePolicy")
+    app = Harness(dd)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ActionForm())
+        await until(pilot, lambda: focused_id(app) == "name")
+        await pilot.press(*"Flaky", "f3")
+        await until(pilot, lambda: isinstance(app.screen, CreateRoleModal))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, ActionForm))  # not "choose another name"
+        assert app.screen.query_one("#role", Input).value.endswith(":role/IoTMitigation-Flaky")
+    iam = make_client(sandbox_url, "iam")
+    assert iam.list_role_policies(RoleName="IoTMitigation-Flaky")["PolicyNames"] == [roles.POLICY_NAME]
