@@ -154,13 +154,9 @@ async def _describe(core: Reads, service: str, operation: str, params: Mapping[s
 async def _start_on_demand_audit(core: Reads, params: dict[str, Any], sent_at: float) -> Verdict:
     checks = sorted(params.get("targetCheckNames") or ())
     since = datetime.fromtimestamp(sent_at - CLOCK_SLACK_SECONDS, UTC)
-    listed = await core._all(
-        "iot",
-        "ListAuditTasks",
-        {"startTime": since, "endTime": datetime.fromtimestamp(time.time() + CLOCK_SLACK_SECONDS, UTC),
-         "taskType": "ON_DEMAND_AUDIT_TASK"},
-        pagination.iot("tasks"),
-    )  # fmt: skip
+    until = datetime.fromtimestamp(time.time() + CLOCK_SLACK_SECONDS, UTC)
+    window = {"startTime": since, "endTime": until, "taskType": "ON_DEMAND_AUDIT_TASK"}
+    listed = await core._all("iot", "ListAuditTasks", window, pagination.iot("tasks"))
     same: list[str] = []
     for item in listed:
         task_id = str(item.get("taskId", ""))
