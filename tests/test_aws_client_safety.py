@@ -111,10 +111,15 @@ async def test_a_write_without_answer_stays_unknown_and_is_reconciled(sandbox_ur
     target, mapping = {"findingIds": [finding.finding_id]}, {SHARED: ["deactivate"]}
     async with DefenderClient(sandbox_settings(sandbox_url), journal) as dd:
         await dd.create_mitigation_action("deactivate", role, UpdateDeviceCertificateParams())
-        runtime().options.latency_ms = 400
+
+        def slow_down(**_):  # only the write: the look-up for a running task before it is answered
+            runtime().options.latency_ms = 800
+
+        for client in (*dd._clients.values(), *dd._writers.values()):
+            client.meta.events.register("before-send.iot.StartAuditMitigationActionsTask", slow_down)
         # The app is closed (or killed) while AWS is still working on the request.
         with pytest.raises(TimeoutError):
-            await asyncio.wait_for(dd.start_mitigation_task(target, mapping), 0.2)
+            await asyncio.wait_for(dd.start_mitigation_task(target, mapping), 0.5)
         runtime().options.latency_ms = 0
         (unknown,) = journal.unknown_outcomes()
         assert unknown.operation == "StartAuditMitigationActionsTask"
@@ -134,7 +139,7 @@ async def test_a_write_without_answer_stays_unknown_and_is_reconciled(sandbox_ur
             operation="StartOnDemandAuditTask",
             params={},
         )
-        await asyncio.sleep(0.4)  # the server finishes the abandoned request
+        await asyncio.sleep(0.8)  # the server finishes the abandoned request
         results = await reconcile_journal(dd, journal)
 
     task_id = mitigation_request_identity(target, mapping)[0]

@@ -30,12 +30,14 @@ from .handlers.base import request_counts
 from .runtime import Options, configure, runtime
 
 ADMIN_PREFIX = "/_sandbox/"
+XML_SERVICES = frozenset({"iam", "sts", "sns"})  # query protocol: errors are XML
 StartResponse = Callable[..., Any]
 log = logging.getLogger(__name__)
 
 
 class FaultInjector:
-    """WSGI middleware: a share of AWS requests is throttled, fails with a 500, or is slowed."""
+    """WSGI middleware: a share of AWS requests is throttled, fails with a 500 (before or after being
+    executed), or is slowed. One roll per request, so the shares never overlap."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]):
         self.app = app
@@ -51,23 +53,56 @@ class FaultInjector:
         if opts.latency_ms:
             time.sleep(opts.latency_ms / 1000.0)
         roll = rt.rng.random()
+        xml = _service(environ) in XML_SERVICES
         if roll < opts.throttle_rate:
-            return _error(start_response, 429, "ThrottlingException", "Rate exceeded")
+            return _error(start_response, 429, "ThrottlingException", "Rate exceeded", xml)
         if roll < opts.throttle_rate + opts.error_rate:
-            return _error(start_response, 500, "InternalFailureException", "Injected internal failure")
+            return _error(start_response, 500, "InternalFailureException", "Injected internal failure", xml)
+        if roll < opts.throttle_rate + opts.error_rate + opts.error_after_rate:
+            _execute_and_discard(self.app, environ)
+            return _error(start_response, 500, "InternalFailureException", "Injected internal failure", xml)
         return self.app(environ, start_response)
 
 
 _REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
 
 
-def _error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
-    """AWS's restJson1 error: the code in `x-amzn-ErrorType`, the words in a JSON body's `message`."""
-    body = json.dumps({"message": message}).encode()
+def _execute_and_discard(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> None:
+    reply = app(environ, lambda *_args, **_kw: None)
+    try:
+        for _chunk in reply:
+            pass
+    finally:
+        close = getattr(reply, "close", None)
+        if close is not None:
+            close()
+
+
+def _service(environ: dict[str, Any]) -> str:
+    """The service a SigV4-signed request is for (its credential scope names it)."""
+    scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].partition(",")[0]
+    parts = scope.split("/")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def _error(
+    start_response: StartResponse, status: int, code: str, message: str, xml: bool = False
+) -> list[bytes]:
+    """An error as the service's protocol words it: for IoT AWS's restJson1 error (the code in
+    `x-amzn-ErrorType`, the words in a JSON body's `message`), XML for the query APIs (IAM, STS, SNS)."""
+    if xml:
+        body = (
+            f"<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code><Message>{message}</Message>"
+            "</Error><RequestId>sandbox-fault</RequestId></ErrorResponse>"
+        ).encode()
+        content_type = "text/xml"
+    else:
+        body = json.dumps({"message": message}).encode()
+        content_type = "application/json"
     start_response(
         f"{status} {_REASONS.get(status, 'Internal Server Error')}",
         [
-            ("Content-Type", "application/json"),
+            ("Content-Type", content_type),
             ("x-amzn-ErrorType", code),
             ("Content-Length", str(len(body))),
         ],

@@ -168,7 +168,9 @@ class DefenderApp(App):
         header = self.query_one(DefenderHeader)
         attempt = AsyncExitStack()  # a failed attempt's client is closed; a retry opens a new one
         try:
-            client = DefenderClient(self.connection, self.journal, tuning=self.tuning)
+            client = DefenderClient(
+                self.connection, self.journal, tuning=self.tuning, journal_problem=self.journal_problem
+            )
             dd = await attempt.enter_async_context(client)
             if self.open_task is None:
                 await self._identify(dd)  # a bad credential shows before any pane polls

@@ -2,7 +2,8 @@
 
 Only actions whose type applies to every selected finding's check (per the catalogue) are offered, so
 AWS never gets a mapping it would refuse. The task id is derived from the request by the AWS layer, so
-confirming the same selection twice finds the task already started instead of starting another.
+confirming the same selection while its task runs finds that task instead of starting another; once it
+has ended, applying again starts a new one. The notification says which.
 """
 
 from __future__ import annotations
@@ -20,13 +21,27 @@ from textual.worker import Worker, WorkerState
 
 from ..aws.catalogue import check_info
 from ..aws.client import DefenderClient
+from ..aws.client_mitigation import MitigationStart
 from ..aws.errors import AwsError
+from ..aws.guard import ReadOnlyError
 from ..aws.models import Finding, MitigationAction
 from .modals import ConfirmModal
 from .screen import DefenderModal, error_text
 
 MAX_FINDINGS = 25  # AWS's limit on findingIds in one StartAuditMitigationActionsTask
 RESOURCES_SHOWN = 8
+
+
+def started_message(start: MitigationStart) -> str:
+    """What the user is told: started, started again after an ended task, or found already running."""
+    if start.reused:
+        return f"Mitigation task {start.task_id} is already running for these findings (not started again)"
+    if start.previous is not None:
+        return (
+            f"Mitigation task {start.task_id} started again "
+            f"(previous task {start.previous.task_id} ended {start.previous.status})"
+        )
+    return f"Mitigation task {start.task_id} started"
 
 
 def applicable_types(findings: list[Finding]) -> set[str]:
@@ -170,15 +185,15 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
     async def _start(self) -> None:
         target = {"findingIds": [f.finding_id for f in self.findings]}
         try:
-            task = await self.dd.start_mitigation_task(target, self.mapping())
-        except AwsError as error:
+            start = await self.dd.start_mitigation_task(target, self.mapping())
+        except (AwsError, ReadOnlyError) as error:
             self._message(str(error))  # the selection stays, so the user can fix and retry
             self._starting = False
             return
-        self.app.notify(f"Mitigation task {task.task_id} started", markup=False)
+        self.app.notify(started_message(start), markup=False)
         self.app.bell()
-        self.app.track_task("mitigation", task.task_id)  # type: ignore[attr-defined]  # tells the outcome
-        self.dismiss(task.task_id)
+        self.app.track_task("mitigation", start.task_id)  # type: ignore[attr-defined]  # tells the outcome
+        self.dismiss(start.task_id)
 
     def action_close(self) -> None:
         if not self._starting:

@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 from ..aws import roles
 from ..aws.client_resources import RoleWithoutPermissionsError
 from ..aws.errors import AccessDeniedError, AwsError, ConflictError
-from ..aws.guard import ReadOnlyError
+from ..aws.guard import JournalUnavailableError, ReadOnlyError
 from ..aws.models_base import arn_resource_name
 from ..aws.models_params import ActionParams
 from .modals import ConfirmModal
@@ -147,6 +147,8 @@ def open_create_role(
 
 def explain(name: str, err: AwsError | ReadOnlyError) -> str:
     """AWS's refusal worded for the user, with what to do next."""
+    if isinstance(err, JournalUnavailableError):  # read-only too, but for its own reason
+        return str(err)
     if isinstance(err, ReadOnlyError):
         return READ_ONLY
     if isinstance(err, RoleWithoutPermissionsError):
