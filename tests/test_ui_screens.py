@@ -232,13 +232,13 @@ def test_every_screen_and_modal_reports_its_workers() -> None:
         assert issubclass(cls, base), cls
 
 
-async def test_action_form_saved_twice_quickly_sends_once(lab: str) -> None:
+async def test_action_form_saved_twice_quickly_sends_once(lab: str, journal) -> None:
     from aws_fixtures import request_counts
 
     from iot_defender_tui.sandbox.runtime import runtime
 
     role = make_role(lab, "MitigationDeactivateRole", NEEDS["UPDATE_DEVICE_CERTIFICATE"])
-    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    app = DefenderApp(sandbox_settings(lab), Settings(), journal)  # no write is sent without one
     async with app.run_test(size=(80, 24)) as pilot:
         await connected(pilot)
         screen = ActionForm()
