@@ -54,7 +54,14 @@ _COLUMNS = "id, time, identity_arn, account, region, operation, params, state, r
 
 
 class JournalError(Exception):
-    """The journal cannot be opened or an entry cannot be updated as asked."""
+    """The journal cannot be opened or an entry cannot be updated as asked.
+
+    `reason` is the cause alone (e.g. SQLite's "file is not a database"): short enough to lead a one-row
+    status line, where the full message would show only its path."""
+
+    def __init__(self, message: str, *, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +168,7 @@ class Journal:
                 path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
             )
         except (OSError, sqlite3.Error) as err:
-            raise JournalError(f"cannot open the journal {path}: {err}") from err
+            raise JournalError(f"cannot open the journal {path}: {err}", reason=str(err)) from err
         try:
             if created:
                 # Before the first write, so the -wal and -shm files SQLite makes inherit the mode too.
@@ -171,7 +178,8 @@ class Journal:
             self._db.close()
             raise JournalError(
                 f"cannot use the journal {path}: {err}. If the file is damaged, move it aside and the app "
-                "starts a new journal."
+                "starts a new journal.",
+                reason=str(err),
             ) from err
 
     @classmethod

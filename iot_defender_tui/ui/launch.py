@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from ..aws.session import ConnectionSettings, Tuning
-from ..config import Settings
+from ..config import Settings, journal_path
 
 if TYPE_CHECKING:
     from ..aws.journal import Journal
@@ -152,7 +152,9 @@ def open_journal(*, sandbox: bool) -> tuple[Journal | None, str | None]:
     try:
         return (Journal.temporary() if sandbox else Journal.open()), None
     except JournalError as err:
-        return None, str(err)
+        # The cause first, then where: the status line is one row, and a long path would hide the cause.
+        path = journal_path()
+        return None, f"{err.reason} ({path})" if err.reason != str(err) and not sandbox else str(err)
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
