@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -77,6 +78,12 @@ def _admin(environ: dict[str, Any], start_response: StartResponse) -> list[bytes
         runtime().clock.advance(seconds)
         ticker.tick()
         payload = {"now": runtime().clock.now()}
+    elif path == "faults" and environ.get("REQUEST_METHOD") == "POST":
+        payload = _set_faults(environ.get("QUERY_STRING", ""))
+        if "message" in payload:
+            body = json.dumps(payload).encode()
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [body]
     else:
         body = b'{"message":"unknown sandbox admin path"}'
         start_response("404 Not Found", [("Content-Type", "application/json")])
@@ -84,6 +91,29 @@ def _admin(environ: dict[str, Any], start_response: StartResponse) -> list[bytes
     body = json.dumps(payload).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
+
+
+FAULTS = ("throttle_rate", "error_rate", "error_after_rate", "latency_ms")
+
+
+def _set_faults(query: str) -> dict[str, Any]:
+    """`POST /_sandbox/faults?error_rate=0&…`: change fault rates of a running sandbox (a soak stops them)."""
+    opts = runtime().options
+    asked = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+    known = [name for name in FAULTS if hasattr(opts, name)]
+    changes: dict[str, float] = {}
+    for name, text in asked.items():
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        limit = 60_000.0 if name == "latency_ms" else 1.0
+        if name not in known or not 0.0 <= value <= limit:
+            return {"message": f"{name}={text}: expected one of {', '.join(known)}, from 0 to {limit:g}"}
+        changes[name] = value
+    for name, value in changes.items():
+        setattr(opts, name, value)
+    return {name: getattr(opts, name) for name in known}
 
 
 class SandboxServer:

@@ -1,0 +1,45 @@
+"""The fault soak, short: the real app by keys against a faulty sandbox killed twice (tests/soak/soak.py)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from soak.soak import soak
+
+from iot_defender_tui.sandbox.runtime import runtime
+
+
+def _faults(url: str, query: str) -> dict:
+    request = urllib.request.Request(f"{url}/_sandbox/faults?{query}", method="POST")
+    with urllib.request.urlopen(request) as reply:
+        return json.load(reply)
+
+
+def test_faults_can_be_changed_while_serving(sandbox_url: str) -> None:
+    runtime().options.throttle_rate = 0.5
+    changed = _faults(sandbox_url, "throttle_rate=0&latency_ms=20")
+    assert (changed["throttle_rate"], changed["latency_ms"]) == (0.0, 20.0)
+    assert (runtime().options.throttle_rate, runtime().options.latency_ms) == (0.0, 20.0)
+    for bad in ("error_rate=2", "error_rate=nan", "latency_ms=-1", "seed=3"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _faults(sandbox_url, bad)
+        assert refused.value.code == 400, bad
+    assert runtime().options.error_rate == 0.0
+
+
+def test_fault_soak() -> None:
+    out = soak(15)
+    summary = json.dumps(out, indent=1)
+    assert out["crashes"] == 0, summary
+    assert out["unhandled_worker_errors"] == 0, summary
+    assert out["duplicate_tasks"] == 0, summary
+    assert out["open_entries"]["count"] == 0, summary
+    assert out["recovery_seconds"] is not None and out["recovery_seconds"] <= out["poll_seconds"], summary
+    assert out["final_screen_equals_server"] == {"results": True, "mitigation": True}, summary
+    assert out["sandbox_lives"] == 3
+    # The run did what it is for: audits and mitigations confirmed by keys (a step may give up under faults).
+    assert sum(life["audit_confirms"] for life in out["lives"]) >= 2, summary
+    assert sum(life["apply_confirms"] for life in out["lives"]) >= 1, summary
