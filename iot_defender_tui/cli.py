@@ -204,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of requests answered with 500 InternalFailureException",
     )
     sandbox.add_argument(
+        "--error-after-rate",
+        type=_rate,
+        default=0.0,
+        help="share of requests executed, then answered with 500 InternalFailureException",
+    )
+    sandbox.add_argument(
         "--latency-ms", type=_non_negative(float), default=0.0, help="delay added to every request"
     )
     return parser
@@ -350,6 +356,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         mitigation_seconds=args.mitigation_seconds,
         throttle_rate=args.throttle_rate,
         error_rate=args.error_rate,
+        error_after_rate=args.error_after_rate,
         latency_ms=args.latency_ms,
         seed=args.seed,
         problem_scale=args.problem_scale,

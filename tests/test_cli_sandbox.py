@@ -133,6 +133,7 @@ def test_non_loopback_host_is_refused():
     [
         ["--throttle-rate", "2"],
         ["--error-rate", "-0.1"],
+        ["--error-after-rate", "1.5"],
         ["--latency-ms", "-5"],
         ["--fleet", "production"],
         ["--audit-seconds", "soon"],

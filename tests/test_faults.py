@@ -1,4 +1,5 @@
-"""Fault injection (--throttle-rate, --error-rate, --latency-ms) and the sandbox admin paths."""
+"""Fault injection (--throttle-rate, --error-rate, --error-after-rate, --latency-ms) and the sandbox admin
+paths."""
 
 from __future__ import annotations
 
@@ -34,6 +35,46 @@ def test_throttle_rate_one_throttles_every_request(iot):
 def test_error_rate_one_fails_every_request_with_a_500(iot):
     runtime().options.error_rate = 1.0
     assert _error_of(iot.describe_account_audit_configuration) == ("InternalFailureException", 500)
+
+
+def test_error_after_rate_one_executes_the_request_then_answers_500(iot):
+    runtime().options.error_after_rate = 1.0
+    assert _error_of(lambda: iot.create_thing(thingName="made-anyway")) == ("InternalFailureException", 500)
+    runtime().options.error_after_rate = 0.0
+    assert [t["thingName"] for t in iot.list_things()["things"]] == ["made-anyway"]
+
+
+def test_error_before_the_request_does_not_execute_it(iot):
+    runtime().options.error_rate = 1.0
+    assert _error_of(lambda: iot.create_thing(thingName="never-made"))[1] == 500
+    runtime().options.error_rate = 0.0
+    assert iot.list_things()["things"] == []
+
+
+def test_the_three_faults_take_disjoint_shares_of_one_roll(iot):
+    runtime().rng.seed(2)
+    runtime().options.throttle_rate = 0.2
+    runtime().options.error_rate = 0.2
+    runtime().options.error_after_rate = 0.2
+    codes = []
+    for i in range(300):
+        try:
+            iot.create_thing(thingName=f"t{i}")
+            codes.append("ok")
+        except ClientError as err:
+            codes.append(err.response["Error"]["Code"])
+    runtime().options.throttle_rate = runtime().options.error_rate = runtime().options.error_after_rate = 0.0
+    ok = codes.count("ok")
+    failed_after = len(_all_things(iot)) - ok
+    assert 100 <= ok <= 260, ok
+    assert 30 <= codes.count("ThrottlingException") <= 100
+    # Of the 500s, about half came after the thing was made: error-after has its own share of the roll.
+    assert 30 <= failed_after <= 100, failed_after
+    assert codes.count("InternalFailureException") - failed_after >= 30
+
+
+def _all_things(iot) -> list[str]:
+    return [t["thingName"] for page in iot.get_paginator("list_things").paginate() for t in page["things"]]
 
 
 def test_rates_apply_to_a_proportional_share_of_requests(iot):

@@ -20,6 +20,8 @@ class Options:
     mitigation_seconds: float = 2.0  # how long a mitigation task takes to work through its findings
     throttle_rate: float = 0.0
     error_rate: float = 0.0
+    # Executed, then answered with a 500: the client cannot tell whether AWS acted (as after a timeout).
+    error_after_rate: float = 0.0
     latency_ms: float = 0.0
     seed: int = 0
     # Generated fleets: every problem's share of devices is multiplied by this (each capped at

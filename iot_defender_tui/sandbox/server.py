@@ -31,7 +31,8 @@ StartResponse = Callable[..., Any]
 
 
 class FaultInjector:
-    """WSGI middleware: a share of AWS requests is throttled, fails with a 500, or is slowed."""
+    """WSGI middleware: a share of AWS requests is throttled, fails with a 500 (before or after being
+    executed), or is slowed. One roll per request, so the shares never overlap."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]):
         self.app = app
@@ -51,7 +52,21 @@ class FaultInjector:
             return _error(start_response, 429, "ThrottlingException", "Rate exceeded")
         if roll < opts.throttle_rate + opts.error_rate:
             return _error(start_response, 500, "InternalFailureException", "Injected internal failure")
+        if roll < opts.throttle_rate + opts.error_rate + opts.error_after_rate:
+            _execute_and_discard(self.app, environ)
+            return _error(start_response, 500, "InternalFailureException", "Injected internal failure")
         return self.app(environ, start_response)
+
+
+def _execute_and_discard(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> None:
+    reply = app(environ, lambda *_args, **_kw: None)
+    try:
+        for _chunk in reply:
+            pass
+    finally:
+        close = getattr(reply, "close", None)
+        if close is not None:
+            close()
 
 
 def _error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
