@@ -43,3 +43,18 @@ def test_fault_soak() -> None:
     # The run did what it is for: audits and mitigations confirmed by keys (a step may give up under faults).
     assert sum(life["audit_confirms"] for life in out["lives"]) >= 2, summary
     assert sum(life["apply_confirms"] for life in out["lives"]) >= 1, summary
+
+
+async def test_the_soak_counts_a_worker_error_nobody_reported() -> None:
+    from soak.soak import WorkerWatch
+    from textual.app import App
+
+    async def fail() -> None:
+        raise ValueError("lost")
+
+    with WorkerWatch() as watch:
+        app = App()
+        async with app.run_test() as pilot:
+            app.run_worker(fail(), exit_on_error=False)
+            await pilot.pause(0.1)
+    assert [e for e in watch.unreported([]) if "lost" in e] != []

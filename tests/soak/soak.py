@@ -86,13 +86,10 @@ def free_port() -> int:
 
 def fault_flags() -> list[str]:
     """The soak's faults, without those this sandbox does not know (`--error-after-rate` is newer)."""
-    known = subprocess.run(
-        [sys.executable, "-m", "iot_defender_tui", "sandbox", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    ).stdout
+    from iot_defender_tui.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    known = commands.choices["sandbox"].format_help()
     return [part for flag, value in FAULTS.items() if flag in known for part in (flag, str(value))]
 
 
@@ -197,7 +194,7 @@ class WorkerWatch:
     """Every worker of the process that ends in ERROR (Worker.state's setter is where all ends pass)."""
 
     def __init__(self) -> None:
-        self.errored: dict[int, str] = {}
+        self.errored: dict[int, Worker] = {}
         self._original = Worker.state
 
     def __enter__(self) -> WorkerWatch:
@@ -206,7 +203,7 @@ class WorkerWatch:
         def set_state(worker: Worker, state: WorkerState) -> None:
             original.fset(worker, state)  # type: ignore[misc]
             if state == WorkerState.ERROR:
-                self.errored[id(worker)] = f"{worker.group}/{worker.name}: {worker.error!r}"[:300]
+                self.errored[id(worker)] = worker  # its error is set just after its state
 
         Worker.state = property(original.fget, set_state)  # type: ignore[method-assign,assignment]
         return self
@@ -216,7 +213,9 @@ class WorkerWatch:
 
     def unreported(self, apps: list[SoakApp]) -> list[str]:
         reported = set().union(*(app.reported for app in apps))
-        return [text for key, text in self.errored.items() if key not in reported]
+        return [
+            f"{w.group}/{w.name}: {w.error!r}"[:300] for key, w in self.errored.items() if key not in reported
+        ]
 
 
 @dataclass
