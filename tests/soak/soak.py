@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import json
 import os
 import signal
@@ -55,7 +56,7 @@ REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 FAULTS = {"--throttle-rate": 0.2, "--error-rate": 0.05, "--error-after-rate": 0.02, "--latency-ms": 50}
 OFF = "throttle_rate=0&error_rate=0&latency_ms=0"
-IDLE_POLL = 5.0  # the app's idle poll: recovery after the faults stop is measured against it
+IDLE_POLL = 3.0  # the app's idle poll: recovery after the faults stop is measured against it
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 # Workers that send changes: the sandbox is killed only while none runs, so every confirmed change
 # belongs to one sandbox's life.
@@ -332,23 +333,28 @@ class Driver:
         return results
 
     async def suppress_and_back(self, results: Any) -> None:
-        notes = len(self.app.notes)
         await self.press("s")
         if not await self.until(lambda: self.screen_is("SuppressModal")):
             raise StepFailed("suppress dialog")
         await self.press("enter")  # 1 week
         await self.pilot.pause(0.1)
         await self.press("enter")  # no description
-        await self.confirm()
-        if not await self.until(lambda: any("Suppressed" in n for n in self.app.notes[notes:])):
-            raise StepFailed("suppressed")
-        await self.until(lambda: not results._progress, 10)
-        notes = len(self.app.notes)
+        await self.change(results, "Suppressed")
         await self.press("S")
+        await self.change(results, "Unsuppressed")
+
+    async def change(self, results: Any, past: str) -> None:
+        """Confirm, then the change's end: a note when it went through, the status line when one failed
+        ("Suppressed 0 of 1; 1 failed: …")."""
+        notes = len(self.app.notes)
+        status = self.app.query_one("#status")
         await self.confirm()
-        if not await self.until(lambda: any("Unsuppressed" in n for n in self.app.notes[notes:])):
-            raise StepFailed("unsuppressed")
+        noted = lambda: any(past in n for n in self.app.notes[notes:])  # noqa: E731
+        if not await self.until(lambda: noted() or str(status.render()).startswith(past)):
+            raise StepFailed(past.lower())
         await self.until(lambda: not results._progress, 10)
+        if not noted():
+            raise StepFailed(f"{past.lower()}: {status.render()}"[:200])
 
     async def make_action(self) -> None:
         """Mitigation → n → a deactivate-certificate action, its role made with F3."""
@@ -404,7 +410,7 @@ class Driver:
         await self.step("refresh", self.refresh())
 
     async def refresh(self) -> None:
-        for key, pane in (("1", "settings"), ("4", "mitigation"), ("3", "results")):
+        for key, pane in (("1", "settings"), ("3", "results")):
             await self.show(key, pane)
             await self.press("r")
             await self.pilot.pause(0.3)
@@ -459,17 +465,22 @@ class Driver:
         self.action_name = None  # a fresh sandbox has no action and no role
 
     # -- the end ----------------------------------------------------------------------------------------
-    async def screen_equals_server(self, pane_id: str) -> bool:
-        audits, mitigations = await asyncio.to_thread(server_tasks, self.sandbox.url)
+    def shown(self, pane_id: str) -> dict[str, str] | None:
+        """Task id → status as the pane's task table shows them (None: that pane is not shown)."""
         pane = self.app.current_pane()
         if pane is None or pane.id != pane_id:
-            self.mismatch = f"{pane_id} not shown ({pane and pane.id})"
-            return False
-        if pane_id == "results":
-            table, status_column, truth = pane.query_one("#tasks"), 2, {k: s for k, (_, s) in audits.items()}
-        else:
-            table, status_column, truth = pane.query_one("#tasks"), 1, mitigations
-        shown = {str(k): table.row_cells(k)[status_column].plain.strip() for k in table.visible_keys()}
+            return None
+        table = pane.query_one("#tasks")
+        column = 2 if pane_id == "results" else 1
+        return {str(k): table.row_cells(k)[column].plain.strip() for k in table.visible_keys()}
+
+    async def server(self, pane_id: str) -> dict[str, str]:
+        audits, mitigations = await asyncio.to_thread(server_tasks, self.sandbox.url)
+        return {k: s for k, (_, s) in audits.items()} if pane_id == "results" else mitigations
+
+    async def screen_equals_server(self, pane_id: str) -> bool:
+        truth = await self.server(pane_id)
+        shown = self.shown(pane_id)
         self.mismatch = "" if shown == truth else f"{pane_id}: screen {shown} server {truth}"
         return shown == truth
 
@@ -482,8 +493,9 @@ class Driver:
             await self.pilot.pause(0.2)
         return False
 
-    async def recovery(self) -> float | None:
-        """Faults off with Results showing its task list; seconds until the screen agrees with AWS."""
+    async def recovery(self) -> tuple[float | None, bool]:
+        """The lists go stale while every request fails, then the faults stop: seconds until Results
+        agrees with AWS again, and whether it was stale when they stopped (else there was nothing to see)."""
         results = await self.show("3", "results")
         for _ in range(3):
             if results.level == 0:
@@ -491,13 +503,23 @@ class Driver:
             await self.press("escape")
         await self.quiet()
         after = "&error_after_rate=0" if "--error-after-rate" in self.sandbox.flags else ""
+        self.sandbox.admin(f"faults?throttle_rate=0&error_rate=1{after}", "POST")
+        await self.pilot.pause(IDLE_POLL + 1)  # a poll or more fails meanwhile
+        # The account changes while the app cannot see it (moto's reset is never faulted): every
+        # audit and mitigation task is gone.
+        with urllib.request.urlopen(
+            urllib.request.Request(f"{self.sandbox.url}/moto-api/reset", method="POST"), timeout=10
+        ):
+            pass
+        before = self.shown("results")
         self.sandbox.admin(f"faults?{OFF}{after}", "POST")
         stopped = time.monotonic()
+        stale = before != await self.server("results")
         while time.monotonic() - stopped < 3 * IDLE_POLL + 10:
             if await self.screen_equals_server("results"):
-                return round(time.monotonic() - stopped, 2)
+                return round(time.monotonic() - stopped, 2), stale
             await self.pilot.pause(0.1)
-        return None
+        return None, stale
 
 
 class StepFailed(Exception):
@@ -520,26 +542,25 @@ async def drive(seconds: float, sandbox: Sandbox, journal: Journal, watch: Worke
                 raise RuntimeError("the app never connected")
             started = time.monotonic()
             kills = [started + seconds / 3, started + 2 * seconds / 3]
-            rounds = 0
-            while time.monotonic() - started < seconds:
-                if kills and time.monotonic() >= kills[0]:
+            rounds = in_life = 0
+            # Every life of the sandbox gets at least one round, however short the run.
+            while in_life == 0 or time.monotonic() - started < seconds or kills:
+                if kills and in_life and time.monotonic() >= kills[0]:
                     kills.pop(0)
                     await driver.restart_sandbox()
+                    in_life = 0
                 await driver.round()
-                rounds += 1
-            while kills:  # a run shorter than a round still kills twice
-                kills.pop(0)
-                await driver.restart_sandbox()
-                await driver.round()
+                rounds, in_life = rounds + 1, in_life + 1
             out["rounds"] = rounds
-            out["recovery_seconds"] = await driver.recovery()
+            await driver.end_life()
+            out["recovery_seconds"], out["stale_when_faults_stopped"] = await driver.recovery()
+            out["status_line_after"] = str(app.query_one("#status").render())[:300]
             final = {"results": await driver.screen_equals_server("results")}
             await driver.show("4", "mitigation")
             final["mitigation"] = await driver.agrees("mitigation")
             out["final_screen_equals_server"] = final
             if driver.mismatch:
                 out["final_mismatch"] = driver.mismatch[:2000]
-            await driver.end_life()
             app.exit()
     except Exception as err:  # the app (or the drive) ended with an exception
         out["crashes"] += 1
@@ -620,6 +641,7 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=None, help="loopback port of the sandbox (default: a free one)"
     )
     args = parser.parse_args(argv)
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID`: where a stuck run is
     out = soak(args.minutes * 60, args.port)
     print(json.dumps(out, indent=2))
     ok = (
