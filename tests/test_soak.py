@@ -11,7 +11,6 @@ from soak.soak import soak
 
 from iot_defender_tui.sandbox.runtime import runtime
 
-
 POLL_REQUESTS = 1.0  # seconds a poll of Results takes without faults, at most (ListAuditTasks + describes)
 
 
