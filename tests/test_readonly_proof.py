@@ -26,11 +26,12 @@ pytest_plugins = ["aws_fixtures"]
 
 # Per pane: how to get there, then the keys that change something when the app is writable (and the
 # harmless ones that reach them: a level down in Results, the task list in Mitigation).
-SESSION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("1", "settings", ("down", "space", "t", "ctrl+s")),
-    ("2", "schedules", ("n", "e", "d", "o")),
-    ("3", "results", ("c", "enter", "enter", "space", "s", "S", "a", "A", "s", "S", "a", "u", "a")),
-    ("4", "mitigation", ("n", "e", "d", "c", "t", "c", "e", "d")),
+# `rows`: the keys wait for the focused list to be filled first.
+SESSION: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
+    ("1", "settings", True, ("down", "space", "t", "ctrl+s")),
+    ("2", "schedules", False, ("n", "e", "d", "o")),
+    ("3", "results", True, ("c", "enter", "enter", "space", "s", "S", "a", "A", "s", "S", "a", "u", "a")),
+    ("4", "mitigation", True, ("n", "e", "d", "c", "t", "c", "e", "d")),
 )
 
 
@@ -106,14 +107,22 @@ async def test_a_read_only_session_sends_no_change(account: str, tmp_path: Path,
     app = Recording(sandbox_settings(account, read_only=True), settings, journal)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.current_pane() is not None and app.focused is not None, "the app")
-        for key, pane_id, keys in SESSION:
+        for key, pane_id, rows, keys in SESSION:
             await pilot.press(key)
             await until(pilot, lambda p=pane_id: app.current_pane().id == p and app.focused, pane_id)
-            await pilot.pause(0.5)  # its first poll has listed what the keys act on
+            if rows:
+                await until(pilot, lambda: getattr(app.focused, "row_count", 0) > 0, f"{pane_id}'s rows")
             for pressed in keys:
+                results = app.query_one("#results") if pane_id == "results" else None
+                if results is not None and pressed == "enter":  # a level down, once it is listed
+                    level = results.level
+                    await pilot.press("enter")
+                    await until(
+                        pilot, lambda r=results, n=level: r.level > n and r.table.row_count > 0, "rows"
+                    )
+                    continue
                 await press_and_confirm(pilot, app, pressed)
-        results = app.query_one("#results")
-        assert results.level == 2, "the session reached the findings, where s/S/a act"
+        assert app.query_one("#results").level == 2, "the session reached the findings, where s/S/a act"
         await asyncio.sleep(0.5)  # anything a key started has reached the sandbox
         await pilot.pause()
 
