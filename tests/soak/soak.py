@@ -300,9 +300,11 @@ class Driver:
         await self.press("enter")
         await self.confirm()
         self.life.audit_confirms += 1
-        if not await self.until(lambda: any(" COMPLETED" in n for n in self.app.notes[notes:]), 60):
+        # "Audit 1a2b3c4d… COMPLETED: …" (a mitigation task's outcome may come meanwhile)
+        outcome = lambda n: n.startswith("Audit ") and " COMPLETED" in n  # noqa: E731
+        if not await self.until(lambda: any(outcome(n) for n in self.app.notes[notes:]), 60):
             raise StepFailed("audit outcome")
-        done = next(n for n in self.app.notes[notes:] if " COMPLETED" in n)
+        done = next(n for n in self.app.notes[notes:] if outcome(n))
         return done.split()[1].rstrip("…")
 
     async def results_of(self, short: str) -> Any:
