@@ -644,6 +644,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID`: where a stuck run is
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the sandbox child is killed on the way out
     out = soak(args.minutes * 60, args.port)
     print(json.dumps(out, indent=2))
     ok = (
