@@ -11,38 +11,81 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__
-from .config import ConfigError, Settings, journal_path, load_settings
+from .config import (
+    ConfigError,
+    Settings,
+    endpoint_problem,
+    journal_path,
+    load_settings,
+    profile_problem,
+    region_problem,
+)
 
 if TYPE_CHECKING:
     from .aws.journal import JournalEntry
 
+T = TypeVar("T", int, float)
 
-def _rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text}")
-    return value
+# Numbers as a user types them, ASCII only: int() and float() also take other scripts' digits, "1_000",
+# "nan" and "inf", none of which is a port, a count or a number of seconds.
+_INTEGER = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
-def _non_negative(kind: type) -> object:
-    def parse(text: str) -> object:
-        value = kind(text)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must not be negative: {text}")
-        return value
+def _int_in(low: int | None, high: int | None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not _INTEGER.fullmatch(text.strip()):
+            raise argparse.ArgumentTypeError(f"not a whole number in digits 0-9: {text!r}")
+        return _within(int(text), low, high, text)
 
     return parse
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+def _number_in(low: float, high: float, *, above_low: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        if not _DECIMAL.fullmatch(text.strip()):
+            raise argparse.ArgumentTypeError(f"not a number in digits 0-9: {text!r}")
+        value = float(text)
+        if above_low and value <= low:
+            raise argparse.ArgumentTypeError(f"must be more than {low:g}: {text}")
+        return _within(value, low, high, text)
+
+    return parse
+
+
+def _within(value: T, low: T | None, high: T | None, text: str) -> T:
+    if (low is not None and value < low) or (high is not None and value > high):  # type: ignore[operator]
+        allowed = f"at least {low:g}" if high is None else f"from {low:g} to {high:g}"
+        raise argparse.ArgumentTypeError(f"must be {allowed}: {text}")
     return value
+
+
+def _non_negative(kind: type) -> Callable[[str], object]:
+    return _int_in(0, None) if kind is int else _number_in(0.0, 10 * 365 * 86400.0)
+
+
+def _checked(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if reason := problem(text):
+            raise argparse.ArgumentTypeError(reason)
+        return text
+
+    return parse
+
+
+_rate = _number_in(0.0, 1.0)
+_positive_int = _int_in(1, None)
+_port = _int_in(0, 65535)
+_devices = _int_in(0, 1_000_000)  # the whole fleet lives in the sandbox's memory
+_seconds = _number_in(0.0, 10 * 365 * 86400.0)  # finite: nan and inf are not durations
+_region = _checked(region_problem)
+_endpoint_url = _checked(endpoint_problem)
+_profile = _checked(profile_problem)
 
 
 TASK_ID = re.compile(r"[a-zA-Z0-9_-]{1,40}")  # AWS's taskId: refused here rather than by the server
@@ -79,9 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(parser, argparse.SUPPRESS)
     # The TUI's flags (no command). SUPPRESS: `journal --reconcile` has its own --profile/--region.
     tui = parser.add_argument_group("the TUI (no command)")
-    tui.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile")
-    tui.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: AWS_REGION, config)")
-    tui.add_argument("--endpoint-url", default=argparse.SUPPRESS, help="e.g. a sandbox's URL")
+    tui.add_argument("--profile", type=_profile, default=argparse.SUPPRESS, help="AWS profile")
+    tui.add_argument(
+        "--region", type=_region, default=argparse.SUPPRESS, help="AWS region (default: AWS_REGION, config)"
+    )
+    tui.add_argument(
+        "--endpoint-url", type=_endpoint_url, default=argparse.SUPPRESS, help="e.g. a sandbox's URL"
+    )
     tui.add_argument(
         "--read-only", action="store_true", default=argparse.SUPPRESS, help="refuse every change to AWS"
     )
@@ -99,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tui.add_argument(
         "--devices",
-        type=_non_negative(int),
+        type=_devices,
         default=argparse.SUPPRESS,
         metavar="N",
         help="with --sandbox: generated devices added to the lab fleet",
@@ -129,9 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='ask AWS what became of every "outcome unknown" entry and record the answer',
     )
-    journal.add_argument("--profile", help="AWS profile (with --reconcile)")
-    journal.add_argument("--region", help="AWS region (with --reconcile)")
-    journal.add_argument("--endpoint-url", help="e.g. a sandbox's URL (with --reconcile)")
+    journal.add_argument("--profile", type=_profile, help="AWS profile (with --reconcile)")
+    journal.add_argument("--region", type=_region, help="AWS region (with --reconcile)")
+    journal.add_argument("--endpoint-url", type=_endpoint_url, help="e.g. a sandbox's URL (with --reconcile)")
     _add_config_flags(journal, argparse.SUPPRESS)
 
     sandbox = commands.add_parser(
@@ -143,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     sandbox.add_argument(
-        "--port", type=_non_negative(int), default=0, help="port to listen on (default 0: a free port)"
+        "--port", type=_port, default=0, help="port to listen on, 0 to 65535 (default 0: a free port)"
     )
     sandbox.add_argument(
         "--fleet",
@@ -153,16 +200,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--devices",
-        type=_non_negative(int),
+        type=_devices,
         default=0,
         help="generated devices added to the fleet (e.g. 10000)",
     )
     sandbox.add_argument(
-        "--seed", type=int, default=0, help="random seed of the generated fleet and of injected faults"
+        "--seed",
+        type=_int_in(None, None),
+        default=0,
+        help="random seed of the generated fleet and of injected faults",
     )
     sandbox.add_argument(
         "--problem-scale",
-        type=_non_negative(float),
+        type=_number_in(0.0, 1000.0),
         default=1.0,
         metavar="X",
         help="multiply the share of generated devices with each problem (each capped at 0.9; "
@@ -170,24 +220,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--region",
+        type=_region,
         default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         help="region the fleet is seeded in (default: AWS_REGION or us-east-1)",
     )
     sandbox.add_argument(
         "--audit-seconds",
-        type=_non_negative(float),
+        type=_seconds,
         default=5.0,
         help="how long an audit takes to finish its checks (default 5)",
     )
     sandbox.add_argument(
         "--day-seconds",
-        type=_non_negative(float),
+        type=_number_in(0.0, 10 * 365 * 86400.0, above_low=True),
         default=86400.0,
         help="length of a sandbox day for scheduled audits (default 86400)",
     )
     sandbox.add_argument(
         "--mitigation-seconds",
-        type=_non_negative(float),
+        type=_seconds,
         default=2.0,
         help="how long a mitigation task takes to work through its findings (default 2)",
     )
@@ -210,7 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of requests executed, then answered with 500 InternalFailureException",
     )
     sandbox.add_argument(
-        "--latency-ms", type=_non_negative(float), default=0.0, help="delay added to every request"
+        "--latency-ms",
+        type=_number_in(0.0, 60_000.0),  # a minute: botocore's read timeout gives up sooner
+        default=0.0,
+        help="delay added to every request (0 to 60000)",
     )
     return parser
 
@@ -235,9 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     # held off until they are made, then they are frozen out of its reach (run_tui).
     gc.disable()
     try:
-        from .ui.launch import run_tui
+        from .ui.launch import run_tui, signals_exit
 
-        return run_tui(args, settings)
+        with signals_exit():
+            return run_tui(args, settings)
     finally:
         gc.enable()
 
@@ -272,15 +327,17 @@ def run_journal(args: argparse.Namespace) -> int:
             print(f"The journal is empty ({path}).")
         return 0
     try:
-        with Journal.open(path) as journal:
+        # Read-only: listing never writes the file, and lists a journal in a directory it cannot write.
+        with Journal.open(path, read_only=True) as journal:
             entries = journal.entries(args.limit)
     except JournalError as err:
-        print(f"iot-defender-tui: {err}", file=sys.stderr)
-        return 1
+        print(f"iot-defender-tui: {plain(str(err))}", file=sys.stderr)
+        return 2
     try:
         if args.json:
             for entry in entries:
-                print(json.dumps(entry.to_json(), ensure_ascii=False))
+                # ASCII: a bidi override or a zero-width character from AWS arrives as a JSON escape.
+                print(json.dumps(entry.to_json(), ensure_ascii=True))
         elif entries:
             print(format_journal(entries))
         else:
@@ -324,11 +381,17 @@ def plain(text: str) -> str:
 
 
 def format_journal(entries: list[JournalEntry]) -> str:
+    from .aws.models_base import safe
+
     rows = [("ID", "TIME (UTC)", "OPERATION", "ACCOUNT/REGION", "OUTCOME")]
     for entry in entries:
-        time = entry.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        outcome = plain(entry.outcome)  # one line per entry, whatever AWS put in a message
-        rows.append((str(entry.id), time, entry.operation, f"{entry.account}/{entry.region}", outcome))
+        time = "?" if entry.time is None else entry.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        outcome = entry.outcome
+        if entry.damaged:
+            outcome += f" [damaged: {', '.join(entry.damaged)} unreadable]"
+        cells = (str(entry.id), time, entry.operation, f"{entry.account}/{entry.region}", outcome)
+        # One line per entry, whatever AWS put in it, and no terminal control in any cell.
+        rows.append(tuple(plain(safe(cell)) for cell in cells))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]

@@ -11,6 +11,7 @@ import difflib
 import os
 import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,61 @@ _BOOL_KEYS = ("read_only", "rate_limit")
 _KNOWN_KEYS = (*_STRING_KEYS, *_BOOL_KEYS, *_POLL_KEYS, "keymap")
 _MAX_POLL_SECONDS = 3600.0
 
+# A region's shape (us-east-1, us-gov-west-1, cn-north-1), ASCII only; whether AWS has IoT there is
+# learned when connecting. Binding ids are the app's own (lower-case words joined by '-' or '_').
+REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}")
+_BINDING_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+
+
+def region_problem(value: str) -> str | None:
+    if REGION.fullmatch(value):
+        return None
+    return f"not an AWS region name such as us-east-1: {value!r}"
+
+
+def endpoint_problem(value: str) -> str | None:
+    """Why `value` cannot be an endpoint URL, or None."""
+    if not value.isascii() or not value.isprintable():
+        return f"an endpoint URL is printable ASCII: {value!r}"
+    try:
+        url = urllib.parse.urlsplit(value)
+        url.port  # noqa: B018  (raises for a port out of 0-65535)
+    except ValueError as err:
+        return f"not a URL ({err}): {value!r}"
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return f"must be http:// or https:// and a host, e.g. http://127.0.0.1:8765, not {value!r}"
+    return None
+
+
+def profile_problem(value: str) -> str | None:
+    if value and value.isprintable() and not any(c.isspace() for c in value) and len(value) <= 256:
+        return None
+    return f"a profile name is printable, without spaces, at most 256 characters: {value!r}"
+
+
+def theme_problem(value: str) -> str | None:
+    # textual.theme only (not the App): a config check must not start the TUI's machinery.
+    from textual.theme import BUILTIN_THEMES
+
+    if value in BUILTIN_THEMES:
+        return None
+    return f"unknown theme {value!r}; themes: {', '.join(sorted(BUILTIN_THEMES))}"
+
+
+def key_problem(value: str) -> str | None:
+    """Why `value` is not a Textual key list such as "ctrl+r" or "f5,r", or None."""
+    from textual.keys import KEY_ALIASES, REPLACED_KEYS, Keys, key_to_character
+
+    # Textual's short names ("slash", "minus") are replacements of Unicode's ("solidus", "hyphen_minus").
+    named = {k.value.rsplit("+", 1)[-1] for k in Keys} | set(KEY_ALIASES) | set(REPLACED_KEYS)
+    for key in value.split(","):
+        *modifiers, base = key.strip().split("+")
+        unknown = [m for m in modifiers if m not in _MODIFIERS]
+        if unknown or not base or (base not in named and key_to_character(base) is None):
+            return f'not a key name such as "ctrl+r", "f5" or "question_mark": {key.strip()!r}'
+    return None
+
 
 def load_settings(path: Path | str | None = None, *, ignore_errors: bool = False) -> Settings:
     """Read the settings; the default file may be absent (defaults), an explicit one must exist.
@@ -165,8 +221,14 @@ def _settings_from(data: dict[str, Any], file: Path, text: str) -> Settings:
         if key in _STRING_KEYS:
             if not isinstance(value, str) or not value.strip():
                 raise fail(key, f"{key} must be a non-empty string, not {_describe(value)}")
-            if key == "endpoint_url" and not value.startswith(("http://", "https://")):
-                raise fail(key, f"endpoint_url must start with http:// or https://, not {value!r}")
+            checks = {
+                "endpoint_url": endpoint_problem,
+                "region": region_problem,
+                "profile": profile_problem,
+                "theme": theme_problem,
+            }
+            if problem := checks[key](value.strip()):
+                raise fail(key, f"{key}: {problem}")
             values[key] = value.strip()
         elif key in _BOOL_KEYS:
             if not isinstance(value, bool):
@@ -197,6 +259,10 @@ def _keymap(value: object, fail: Any) -> dict[str, str]:
                 f'keymap.{binding} must be a key name such as "ctrl+r", not {_describe(key)}',
                 "keymap",
             )
+        if not _BINDING_ID.fullmatch(binding):
+            raise fail(binding, f"keymap: {binding!r} is not a binding id such as start-audit", "keymap")
+        if problem := key_problem(key):
+            raise fail(binding, f"keymap.{binding}: {problem}", "keymap")
         keymap[binding] = key.strip()
     return keymap
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import socket
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from conftest import REGION
 from iot_defender_tui.aws.client import DefenderClient
+from iot_defender_tui.aws.journal import Journal
 from iot_defender_tui.aws.ratelimit import Backoff
 from iot_defender_tui.aws.session import ConnectionSettings, Tuning
 
@@ -73,8 +74,15 @@ def sandbox_settings(url: str, *, read_only: bool = False) -> ConnectionSettings
 
 
 @pytest.fixture
-async def dd(sandbox_url: str, aws_env: Path) -> AsyncIterator[DefenderClient]:
-    async with DefenderClient(sandbox_settings(sandbox_url)) as client:
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    """A journal of this test's own: the client sends no write without one."""
+    with Journal.open(tmp_path / "journal.sqlite") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def dd(sandbox_url: str, aws_env: Path, journal: Journal) -> AsyncIterator[DefenderClient]:
+    async with DefenderClient(sandbox_settings(sandbox_url), journal) as client:
         yield client
 
 

@@ -174,14 +174,14 @@ async def test_existing_name_bad_name_and_read_only(dd: DefenderClient, sandbox_
 async def test_policy_failure_says_the_role_exists_without_permissions(
     dd: DefenderClient, sandbox_url: str, monkeypatch: pytest.MonkeyPatch
 ):
-    real = dd._call
+    real = dd._send_write
 
-    async def failing(service: str, operation: str, params: Any) -> dict[str, Any]:
+    async def failing(service: str, operation: str, params: Any) -> tuple[dict[str, Any], str | None]:
         if operation == "PutRolePolicy":
             raise AwsError("LimitExceeded", "Cannot exceed quota for PoliciesPerRole.", operation)
         return await real(service, operation, params)
 
-    monkeypatch.setattr(dd, "_call", failing)
+    monkeypatch.setattr(dd, "_send_write", failing)
     with pytest.raises(RoleWithoutPermissionsError) as exc:
         await dd.create_mitigation_role("HalfMade", "UPDATE_DEVICE_CERTIFICATE")
     assert "HalfMade was created but has NO permissions" in exc.value.text

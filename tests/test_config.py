@@ -123,14 +123,14 @@ def test_unknown_table_is_named(home: Path):
     ("text", "key", "line", "says"),
     [
         ('read_only = "yes"\n', "read_only", 1, "true or false"),
-        ('region = "x"\nrate_limit = 0\n', "rate_limit", 2, "rate_limit must be true or false"),
-        ('region = "x"\naudit_poll_seconds = true\n', "audit_poll_seconds", 2, "number of seconds"),
+        ('region = "eu-west-1"\nrate_limit = 0\n', "rate_limit", 2, "rate_limit must be true or false"),
+        ('region = "eu-west-1"\naudit_poll_seconds = true\n', "audit_poll_seconds", 2, "number of seconds"),
         ('idle_poll_seconds = "30"\n', "idle_poll_seconds", 1, "number of seconds"),
         ("mitigation_poll_seconds = 0\n", "mitigation_poll_seconds", 1, "more than 0"),
         ("profile = 42\n", "profile", 1, "string"),
         ('endpoint_url = "localhost:8765"\n', "endpoint_url", 1, "http://"),
         ('keymap = "ctrl+r"\n', "keymap", 1, "table"),
-        ('theme = "dark"\n\n[keymap]\nrefresh = "r"\nquit = 3\n', "quit", 5, "key name"),
+        ('theme = "nord"\n\n[keymap]\nrefresh = "r"\nquit = 3\n', "quit", 5, "key name"),
     ],
 )
 def test_wrong_type_is_named(home: Path, text: str, key: str, line: int, says: str):

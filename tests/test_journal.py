@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -213,7 +214,7 @@ def test_a_damaged_journal_is_named(home: Path):
         Journal.open()
     assert str(path) in str(raised.value) and "move it aside" in str(raised.value)
     printed = _cli(home, "journal")
-    assert printed.returncode == 1 and str(path) in printed.stderr and "Traceback" not in printed.stderr
+    assert printed.returncode == 2 and str(path) in printed.stderr and "Traceback" not in printed.stderr
 
 
 def test_journal_reconcile_settles_unknown_outcomes_against_aws(sandbox_url, tmp_path, monkeypatch):
@@ -249,3 +250,170 @@ def test_journal_reconcile_settles_unknown_outcomes_against_aws(sandbox_url, tmp
     assert "CreateMitigationAction" in reconciled.stdout
     after = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
     assert "outcome unknown" not in after.stdout
+
+
+# -- a journal that is damaged, read-only or hostile: `journal` lists it, never a traceback ----------------
+
+HOSTILE = "evil\u202egnp.exe\u200b\u2066\ufeff\x1b]0;owned\x07\x1b[31m\x9b"
+UNSAFE_CHARS = set(HOSTILE) - set("evilgnp.x]0;owned[31m")
+
+
+def _list(home: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from iot_defender_tui.cli import main
+
+    code = main(["journal", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_journal_command_survives_damaged_rows(journal: Journal, home: Path, capsys):
+    good = journal.record_intent(operation="CreateAuditSuppression", params={"checkName": "C"}, **WHO)
+    journal.record_outcome(good, result={})
+    # What a bad disk, a hand edit or another tool may leave in a row.
+    with sqlite3.connect(journal.path) as db:
+        db.execute(
+            "INSERT INTO journal (time, identity_arn, account, region, operation, params, state, result) "
+            "VALUES ('yesterday', 'arn', '1', 'r', 'UpdateCertificate', '{not json', 'ok', '[1,')"
+        )
+        db.execute(
+            "INSERT INTO journal (time, identity_arn, account, region, operation, params, state) "
+            "VALUES (?, 'arn', X'00ff', 'r', 'DeleteAuditSuppression', '[1]', 'intent')",
+            (datetime.now(UTC).isoformat(),),
+        )
+    code, out, err = _list(home, capsys)
+    assert (code, err) == (0, "")
+    _header, blob, damaged, fine = out.splitlines()
+    assert "DeleteAuditSuppression" in blob and OUTCOME_UNKNOWN in blob
+    assert "UpdateCertificate" in damaged and "damaged" in damaged and "params" in damaged
+    assert "CreateAuditSuppression" in fine and fine.rstrip().endswith("ok")
+
+    code, out, err = _list(home, capsys, "--json")
+    assert (code, err) == (0, "")
+    blob_json, damaged_json, fine_json = (json.loads(line) for line in out.splitlines())
+    assert damaged_json["damaged"] == {"time": "yesterday", "params": "{not json", "result": "[1,"}
+    assert damaged_json["time"] is None and damaged_json["params"] == {}
+    assert "params" in blob_json["damaged"] and fine_json["damaged"] == {}
+
+
+def test_journal_command_names_a_file_that_is_not_a_journal(home: Path, capsys):
+    path = journal_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"this is not an SQLite database" * 100)
+    code, out, err = _list(home, capsys)
+    assert code == 2 and out == ""
+    assert str(path) in err and "move it aside" in err and "Traceback" not in err
+
+
+def test_journal_command_refuses_a_newer_journal_clearly(home: Path, capsys):
+    path = journal_path()
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    code, _out, err = _list(home, capsys)
+    assert code == 2 and "newer" in err and str(path) in err
+
+
+def test_journal_command_never_writes_the_journal(home: Path, capsys):
+    path = journal_path()
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as db:  # a valid SQLite file the app never prepared
+        db.execute("CREATE TABLE other (x)")
+    before = path.read_bytes()
+    code, out, _err = _list(home, capsys)
+    assert code == 0 and "journal is empty" in out
+    assert path.read_bytes() == before, "listing must not add the schema (or anything) to the file"
+
+
+def test_a_journal_opened_read_only_lists_and_refuses_writes(journal: Journal, home: Path):
+    entry_id = journal.record_intent(operation="CreateScheduledAudit", params={"n": 1}, **WHO)
+    journal.close()
+    before = journal.path.read_bytes()
+    # As in a directory the reader cannot write to (which root, running the tests, could): no -wal file
+    # (a clean exit removes it) and none can be made.
+    Path(f"{journal.path}-wal").mkdir()
+    with Journal.open(journal.path, read_only=True) as reader:
+        assert [e.id for e in reader.entries()] == [entry_id]
+        with pytest.raises(JournalError, match="read-only"):
+            reader.record_intent(operation="CreateScheduledAudit", params={}, **WHO)
+    assert journal.path.read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_journal_command_lists_a_journal_in_a_read_only_directory(journal: Journal, home: Path, capsys):
+    journal.record_intent(operation="CreateScheduledAudit", params={"n": 1}, **WHO)
+    journal.close()
+    journal.path.chmod(0o400)
+    journal.path.parent.chmod(0o500)
+    try:
+        code, out, err = _list(home, capsys)
+    finally:
+        journal.path.parent.chmod(0o700)
+    assert (code, err) == (0, "") and "CreateScheduledAudit" in out
+
+
+def test_journal_output_carries_no_raw_control_bidi_or_zero_width(journal: Journal, home: Path, capsys):
+    who = {**WHO, "account": HOSTILE, "region": HOSTILE}
+    entry_id = journal.record_intent(
+        operation="CreateAuditSuppression", params={"description": HOSTILE}, **who
+    )
+    journal.record_outcome(entry_id, error=HOSTILE)
+    code, out, _err = _list(home, capsys, "--json")
+    assert code == 0 and out.isascii()
+    (line,) = out.splitlines()
+    assert json.loads(line)["params"] == {"description": HOSTILE}, "escaped, not lost"
+    code, out, _err = _list(home, capsys)
+    assert code == 0 and not set(out) & UNSAFE_CHARS
+
+
+async def test_an_entry_that_cannot_be_verified_stays_outcome_unknown(journal: Journal):
+    from iot_defender_tui.aws.client import reconcile_journal
+    from iot_defender_tui.aws.models_base import Identity
+
+    class Account:  # no probe runs for this operation: only who and where the client is
+        region = WHO["region"]
+
+        async def identity(self) -> Identity:
+            return Identity(WHO["account"], WHO["identity_arn"], "AIDA")
+
+    entry_id = journal.record_intent(
+        operation="SetV2LoggingOptions", params={"defaultLogLevel": "WARN"}, **WHO
+    )
+    (result,) = await reconcile_journal(Account(), journal)  # type: ignore[arg-type]
+    assert not result.closed and "cannot be verified" in result.note
+    (entry,) = journal.entries()
+    assert (entry.id, entry.state) == (entry_id, "intent")
+    assert entry.outcome.startswith(OUTCOME_UNKNOWN) and "cannot be verified" in entry.outcome
+    assert [e.id for e in journal.unknown_outcomes()] == [entry_id], "checked again at the next start"
+
+
+async def test_an_entry_settled_meanwhile_is_left_as_it_is(journal: Journal):
+    from iot_defender_tui.aws.client import reconcile_journal
+    from iot_defender_tui.aws.models_base import Identity
+
+    entry_id = journal.record_intent(operation="SetV2LoggingOptions", params={}, **WHO)
+
+    class Account:
+        region = WHO["region"]
+
+        async def identity(self) -> Identity:
+            # Another instance of the app gets its answer while this one is reconciling.
+            journal.record_outcome(entry_id, result={})
+            return Identity(WHO["account"], WHO["identity_arn"], "AIDA")
+
+    (result,) = await reconcile_journal(Account(), journal)  # type: ignore[arg-type]
+    assert not result.closed and "already ok" in result.note
+    assert journal.entries()[0].outcome == "ok"
+
+
+def test_journal_command_names_a_journal_damaged_inside(journal: Journal, home: Path, capsys):
+    for number in range(50):
+        journal.record_intent(
+            operation="CreateAuditSuppression", params={"pad": "x" * 200, "n": number}, **WHO
+        )
+    journal.close()
+    damaged = bytearray(journal.path.read_bytes())
+    damaged[4096:8192] = b"\xff" * 4096  # a page of the table, the file's header intact
+    journal.path.write_bytes(bytes(damaged))
+    code, out, err = _list(home, capsys)
+    assert code == 2 and out == ""
+    assert str(journal.path) in err and "move it aside" in err and "Traceback" not in err

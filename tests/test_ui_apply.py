@@ -81,8 +81,9 @@ async def apply_marked(pilot, app: ApplyHarness) -> ApplyMitigationScreen:
 
 
 async def test_apply_starts_one_task_and_deactivates(lab: str, dd: DefenderClient) -> None:
-    runtime().options.mitigation_seconds = 0.3
+    runtime().options.mitigation_seconds = 30  # still running when applied again
     seed_action(lab)
+    iot = make_client(lab)
     app = ApplyHarness(dd)
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(ResultsPane)
@@ -92,21 +93,36 @@ async def test_apply_starts_one_task_and_deactivates(lab: str, dd: DefenderClien
         await apply_marked(pilot, app)
         tasks = mitigation_tasks(lab)
         assert len(tasks) == 1
-        started = f"Mitigation task {tasks[0]['taskId']} started"
-        assert app.notes[0] == started and app.bells >= 1  # the outcome may follow at once
+        first = tasks[0]["taskId"]
+        assert app.notes[0] == f"Mitigation task {first} started" and app.bells >= 1
 
-        await apply_marked(pilot, app)  # the same selection again: the same task, not a second one
+        await apply_marked(pilot, app)  # the same selection while it runs: the same task, not a second one
         assert len(mitigation_tasks(lab)) == 1
-        assert app.notes.count(started) == 2
+        assert app.notes[-1] == (
+            f"Mitigation task {first} is already running for these findings (not started again)"
+        )
         assert app.errors == []
 
-    iot = make_client(lab)
-    finding = iot.list_audit_findings(taskId=audit_id, checkName=SHARED)["findings"][0]
-    cert_id = finding["nonCompliantResource"]["resourceIdentifier"]["deviceCertificateId"]
-    deadline = time.monotonic() + 10
-    while iot.describe_certificate(certificateId=cert_id)["certificateDescription"]["status"] != "INACTIVE":
-        assert time.monotonic() < deadline, "certificate never deactivated"
-        time.sleep(0.1)
+        finding = iot.list_audit_findings(taskId=audit_id, checkName=SHARED)["findings"][0]
+        cert_id = finding["nonCompliantResource"]["resourceIdentifier"]["deviceCertificateId"]
+        runtime().clock.advance(60)
+        assert (await dd.describe_mitigation_task(first)).status == "COMPLETED"
+        assert certificate_status(iot, cert_id) == "INACTIVE"
+
+        # Re-activated by hand since: applying again runs the mitigation again.
+        iot.update_certificate(certificateId=cert_id, newStatus="ACTIVE")
+        await apply_marked(pilot, app)
+        (second,) = [t["taskId"] for t in mitigation_tasks(lab) if t["taskId"] != first]
+        again = f"Mitigation task {second} started again (previous task {first} ended COMPLETED)"
+        assert app.notes[-1] == again
+        runtime().clock.advance(60)
+        assert (await dd.describe_mitigation_task(second)).status == "COMPLETED"
+        assert certificate_status(iot, cert_id) == "INACTIVE"
+        assert app.errors == []
+
+
+def certificate_status(iot, cert_id: str) -> str:
+    return iot.describe_certificate(certificateId=cert_id)["certificateDescription"]["status"]
 
 
 async def test_no_applicable_action_says_where_to_create_one(lab: str, dd: DefenderClient) -> None:

@@ -66,9 +66,9 @@ def shown_keys(app: App) -> set[str]:
     return {b.binding.id or "" for b in app.screen.active_bindings.values() if b.enabled and b.binding.show}
 
 
-async def test_lab_by_keyboard_with_a_created_role(lab: str) -> None:
+async def test_lab_by_keyboard_with_a_created_role(lab: str, journal) -> None:
     iot = make_client(lab)
-    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    app = DefenderApp(sandbox_settings(lab), Settings(), journal)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until(pilot, lambda: app.dd is not None and app.focused is not None)
         await pilot.press("4")
@@ -173,14 +173,14 @@ async def test_existing_name_is_shown_inline_and_kept(lab: str, dd: DefenderClie
 
 async def test_repeated_keys_send_once(lab: str, dd: DefenderClient) -> None:
     sent: list[str] = []
-    real = dd._call
+    real = dd._send_write
 
-    async def slow(service: str, operation: str, params: dict) -> dict:
+    async def slow(service: str, operation: str, params: dict) -> tuple:
         sent.append(operation)
         await asyncio.sleep(0.3)  # keys arrive while the request is in flight
         return await real(service, operation, params)
 
-    dd._call = slow  # type: ignore[method-assign]
+    dd._send_write = slow  # type: ignore[method-assign]
     app = Harness(dd)
     async with app.run_test(size=(80, 24)) as pilot:
         app.push_screen(ActionForm())
@@ -209,7 +209,7 @@ async def test_read_only_hides_and_refuses(lab: str, aws_env: Path) -> None:
             sent.append(operation)
             return await real(service, operation, params)
 
-        ro._call = spy  # type: ignore[method-assign]
+        ro._call = ro._send_write = spy  # type: ignore[method-assign]  # reads and writes
         app = Harness(ro, read_only=True)
         async with app.run_test(size=(80, 24)) as pilot:
             app.push_screen(ActionForm())

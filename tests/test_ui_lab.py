@@ -84,9 +84,9 @@ async def confirm(pilot: Pilot) -> None:
     await pilot.press("y")
 
 
-async def test_the_lab_by_keyboard(lab: str) -> None:
+async def test_the_lab_by_keyboard(lab: str, journal) -> None:
     settings = Settings(audit_poll_seconds=0.3, mitigation_poll_seconds=0.3, idle_poll_seconds=5)
-    app = LabApp(sandbox_settings(lab), settings, None)
+    app = LabApp(sandbox_settings(lab), settings, journal)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.focused is not None and app.focused.id == "settings-table", "Settings")
 

@@ -54,9 +54,9 @@ class Harness(App):
 
 
 @pytest.fixture
-async def lab(sandbox_url: str, aws_env):
+async def lab(sandbox_url: str, aws_env, journal):
     seed_fleet("lab")
-    async with DefenderClient(sandbox_settings(sandbox_url)) as client:
+    async with DefenderClient(sandbox_settings(sandbox_url), journal) as client:
         yield client
 
 

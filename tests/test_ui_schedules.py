@@ -73,10 +73,10 @@ class Harness(App):
 
 
 @pytest.fixture
-async def lab(sandbox_url: str, aws_env):
+async def lab(sandbox_url: str, aws_env, journal):
     runtime().options.audit_seconds = 0.3
     seed_fleet("lab")
-    async with DefenderClient(sandbox_settings(sandbox_url)) as client:
+    async with DefenderClient(sandbox_settings(sandbox_url), journal) as client:
         yield client
 
 

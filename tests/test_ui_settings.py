@@ -34,8 +34,8 @@ def table_text(app: DefenderApp) -> dict[str, str]:
     return {str(k.value): " ".join(str(c) for c in table.get_row(k)) for k in table.rows}
 
 
-def make_app(url: str, read_only: bool = False) -> DefenderApp:
-    return DefenderApp(sandbox_settings(url, read_only=read_only), Settings(), None)
+def make_app(url: str, read_only: bool = False, journal=None) -> DefenderApp:
+    return DefenderApp(sandbox_settings(url, read_only=read_only), Settings(), journal)
 
 
 async def ready(pilot) -> SettingsPane:
@@ -68,9 +68,9 @@ async def test_lists_all_checks_enabled_and_account_settings(lab: str) -> None:
         assert "IoT logging: disabled" in account
 
 
-async def test_toggle_off_and_save(lab: str) -> None:
+async def test_toggle_off_and_save(lab: str, journal) -> None:
     name = "LOGGING_DISABLED_CHECK"
-    app = make_app(lab)
+    app = make_app(lab, journal=journal)
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await ready(pilot)
         await cursor_to(pilot, name)
@@ -87,9 +87,9 @@ async def test_toggle_off_and_save(lab: str) -> None:
     assert config["DEVICE_CERTIFICATE_SHARED_CHECK"]["enabled"] is True
 
 
-async def test_threshold_validates_and_keeps_input(lab: str) -> None:
+async def test_threshold_validates_and_keeps_input(lab: str, journal) -> None:
     name = "DEVICE_CERTIFICATE_AGE_CHECK"
-    app = make_app(lab)
+    app = make_app(lab, journal=journal)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await cursor_to(pilot, name)
@@ -113,12 +113,12 @@ async def test_threshold_validates_and_keeps_input(lab: str) -> None:
     assert config[name]["configuration"]["CERT_AGE_THRESHOLD_IN_DAYS"] == "400"
 
 
-async def test_server_refusal_keeps_pending_edit(lab: str) -> None:
+async def test_server_refusal_keeps_pending_edit(lab: str, journal) -> None:
     name = "DEVICE_CERTIFICATE_SHARED_CHECK"
     make_client(lab).create_scheduled_audit(
         scheduledAuditName="daily", frequency="DAILY", targetCheckNames=[name]
     )
-    app = make_app(lab)
+    app = make_app(lab, journal=journal)
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await ready(pilot)
         await cursor_to(pilot, name)

@@ -125,11 +125,11 @@ async def test_failing_mitigation_is_reported_as_an_error(lab: str, dd: Defender
         assert app.events[-1] == "BELL"
 
 
-async def test_errors_while_polling_keep_the_task(lab: str, aws_env: Path) -> None:
+async def test_errors_while_polling_keep_the_task(lab: str, aws_env: Path, journal) -> None:
     runtime().options.mitigation_seconds = 1.0
     seed_action(lab)
     # Without botocore's own retries (seconds of back-off on a 500), every injected error reaches the tracker.
-    async with DefenderClient(sandbox_settings(lab), tuning=FAST) as fast:
+    async with DefenderClient(sandbox_settings(lab), journal, tuning=FAST) as fast:
         app = TrackerHarness(fast)
         async with app.run_test(size=(80, 24)) as pilot:
             await mark_and_apply(pilot, app)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .models_base import safe
+
 SEVERITY_ORDER: dict[str, int] = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 
 ACTION_TYPES: dict[str, str] = {
@@ -244,6 +246,7 @@ def check_info(name: str) -> CheckInfo:
     info = CHECKS.get(ALIASES.get(name, name))
     if info is not None:
         return info
+    name = safe(name)  # AuditCheckName is a free string in AWS's model
     title = name.removesuffix("_CHECK").replace("_", " ").capitalize()
     return CheckInfo(
         name, title, "", "UNKNOWN", f"A check this version of the app does not know ({name}).", _PUBLISH

@@ -11,6 +11,7 @@ client_resources) over the plumbing in client_core.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from .client_findings import FindingsMixin
 from .client_mitigation import MitigationMixin
 from .client_resources import ResourcesMixin
 from .errors import AwsError, NotFoundError
-from .journal import Journal, JournalEntry
+from .journal import Journal, JournalEntry, JournalError
 from .session import ConnectionSettings, Tuning
 
 __all__ = ["ConnectionSettings", "DefenderClient", "Reconciled", "Tuning", "reconcile_journal"]
@@ -35,7 +36,8 @@ class Reconciled:
     entry_id: int
     operation: str
     note: str
-    closed: bool  # False: could not be checked now (another account or region, or AWS failed); left open
+    # False: left "outcome unknown": another account or region, AWS failed, or it cannot be verified
+    closed: bool
 
 
 Probe = Callable[[DefenderClient, dict[str, Any]], Awaitable[Any]]
@@ -73,7 +75,8 @@ _DELETED: dict[str, tuple[str, Probe]] = {
 
 async def reconcile_journal(dd: DefenderClient, journal: Journal) -> list[Reconciled]:
     """Settle every "outcome unknown" entry of this account and region by asking AWS what happened."""
-    unknown = journal.unknown_outcomes()
+    # SQLite waits for its lock and fsyncs: in a thread, not on the app's event loop.
+    unknown = await asyncio.to_thread(journal.unknown_outcomes)
     if not unknown:
         return []  # the usual case: no need to ask who we are
     me = await dd.identity()
@@ -88,9 +91,20 @@ async def reconcile_journal(dd: DefenderClient, journal: Journal) -> list[Reconc
         except AwsError as err:
             results.append(Reconciled(entry.id, entry.operation, f"left open: checking failed: {err}", False))
             continue
-        journal.mark_reconciled(entry.id, note)
-        results.append(Reconciled(entry.id, entry.operation, note, True))
+        # Nothing learnt ("cannot be verified"): closing it would read as settled. It stays unknown,
+        # with the reason.
+        closed = not note.startswith(UNVERIFIABLE)
+        record = journal.mark_reconciled if closed else journal.note_unverified
+        try:
+            await asyncio.to_thread(record, entry.id, note)
+        except JournalError as err:  # its real outcome arrived meanwhile (another instance of the app)
+            results.append(Reconciled(entry.id, entry.operation, f"left as it is: {err}", False))
+            continue
+        results.append(Reconciled(entry.id, entry.operation, note, closed))
     return results
+
+
+UNVERIFIABLE = "cannot be verified"
 
 
 async def _verdict(dd: DefenderClient, entry: JournalEntry) -> str:

@@ -1,23 +1,26 @@
 """The DefenderClient's plumbing: client lifecycle, the one read path and the one write path.
 
-Every request goes through `_call`: wait for the operation's token bucket, send (botocore retries
+Every read goes through `_call`: wait for the operation's token bucket, send (botocore retries
 transient failures in adaptive mode), retry throttling that outlasted botocore, and map any failure to
-an AwsError. Writes additionally go through `_mutate`, which is where `--read-only` and the journal live.
+an AwsError. Writes go through `_mutate`, which is where `--read-only` and the journal live; they are
+sent by clients without botocore's retries, and what may be resent or must be checked after an error is
+decided in aws/mutations.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from botocore import xform_name
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from . import fastparse, guard
-from .errors import THROTTLING_CODES, map_error
+from . import fastparse, guard, mutations
+from .errors import THROTTLING_CODES, AwsError, NotFoundError, map_error
 from .models_base import Identity
 from .pagination import PageSpec, pages
 from .ratelimit import RateLimiter, retry_throttled
@@ -36,12 +39,6 @@ def _is_throttle(exc: BaseException) -> bool:
     return exc.response.get("Error", {}).get("Code") in THROTTLING_CODES or status == 429
 
 
-def _sent_without_answer(exc: BaseException) -> bool:
-    """The request may have reached AWS but no answer came back: its outcome is unknown."""
-    cause = exc.__cause__ or exc
-    return isinstance(cause, ReadTimeoutError | ConnectionClosedError | asyncio.CancelledError)
-
-
 def _result_for_journal(response: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
@@ -53,13 +50,17 @@ class ClientCore:
         journal: Journal | None = None,
         *,
         tuning: Tuning | None = None,
+        journal_problem: str | None = None,
     ):
         self.settings = settings
         self.journal = journal
+        # Why there is no journal (shown when a write is refused); a client without one sends no write.
+        self.journal_problem = journal_problem if journal is None else None
         self.tuning = tuning or Tuning()
         self.region: str | None = None
         self._stack: AsyncExitStack | None = None
         self._clients: dict[str, Any] = {}
+        self._writers: dict[str, Any] = {}  # the same services without botocore's retries, for writes
         self._limiter = RateLimiter(self.tuning.rate_scale)
         self._identity: Identity | None = None
         self._session: Any = None
@@ -81,6 +82,7 @@ class ClientCore:
             self._stack = None
             await stack.aclose()
             self._clients.clear()
+            self._writers.clear()
             if isinstance(exc, BotoCoreError | ClientError):
                 raise map_error(exc, None, self.settings.profile) from exc
             raise
@@ -92,10 +94,11 @@ class ClientCore:
     ) -> None:
         stack, self._stack = self._stack, None
         self._clients.clear()
+        self._writers.clear()
         if stack is not None:
             await stack.aclose()
 
-    async def _open(self, service: str) -> Any:
+    async def _open(self, service: str, *, writer: bool = False) -> Any:
         if self._stack is None:
             raise RuntimeError("DefenderClient is not open: use `async with DefenderClient(...)`")
         endpoint = self.settings.endpoint_for(service)
@@ -106,20 +109,22 @@ class ClientCore:
             service,
             region_name=self.region,
             endpoint_url=endpoint,
-            config=self.tuning.botocore_config(),
+            config=self.tuning.botocore_config(retries=not writer),
             **plain,
         )
-        self._clients[service] = client = await self._stack.enter_async_context(creator)
+        client = await self._stack.enter_async_context(creator)
+        (self._writers if writer else self._clients)[service] = client
         return client
 
-    async def _client(self, service: str) -> Any:
+    async def _client(self, service: str, *, writer: bool = False) -> Any:
         """IoT is opened with the client; STS, IAM and SNS when first used: IAM's and SNS's models cost
         ~6 MB that most sessions never need (pickers, creating a role), and `--task` asks for findings
-        before the identity."""
-        client = self._clients.get(service)
+        before the identity. A service's writer (no retries) is opened with its first write."""
+        clients = self._writers if writer else self._clients
+        client = clients.get(service)
         if client is None:
             async with self._opening:
-                client = self._clients.get(service) or await self._open(service)
+                client = clients.get(service) or await self._open(service, writer=writer)
         return client
 
     # -- the request paths -----------------------------------------------------------------------------
@@ -145,31 +150,108 @@ class ClientCore:
             raise RuntimeError(f"{operation} changes the account: send it with _mutate")
         return await self._call(service, operation, params or {})
 
+    def _ensure_writable(self, operation: str) -> None:
+        """Refuse `operation` in read-only mode or without a journal; a write that first reads what it
+        will change calls this before those reads too, so a refused write sends nothing at all."""
+        problem = None if self.journal is not None else self.journal_problem or "no journal is open"
+        guard.ensure_writable(operation, self.settings.read_only, problem)
+
     async def _mutate(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The only way a request that changes the account is sent."""
-        guard.ensure_writable(operation, self.settings.read_only)
+        """The only way a request that changes the account is sent.
+
+        After an error AWS may have acted on (a 5xx, a read timeout, a dropped connection), the journal
+        entry stays "outcome unknown" until what AWS did is known: checked now (mutations.VERIFIERS),
+        closed with the finding; or left for reconcile_journal. A write found done is returned as a success
+        whose ResponseMetadata["Verified"] says what was checked.
+        """
+        self._ensure_writable(operation)
+        journal = self.journal
+        assert journal is not None
         sent = {k: v for k, v in params.items() if v is not None}
-        entry: int | None = None
-        if self.journal is not None:
-            me = await self.identity()
-            entry = self.journal.record_intent(
-                identity_arn=me.arn,
-                account=me.account,
-                region=self.region or "",
-                operation=operation,
-                params=sent,
-            )
+        me = await self.identity()
+        # SQLite's fsync may take a while: not on the event loop. Awaited, so the intent is on disk
+        # before the request leaves.
+        entry = await asyncio.to_thread(
+            journal.record_intent,
+            identity_arn=me.arn,
+            account=me.account,
+            region=self.region or "",
+            operation=operation,
+            params=sent,
+        )
         try:
-            response = await self._call(service, operation, sent)
-        except BaseException as exc:
-            # A read timeout, a dropped connection or a cancelled await may come after AWS acted: leave
-            # the outcome unknown for reconcile_journal rather than record a failure that may be false.
-            if entry is not None and self.journal is not None and not _sent_without_answer(exc):
-                self.journal.record_outcome(entry, error=str(exc))
+            response, verdict = await self._send_write(service, operation, sent)
+        except mutations.NotCarriedOutError as err:
+            await asyncio.to_thread(journal.mark_reconciled, entry, f"not carried out: {err.message}")
             raise
-        if entry is not None and self.journal is not None:
-            self.journal.record_outcome(entry, result=_result_for_journal(response))
+        except mutations.OutcomeUnknownError:
+            raise  # the entry stays an intent: reconcile_journal asks AWS again later
+        except AwsError as err:  # AWS refused it, or it was never sent
+            await asyncio.to_thread(journal.record_outcome, entry, error=str(err))
+            raise
+        # A cancelled await (the app closing) may come after AWS acted: the entry stays an intent.
+        if verdict is not None:
+            await asyncio.to_thread(journal.mark_reconciled, entry, f"carried out: {verdict}")
+        else:
+            await asyncio.to_thread(journal.record_outcome, entry, result=_result_for_journal(response))
         return response
+
+    async def _send_write(
+        self, service: str, operation: str, params: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
+        """Send a write once, and again only when that is safe; (response, what was verified or None)."""
+        try:
+            method = getattr(await self._client(service, writer=True), xform_name(operation))
+        except (BotoCoreError, ClientError) as exc:
+            raise map_error(exc, operation, self.settings.profile, service=service) from exc
+        backoff = self.tuning.backoff
+        waits = resends = 0
+        ambiguous: BaseException | None = None  # the first answer after which AWS may have acted
+        sent_at = time.time()
+        while True:
+            await self._limiter.acquire(service, operation)
+            try:
+                response = await method(**params)
+            except mutations.SEND_ERRORS as exc:
+                kind = mutations.failure_kind(exc)
+                error = map_error(exc, operation, self.settings.profile, service=service)
+                if kind == "not sent" and waits < backoff.attempts + self.tuning.max_attempts:
+                    await asyncio.sleep(backoff.delay(min(waits, backoff.attempts)))
+                    waits += 1
+                    continue
+                gone = isinstance(error, NotFoundError) and operation.startswith("Delete")
+                if ambiguous is not None and gone:  # an earlier attempt deleted it
+                    return {}, f"it no longer exists (after {mutations.what_aws_answered(ambiguous)})"
+                if kind != "ambiguous":
+                    if ambiguous is not None:
+                        raise self._unknown(operation, ambiguous, f"then {error.text}") from exc
+                    raise error from exc
+                ambiguous = ambiguous or exc
+                answered = mutations.what_aws_answered(exc)
+                verdict = await mutations.verify(self, operation, params, sent_at)
+                if verdict.done:
+                    metadata = {"Verified": f"{verdict.note} (after {answered})"}
+                    return {**verdict.response, "ResponseMetadata": metadata}, metadata["Verified"]
+                if operation in mutations.RESENDABLE and resends < mutations.RESEND_LIMIT:
+                    await asyncio.sleep(backoff.delay(resends))
+                    resends += 1
+                    continue
+                if verdict.done is False:
+                    raise mutations.NotCarriedOutError(
+                        error.code,
+                        f"{answered}; checked: {verdict.note}. Nothing was changed: try again.",
+                        operation,
+                    ) from exc
+                raise self._unknown(operation, exc, verdict.note) from exc
+            return response, None  # AWS's own answer, even to a resend: a definite outcome
+
+    def _unknown(self, operation: str, exc: BaseException, note: str) -> mutations.OutcomeUnknownError:
+        return mutations.OutcomeUnknownError(
+            "OutcomeUnknown",
+            f"{mutations.what_aws_answered(exc)}; whether AWS carried it out is unknown ({note}). The "
+            "journal keeps it as outcome unknown; check in AWS before trying again.",
+            operation,
+        )
 
     async def _pages(
         self, service: str, operation: str, params: Mapping[str, Any], spec: PageSpec

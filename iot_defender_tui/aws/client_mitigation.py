@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from . import guard, pagination
 from .client_core import ClientCore
-from .errors import ConflictError
+from .errors import ConflictError, InvalidRequestError, NotFoundError
 from .models import MitigationAction, MitigationExecution, MitigationTask
 from .models_params import ActionParams
 
@@ -18,6 +19,25 @@ def action_params(params: ActionParams | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(params, Mapping):
         return dict(params)
     return params.to_api()
+
+
+# A mitigation task in one of these states is over: applying the same request again starts a new task.
+TASK_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELED"})
+# Earlier runs of one request are probed one by one; past this many, something else is wrong.
+MAX_TASK_ATTEMPTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class MitigationStart:
+    """What start_mitigation_task did: started `task`, or found it already running (`reused`)."""
+
+    task: MitigationTask
+    reused: bool = False
+    previous: MitigationTask | None = None  # the latest earlier task of the same request, which had ended
+
+    @property
+    def task_id(self) -> str:
+        return self.task.task_id
 
 
 def check_to_actions(mapping: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
@@ -67,23 +87,37 @@ class MitigationMixin(ClientCore):
 
     # -- tasks --------------------------------------------------------------------------------------
     async def start_mitigation_task(
-        self,
-        target: Mapping[str, Any],
-        mapping: Mapping[str, Iterable[str]],
-        *,
-        attempt: int = 0,
-    ) -> MitigationTask:
-        """Apply the mapped actions to the target's findings; the same request always gives the same task.
+        self, target: Mapping[str, Any], mapping: Mapping[str, Iterable[str]]
+    ) -> MitigationStart:
+        """Apply the mapped actions to the target's findings, unless the same request is running already.
 
         `target` is AWS's AuditMitigationActionsTaskTarget (findingIds, or auditTaskId with an optional
         auditCheckToReasonCodeFilter); `mapping` is check name → action names. The task id and
-        clientRequestToken are derived from the request, so a repeated key press or a retry after a
-        timeout finds the task already started instead of starting another. `attempt` > 0 runs the same
-        mitigation again deliberately.
+        clientRequestToken are derived from the request and its `attempt`: attempt 0, 1, 2… are looked up
+        until one that does not exist (started now) or one still running (returned, `reused`). So a
+        repeated key press while it runs, or a retry after a timeout, finds the running task, and applying
+        again after it ended (a certificate re-activated since, a failed or canceled task) runs it again.
         """
+        self._ensure_writable("StartAuditMitigationActionsTask")
         actions = check_to_actions(mapping)
         target_api = {k: v for k, v in dict(target).items() if v is not None}
-        task_id, token = guard.mitigation_request_identity(target_api, actions, attempt=attempt)
+        previous: MitigationTask | None = None
+        for attempt in range(MAX_TASK_ATTEMPTS):
+            task_id, token = guard.mitigation_request_identity(target_api, actions, attempt=attempt)
+            try:
+                existing = await self.describe_mitigation_task(task_id)
+            except NotFoundError:
+                break
+            if existing.status not in TASK_ENDED:
+                return MitigationStart(existing, reused=True, previous=previous)
+            previous = existing
+        else:
+            raise InvalidRequestError(
+                "TooManyAttempts",
+                f"These actions were applied to these findings {MAX_TASK_ATTEMPTS} times already; "
+                "start a task from the AWS console or CLI if it must run again.",
+                "StartAuditMitigationActionsTask",
+            )
         try:
             await self._mutate(
                 "iot",
@@ -96,11 +130,11 @@ class MitigationMixin(ClientCore):
                 },
             )
         except ConflictError as err:
-            # Same derived id means same request: the task we want exists already (e.g. AWS's idempotency
-            # window passed). Anything else is a real conflict.
+            # Started under this id since we looked (another window of the app): that task is the one.
             if err.code != "TaskAlreadyExistsException":
                 raise
-        return await self.describe_mitigation_task(task_id)
+            return MitigationStart(await self.describe_mitigation_task(task_id), True, previous)
+        return MitigationStart(await self.describe_mitigation_task(task_id), False, previous)
 
     async def describe_mitigation_task(self, task_id: str) -> MitigationTask:
         data = await self._read("iot", "DescribeAuditMitigationActionsTask", {"taskId": task_id})

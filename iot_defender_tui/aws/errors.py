@@ -6,6 +6,8 @@ Everything below the client raises botocore exceptions; the client turns each in
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -31,11 +33,12 @@ class AwsError(Exception):
     """An AWS call failed. `code` is AWS's error code (or ours for local failures)."""
 
     def __init__(self, code: str, message: str, operation: str | None = None, hint: str | None = None):
-        # AWS's words end up on the user's screen: no terminal control sequences in them.
+        # AWS's words end up on the user's screen: no terminal control sequences in them. The hint too:
+        # it may quote AWS (AccessDenied's) or a name the user typed.
         self.code = safe(code)
         self.message = safe(message)
-        self.operation = operation
-        self.hint = hint
+        self.operation = None if operation is None else safe(operation)
+        self.hint = None if hint is None else safe(hint)
         super().__init__(self.text)
 
     @property
@@ -183,6 +186,16 @@ def map_error(
     return AwsError(type(exc).__name__, str(exc) or type(exc).__name__, operation)
 
 
+# "User: arn:… is not authorized to perform: iam:PassRole on resource: arn:…": the permission AWS checked,
+# which is not always the operation's own (iam:PassRole for an action's role, an action a task runs).
+_DENIED_ACTION = re.compile(r"not authorized to perform:?\s+([A-Za-z0-9-]+):([A-Za-z0-9]+)")
+
+
+def denied_permission(message: str) -> str | None:
+    match = _DENIED_ACTION.search(message)
+    return f"{match.group(1).lower()}:{match.group(2)}" if match else None
+
+
 def _map_client_error(exc: ClientError, operation: str, profile: str | None, service: str) -> AwsError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code") or "Unknown")
@@ -203,7 +216,7 @@ def _map_client_error(exc: ClientError, operation: str, profile: str | None, ser
             f"Renew them (`aws configure`, `aws sso login {profile_flag(profile)}`) or change --profile.",
         )
     if code in ACCESS_DENIED_CODES or status == 403:
-        permission = f"{service}:{operation}"
+        permission = denied_permission(message) or f"{service}:{operation}"
         return AccessDeniedError(
             code,
             f"Access denied: the caller lacks the IAM permission {permission}.",

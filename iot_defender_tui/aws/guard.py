@@ -73,14 +73,35 @@ class ReadOnlyError(Exception):
         )
 
 
+class JournalUnavailableError(ReadOnlyError):
+    """A mutating operation was refused because no journal could record it; nothing was sent.
+
+    A ReadOnlyError: without a journal the app is read-only, and whatever handles the one handles the other.
+    """
+
+    def __init__(self, operation: str, reason: str):
+        self.operation = operation
+        self.reason = reason
+        Exception.__init__(
+            self,
+            f"{operation} was not sent: the journal is unavailable ({reason}), so changes are refused until "
+            "it is fixed. Every change is recorded there first, to be checked with AWS after a crash.",
+        )
+
+
 def is_mutating(operation: str) -> bool:
     return operation in MUTATING_OPERATIONS or operation.startswith(MUTATING_VERBS)
 
 
-def ensure_writable(operation: str, read_only: bool) -> None:
-    """Raise ReadOnlyError before `operation` is sent if it would change the account in read-only mode."""
-    if read_only and is_mutating(operation):
+def ensure_writable(operation: str, read_only: bool, journal_problem: str | None = None) -> None:
+    """Raise before `operation` is sent if it would change the account in read-only mode (ReadOnlyError)
+    or while there is no journal to record it (JournalUnavailableError, `journal_problem` says why)."""
+    if not is_mutating(operation):
+        return
+    if read_only:
         raise ReadOnlyError(operation)
+    if journal_problem is not None:
+        raise JournalUnavailableError(operation, journal_problem)
 
 
 TASK_ID_PREFIX = "idt-"
@@ -89,11 +110,12 @@ TASK_ID_PREFIX = "idt-"
 def mitigation_request_identity(target: Mapping, mapping: Mapping, *, attempt: int = 0) -> tuple[str, str]:
     """(taskId, clientRequestToken) for StartAuditMitigationActionsTask, derived from the request itself.
 
-    The same findings with the same actions always give the same pair, so a repeated key press or a retry
-    after a timeout lands on the task already started instead of starting a second one. Finding ids and
-    reason codes are sets (their order is not part of the request); the order of a check's actions is
-    kept, because AWS applies them in that order. Pass `attempt` > 0 to run the very same mitigation again
-    on purpose (e.g. after the first task finished and a certificate was re-activated).
+    The same findings with the same actions and `attempt` always give the same pair, so a repeated key
+    press or a retry after a timeout lands on the task already started instead of starting a second one.
+    Finding ids and reason codes are sets (their order is not part of the request); the order of a check's
+    actions is kept, because AWS applies them in that order. `attempt` counts the runs of the very same
+    mitigation: start_mitigation_task moves to the next one once the task of the previous has ended (a
+    certificate re-activated since must be deactivated again, not answered with the old outcome).
     """
     canonical = {
         "target": _canonical_target(target),

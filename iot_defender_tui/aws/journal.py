@@ -4,6 +4,10 @@ An intent is committed (and fsynced) before the request is sent and the outcome 
 crash or a kill in between leaves an intent without an outcome: "outcome unknown", to be reconciled with
 AWS on the next start. One connection per Journal, guarded by a lock, with short transactions: safe to
 use from an asyncio app and its worker threads.
+
+Opened `read_only` (the `journal` command) it writes nothing to the file and reads one it cannot write;
+a row it cannot read back is listed with what is `damaged`. `Journal.temporary()` is a `--sandbox`
+session's own, removed on close.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import base64
 import dataclasses
 import enum
 import json
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path, PurePath
@@ -54,7 +60,7 @@ class JournalError(Exception):
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     id: int
-    time: datetime
+    time: datetime | None  # None: the stored time is unreadable (see `damaged`)
     identity_arn: str
     account: str
     region: str
@@ -64,6 +70,8 @@ class JournalEntry:
     result: dict[str, Any] | None
     error: str | None
     reconcile_note: str | None
+    # Column -> stored text of what could not be read back (a bad disk, a hand edit): shown, never fatal.
+    damaged: dict[str, str] = field(default_factory=dict)
 
     @property
     def outcome(self) -> str:
@@ -73,12 +81,13 @@ class JournalEntry:
             return f"error: {self.error}"
         if self.state == "reconciled":
             return f"reconciled: {self.reconcile_note}"
-        return OUTCOME_UNKNOWN
+        # Still unknown; a note says why checking AWS could not settle it.
+        return f"{OUTCOME_UNKNOWN} ({self.reconcile_note})" if self.reconcile_note else OUTCOME_UNKNOWN
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "time": self.time.isoformat(),
+            "time": None if self.time is None else self.time.isoformat(),
             "identity_arn": self.identity_arn,
             "account": self.account,
             "region": self.region,
@@ -89,30 +98,62 @@ class JournalEntry:
             "result": self.result,
             "error": self.error,
             "reconcile_note": self.reconcile_note,
+            "damaged": self.damaged,
         }
 
     @classmethod
     def _from_row(cls, row: tuple) -> Self:
         (entry_id, time, identity_arn, account, region, operation, params, state, result, error, note) = row
+        damaged: dict[str, str] = {}
+        try:
+            when: datetime | None = datetime.fromisoformat(_text(time))
+        except ValueError:
+            when, damaged["time"] = None, _text(time)
+        parsed_params = _json_object(params, "params", damaged)
         return cls(
             id=entry_id,
-            time=datetime.fromisoformat(time),
-            identity_arn=identity_arn,
-            account=account,
-            region=region,
-            operation=operation,
-            params=json.loads(params),
+            time=when,
+            identity_arn=_text(identity_arn),
+            account=_text(account),
+            region=_text(region),
+            operation=_text(operation),
+            params={} if parsed_params is None else parsed_params,
             state=state,
-            result=None if result is None else json.loads(result),
-            error=error,
-            reconcile_note=note,
+            result=None if result is None else _json_object(result, "result", damaged),
+            error=None if error is None else _text(error),
+            reconcile_note=None if note is None else _text(note),
+            damaged=damaged,
         )
 
 
+def _text(value: object) -> str:
+    """A TEXT column as str: SQLite lets any column hold a BLOB or a number."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return "" if value is None else str(value)
+
+
+def _json_object(value: object, column: str, damaged: dict[str, str]) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(_text(value))
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        return parsed
+    damaged[column] = _text(value)
+    return None
+
+
 class Journal:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, read_only: bool = False):
         self.path = path
+        self.read_only = read_only
+        self._has_table = True
+        self._temporary: Path | None = None  # a directory removed on close (`temporary`)
         self._lock = threading.Lock()
+        if read_only:
+            self._db = self._open_read_only(path)
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             created = not path.exists()
@@ -134,13 +175,64 @@ class Journal:
             ) from err
 
     @classmethod
-    def open(cls, path: Path | str | None = None) -> Journal:
-        return cls(Path(path) if path is not None else journal_path())
+    def open(cls, path: Path | str | None = None, *, read_only: bool = False) -> Journal:
+        """`read_only`: for listing; writes nothing to the file, and works where it cannot be written."""
+        return cls(Path(path) if path is not None else journal_path(), read_only=read_only)
 
-    def _prepare(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+    @classmethod
+    def temporary(cls) -> Journal:
+        """A journal of its own, removed with its directory on close: a `--sandbox` session's. A sandbox
+        is a new account every time: its entries must neither mix with the user's nor be reconciled
+        against another sandbox."""
+        try:
+            directory = Path(tempfile.mkdtemp(prefix="iot-defender-tui-sandbox-"))
+        except OSError as err:
+            raise JournalError(f"cannot make a journal for the sandbox: {err}") from err
+        try:
+            journal = cls(directory / "journal.sqlite3")
+        except JournalError:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        journal._temporary = directory
+        return journal
+
+    def _open_read_only(self, path: Path) -> sqlite3.Connection:
+        if not path.is_file():
+            raise JournalError(f"there is no journal at {path}")
+        uri = path.absolute().as_uri()
+        # mode=ro reads a live journal through its WAL; in a directory it cannot write to (a journal left
+        # by a clean exit has no -wal file, and one cannot be made) only `immutable` can open it.
+        problem: sqlite3.Error | None = None
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            db: sqlite3.Connection | None = None
+            try:
+                db = sqlite3.connect(
+                    uri + query, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                    check_same_thread=False,
+                )  # fmt: skip
+                self._check_version(db)
+                found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'journal'")
+                self._has_table = found.fetchone() is not None
+                return db
+            except sqlite3.Error as err:
+                if db is not None:
+                    db.close()
+                problem = err
+                if not isinstance(err, sqlite3.OperationalError):
+                    break  # not a database, or a newer one: reading it another way would not help
+        raise JournalError(
+            f"cannot read the journal {path}: {problem}. If the file is damaged, move it aside and the app "
+            "starts a new journal."
+        ) from problem
+
+    @staticmethod
+    def _check_version(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"written by a newer iot-defender-tui (journal version {version})")
+
+    def _prepare(self) -> None:
+        self._check_version(self._db)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: the intent must be on disk before the request leaves, or a power cut could lose it.
         self._db.execute("PRAGMA synchronous=FULL")
@@ -150,6 +242,8 @@ class Journal:
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _transaction(self) -> _Transaction:
+        if self.read_only:
+            raise JournalError(f"the journal {self.path} was opened read-only: nothing can be recorded")
         return _Transaction(self._db)
 
     def record_intent(
@@ -193,6 +287,15 @@ class Journal:
             if cursor.rowcount == 0:
                 self._refuse(entry_id, "reconcile")
 
+    def note_unverified(self, entry_id: int, note: str) -> None:
+        """Say why checking AWS could not settle an entry; it stays "outcome unknown"."""
+        with self._lock, self._transaction():
+            cursor = self._db.execute(
+                "UPDATE journal SET reconcile_note = ? WHERE id = ? AND state = 'intent'", (note, entry_id)
+            )
+            if cursor.rowcount == 0:
+                self._refuse(entry_id, "annotate")
+
     def _refuse(self, entry_id: int, doing: str) -> None:
         row = self._db.execute("SELECT state FROM journal WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
@@ -203,24 +306,31 @@ class Journal:
         """Newest first."""
         if limit is not None and limit < 0:
             raise ValueError(f"limit must not be negative: {limit}")
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM journal ORDER BY id DESC LIMIT ?",
-                (-1 if limit is None else limit,),
-            ).fetchall()
-        return [JournalEntry._from_row(row) for row in rows]
+        return self._select("ORDER BY id DESC LIMIT ?", (-1 if limit is None else limit,))
 
     def unknown_outcomes(self) -> list[JournalEntry]:
         """Intents without an outcome, oldest first: the order to reconcile them in."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM journal WHERE state = 'intent' ORDER BY id"
-            ).fetchall()
+        return self._select("WHERE state = 'intent' ORDER BY id", ())
+
+    def _select(self, clauses: str, args: tuple[object, ...]) -> list[JournalEntry]:
+        if not self._has_table:
+            return []  # an SQLite file the app never prepared, opened read-only: nothing journaled in it
+        try:
+            with self._lock:
+                rows = self._db.execute(f"SELECT {_COLUMNS} FROM journal {clauses}", args).fetchall()
+        except sqlite3.Error as err:  # a damaged page: found only when read
+            raise JournalError(
+                f"cannot read the journal {self.path}: {err}. If the file is damaged, move it aside and the "
+                "app starts a new journal."
+            ) from err
         return [JournalEntry._from_row(row) for row in rows]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)
+            self._temporary = None
 
     def __enter__(self) -> Self:
         return self
@@ -243,8 +353,11 @@ class _Transaction:
 
 
 def to_json_text(value: Any) -> str:
-    """JSON of parameters and results as AWS SDKs hand them over (datetimes, bytes, sets, dataclasses…)."""
-    return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False)
+    """JSON of parameters and results as AWS SDKs hand them over (datetimes, bytes, sets, dataclasses…).
+
+    ASCII: a lone surrogate (JSON from AWS can carry one) cannot be stored as UTF-8 text in SQLite.
+    """
+    return json.dumps(_plain(value), sort_keys=True, ensure_ascii=True)
 
 
 def _plain(value: Any) -> Any:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
-from .models_base import Data, count, flag, mapping, strings, text, timestamp
+from .models_base import Data, count, flag, mapping, safe_map, safe_str, strings, text, timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +22,9 @@ class CheckConfiguration:
     def from_api(cls, data: Data, name: str | None = None) -> Self:
         """`data` is one value of auditCheckConfigurations, whose key (the check name) is `name`."""
         return cls(
-            name=name or text(data, "checkName") or text(data, "name") or "",
+            name=safe_str(name) if name else text(data, "checkName") or text(data, "name") or "",
             enabled=flag(data, "enabled") or False,
-            configuration={str(k): str(v) for k, v in mapping(data, "configuration").items()},
+            configuration=safe_map(data.get("configuration")),
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -166,7 +166,7 @@ class CheckResult:
     def from_api(cls, data: Data, check_name: str | None = None) -> Self:
         """`data` is one value of auditDetails, whose key (the check name) is `check_name`."""
         return cls(
-            check_name=check_name or text(data, "checkName") or "",
+            check_name=safe_str(check_name) if check_name else text(data, "checkName") or "",
             status=text(data, "checkRunStatus"),
             compliant=flag(data, "checkCompliant"),
             total_resources=count(data, "totalResourcesCount"),

@@ -49,23 +49,48 @@ def epoch_millis(value: Any) -> datetime | None:
         return None
 
 
-# Terminal control characters (ESC above all) in AWS's free text could drive the user's terminal: shown
-# escaped as \xNN. Newlines and tabs stay; AWS names and ids never contain any of these.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What AWS's text must not bring to the user's terminal: control characters (ESC above all, which drives
+# the terminal; C1's CSI too), format characters (bidi overrides that reorder what is shown, zero-width
+# and tag characters that hide text), line and paragraph separators, and lone surrogates (which JSON can
+# carry and no terminal encoding can write). These are Unicode's Cc, Cf, Zl, Zp and Cs code points but
+# newline and tab, which free text keeps. AWS names and ids never contain any of them; a device's MQTT
+# client id or a CA's subject may.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def safe(value: str) -> str:
-    """`value` with terminal control characters shown as \\xNN (newlines and tabs kept)."""
-    if value.isprintable():  # no control character (category Cc) in it: skip the regex, most text
+    """`value` with the code points above shown as \\xNN, \\uNNNN or \\UNNNNNNNN (newlines and tabs kept).
+
+    The one boundary of AWS's text: every string a model keeps from a reply passes through it.
+    """
+    if value.isprintable():  # none of them is printable: most text skips the regex
         return value
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return _UNSAFE.sub(_escape, value)
+
+
+def safe_str(value: Any) -> str:
+    """Any value of a reply (a dict key, a list item, a nested member) as safe text."""
+    return safe(value if type(value) is str else str(value))
 
 
 def text(data: Data, key: str) -> str | None:
     value = data.get(key)
     if value is None:
         return None
-    return safe(value if type(value) is str else str(value))
+    if type(value) is not str:
+        value = str(value)
+    # `safe` inlined: every member of 100,000 findings comes through here.
+    return value if value.isprintable() else _UNSAFE.sub(_escape, value)
 
 
 def count(data: Data, key: str) -> int:
@@ -94,7 +119,20 @@ def items(data: Data, key: str) -> list[Any]:
 
 
 def strings(data: Data, key: str) -> tuple[str, ...]:
-    return tuple(str(v) for v in items(data, key))
+    return tuple(safe_str(v) for v in items(data, key))
+
+
+def safe_map(value: Any) -> dict[str, str]:
+    """A string-to-string member (additionalInfo, a check's configuration), keys and values made safe."""
+    if not isinstance(value, Mapping):
+        return {}
+    # The fast path of `safe` inlined: a third of a big audit's findings carry additionalInfo.
+    return {
+        (k if type(k) is str and k.isprintable() else safe_str(k)): (
+            v if type(v) is str and v.isprintable() else safe_str(v)
+        )
+        for k, v in value.items()
+    }
 
 
 def arn_resource_name(arn: str | None) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Self
 
-from .models_base import Data, count, items, strings, text, timestamp
+from .models_base import Data, count, items, safe_str, strings, text, timestamp
 from .models_base import mapping as member_map
 from .models_params import ActionParams, action_type_of, parse_params
 
@@ -96,9 +96,9 @@ class MitigationTask:
             start_time=timestamp(data.get("startTime")),
             end_time=timestamp(data.get("endTime")),
             target=member_map(data, "target"),
-            mapping={str(check): strings(actions_mapping, check) for check in sorted(actions_mapping)},
+            mapping={safe_str(check): strings(actions_mapping, check) for check in sorted(actions_mapping)},
             stats={
-                str(check): CheckMitigationStats.from_api(value)
+                safe_str(check): CheckMitigationStats.from_api(value)
                 for check, value in sorted(statistics.items())
                 if isinstance(value, Mapping)
             },

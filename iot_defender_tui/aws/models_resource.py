@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
 from .catalogue import CHECKS
-from .models_base import Data, arn_resource_name, epoch_millis, flag, mapping, text, timestamp
+from .models_base import Data, arn_resource_name, epoch_millis, flag, mapping, safe, safe_map, text, timestamp
 
 SHORT_ID = 12  # enough hex digits to tell certificates apart and to search for in the console
 
@@ -27,11 +26,6 @@ _TYPE_BY_MEMBER = (
     ("iamRoleArn", "IAM_ROLE"),
     ("account", "ACCOUNT_SETTINGS"),
 )
-
-# MQTT client ids and certificate subjects are arbitrary text; a control character would corrupt the
-# terminal the string is drawn on.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
 
 # An audit of 100,000 devices repeats a handful of task ids, checks, severities, reasons and times in every
 # finding: each distinct value is kept once instead of once per finding (interning would keep them forever).
@@ -70,7 +64,11 @@ def _time(value: Any) -> datetime | None:
 
 
 def _plain(value: Any) -> str:
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    """The identifier is kept as AWS sent it (it goes back in requests): what is shown is made safe.
+
+    Newlines go too: a resource is one line of a table.
+    """
+    return safe(str(value)).replace("\n", "\\x0a").replace("\t", "\\x09")
 
 
 def _short(identifier: str) -> str:
@@ -134,9 +132,7 @@ class ResourceRef:
                 text(data, "resourceType") or resource_type or infer_resource_type(identifier)
             ),
             identifier=identifier,  # not kept: its pairs are copied into a tuple
-            additional_info={str(k): str(v) for k, v in info.items()}
-            if isinstance(info, Mapping) and info
-            else _NO_INFO,
+            additional_info=safe_map(info) if isinstance(info, Mapping) and info else _NO_INFO,
         )
 
     @classmethod
@@ -181,7 +177,7 @@ class ResourceRef:
             value = issuer.get("issuerId") or self.device_certificate_id
         else:
             value = None
-        return _plain(value) if value else " ".join(_flatten(ident))
+        return _plain(value if value else " ".join(_flatten(ident)))
 
     @property
     def readable(self) -> str:

@@ -71,9 +71,13 @@ class Tuning:
     backoff: Backoff = field(default_factory=Backoff)
     rate_scale: float | None = 1.0  # None or 0: no client-side pacing (a sandbox has no quotas)
 
-    def botocore_config(self) -> Config:
+    def botocore_config(self, *, retries: bool = True) -> Config:
+        """`retries=False` for the clients that send writes: botocore would resend any of them after a
+        500 or a timeout, which AWS may have acted on (aws/mutations.py decides what is safe instead)."""
         return Config(
-            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts}
+            if retries
+            else {"mode": self.retry_mode, "total_max_attempts": 1},
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             max_pool_connections=20,

@@ -6,20 +6,23 @@ to the loop that made them) and closed when the app unmounts.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import importlib
-from contextlib import AsyncExitStack
+import signal
+from contextlib import AsyncExitStack, suppress
 
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from ..aws import catalogue
 from ..aws.client import DefenderClient, reconcile_journal
-from ..aws.errors import AwsError
 from ..aws.journal import Journal
 from ..aws.models import Identity
 from ..aws.session import ConnectionSettings, Tuning
@@ -27,8 +30,10 @@ from ..config import Settings
 from .commands import DefenderCommands
 from .header import DefenderHeader
 from .help import HelpScreen
+from .launch import ENDING_SIGNALS
 from .modals import ConfirmModal
 from .pane import Pane
+from .screen import error_text
 from .tracker import TaskKind, TaskTracker
 from .widgets.footer import Footer
 
@@ -77,9 +82,15 @@ class DefenderApp(App):
         *,
         tuning: Tuning | None = None,  # tests shrink retries
         open_task: str | None = None,  # `--task`: Results opens on this audit's findings
+        journal_problem: str | None = None,  # why the journal could not be opened (launch.open_journal)
     ):
         super().__init__()
         self.tuning = tuning
+        self.journal_problem = journal_problem
+        if journal_problem is not None:
+            # No change may be sent unrecorded: read-only, down to the client, until the journal is fixed.
+            connection = dataclasses.replace(connection, read_only=True)
+            self.read_only_reason = "the journal is unavailable"
         self.connection = connection
         self.settings = settings
         self.journal = journal
@@ -99,7 +110,12 @@ class DefenderApp(App):
         self.tracker = TaskTracker(self)
 
     def compose(self) -> ComposeResult:
-        yield DefenderHeader(read_only=self.read_only, region=self.connection.region, id="header")
+        yield DefenderHeader(
+            read_only=self.read_only,
+            region=self.connection.region,
+            journal_unavailable=self.journal_problem is not None,
+            id="header",
+        )
         with Container(id="body"):
             yield Static(Text("Connecting to AWS…"), id="connecting")
             # Hidden, and no pane polls, until the client is open. Only the first pane is composed now;
@@ -113,19 +129,62 @@ class DefenderApp(App):
         yield Footer()
 
     # -- connection ----------------------------------------------------------------------------------
+    connect_retry: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0, 30.0)  # pauses before retries; the last repeats
+    _connect_failures = 0
+    _retry_timer: Timer | None = None
+
     def on_mount(self) -> None:
+        if self.journal_problem is not None:
+            self.show_error(
+                f"Journal unavailable: {self.journal_problem.rstrip('.')}. Changes are refused until it is "
+                "fixed (move the file aside or fix its permissions, then restart)."
+            )
+        self._catch_signals()
+        self._start_connect()
+
+    def _start_connect(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        if self._connect_failures:
+            self.query_one(DefenderHeader).set_state(f"retrying ({self._connect_failures})")
+            self._connecting_text(f"Connecting to AWS (retry {self._connect_failures})…")
         self.run_worker(self._connect(), name="connect", group="connect", exit_on_error=False)
+
+    def _connecting(self) -> bool:
+        return any(w.group == "connect" and not w.is_finished for w in self.workers)
+
+    def _connecting_text(self, text: str) -> None:
+        for shown in self.query("#connecting").results(Static):
+            shown.update(Text(text))
+
+    def _retry_later(self) -> None:
+        delay = self.connect_retry[min(self._connect_failures, len(self.connect_retry) - 1)]
+        self._connect_failures += 1
+        self._retry_timer = self.set_timer(delay, self._start_connect)
+        self._connecting_text(f"Cannot connect to AWS (why: below). Retrying in {delay:g} s; r retries now.")
 
     async def _connect(self) -> None:
         header = self.query_one(DefenderHeader)
+        attempt = AsyncExitStack()  # a failed attempt's client is closed; a retry opens a new one
         try:
-            client = DefenderClient(self.connection, self.journal, tuning=self.tuning)
-            dd = await self._stack.enter_async_context(client)
+            client = DefenderClient(
+                self.connection, self.journal, tuning=self.tuning, journal_problem=self.journal_problem
+            )
+            dd = await attempt.enter_async_context(client)
             if self.open_task is None:
                 await self._identify(dd)  # a bad credential shows before any pane polls
-        except Exception:
-            header.set_state("error")
+        except BaseException as error:
+            with suppress(Exception):
+                await attempt.aclose()
+            if isinstance(error, Exception):
+                header.set_state("error")
+                self._retry_later()
             raise  # the worker's ERROR reaches show_error with the AwsError's hint
+        await self._stack.enter_async_context(attempt)  # closed when the app unmounts
+        if self._connect_failures:
+            self._connect_failures = 0
+            self.clear_error()  # the failure it reported is over
         self.dd = dd
         # `--task`: the audit's findings are asked for now, while the panes are first drawn, and the
         # identity (STS client and request, ~0.1 s) after: the first findings row is what the user waits for.
@@ -161,7 +220,9 @@ class DefenderApp(App):
         results = await reconcile_journal(self.dd, self.journal)
         if results:
             settled = sum(r.closed for r in results)
-            self.notify(f"Journal: {settled} of {len(results)} unknown outcome(s) settled.", markup=False)
+            rest = " The rest stay unknown: see `iot-defender-tui journal`." if settled < len(results) else ""
+            message = f"Journal: {settled} of {len(results)} unknown outcome(s) settled.{rest}"
+            self.notify(message, markup=False)
 
     async def _show_panes(self) -> None:
         await self.query("#connecting").remove()
@@ -172,7 +233,38 @@ class DefenderApp(App):
         self.action_show_pane(self._wanted_pane or self._first_pane)
 
     async def on_unmount(self) -> None:
-        await self._stack.aclose()
+        try:
+            await self._stack.aclose()
+        finally:
+            self._release_signals()
+
+    # -- signals -------------------------------------------------------------------------------------
+    _signals: dict[int, object] | None = None  # signal → the handler it had before the app ran
+
+    def _catch_signals(self) -> None:
+        """SIGTERM and SIGHUP end the app the normal way: Textual restores the terminal, and the launcher
+        (past app.run) stops the --sandbox child and closes the journal."""
+        loop = asyncio.get_running_loop()
+        self._signals = {}
+        for signum in ENDING_SIGNALS:
+            previous = signal.getsignal(signum)
+            if previous is signal.SIG_IGN:
+                continue  # started with nohup: the user asked for it to outlive the terminal
+            try:
+                loop.add_signal_handler(signum, self._signalled, signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue  # no signal handling here (not the main thread, or not on this system)
+            self._signals[signum] = previous
+
+    def _release_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum, previous in (self._signals or {}).items():
+            loop.remove_signal_handler(signum)  # which sets the default action: the previous goes back
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)  # type: ignore[arg-type]
+        self._signals = None
+
+    def _signalled(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)  # the shell's convention for "ended by a signal"
 
     # -- panes ---------------------------------------------------------------------------------------
     def current_pane(self) -> Pane | None:
@@ -263,6 +355,10 @@ class DefenderApp(App):
         return None
 
     def action_refresh(self) -> None:
+        if self.dd is None:
+            if not self._connecting():
+                self._start_connect()  # a failed connection is retried now
+            return
         pane = self.current_pane()
         if pane is not None:
             pane.refresh_now()
@@ -308,8 +404,7 @@ class DefenderApp(App):
     def report_worker(self, worker: Worker, state: WorkerState) -> None:
         """Any worker's end: errors go to the status line (never a crash), polls stamp the header."""
         if state == WorkerState.ERROR:
-            error = worker.error
-            text = error.text if isinstance(error, AwsError) else f"{type(error).__name__}: {error}"
+            text = error_text(worker)
             label = worker.name or worker.group
             self.show_error(f"{label}: {text}" if label and label != "default" else text)
         elif state == WorkerState.SUCCESS and worker.group.startswith("poll-"):

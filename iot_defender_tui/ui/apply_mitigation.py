@@ -2,7 +2,8 @@
 
 Only actions whose type applies to every selected finding's check (per the catalogue) are offered, so
 AWS never gets a mapping it would refuse. The task id is derived from the request by the AWS layer, so
-confirming the same selection twice finds the task already started instead of starting another.
+confirming the same selection while its task runs finds that task instead of starting another; once it
+has ended, applying again starts a new one. The notification says which.
 """
 
 from __future__ import annotations
@@ -14,18 +15,33 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
+from textual.worker import Worker, WorkerState
 
 from ..aws.catalogue import check_info
 from ..aws.client import DefenderClient
+from ..aws.client_mitigation import MitigationStart
 from ..aws.errors import AwsError
+from ..aws.guard import ReadOnlyError
 from ..aws.models import Finding, MitigationAction
 from .modals import ConfirmModal
+from .screen import DefenderModal, error_text
 
 MAX_FINDINGS = 25  # AWS's limit on findingIds in one StartAuditMitigationActionsTask
 RESOURCES_SHOWN = 8
+
+
+def started_message(start: MitigationStart) -> str:
+    """What the user is told: started, started again after an ended task, or found already running."""
+    if start.reused:
+        return f"Mitigation task {start.task_id} is already running for these findings (not started again)"
+    if start.previous is not None:
+        return (
+            f"Mitigation task {start.task_id} started again "
+            f"(previous task {start.previous.task_id} ended {start.previous.status})"
+        )
+    return f"Mitigation task {start.task_id} started"
 
 
 def applicable_types(findings: list[Finding]) -> set[str]:
@@ -35,7 +51,7 @@ def applicable_types(findings: list[Finding]) -> set[str]:
     return set.intersection(*sets) if sets else set()
 
 
-class ApplyMitigationScreen(ModalScreen[str | None]):
+class ApplyMitigationScreen(DefenderModal[str | None]):
     """Dismisses with the started task's id, or None when closed without starting one."""
 
     DEFAULT_CSS = """
@@ -100,6 +116,12 @@ class ApplyMitigationScreen(ModalScreen[str | None]):
                 "Create one in the Mitigation pane (4, then n)."
             )
 
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "apply-start":
+            self._starting = False  # escape and apply work again; the picked actions stay
+        if state == WorkerState.ERROR:
+            self._message(error_text(worker))
+
     def _message(self, message: str) -> None:
         self.query_one("#message", Static).update(Text(message))
 
@@ -163,15 +185,15 @@ class ApplyMitigationScreen(ModalScreen[str | None]):
     async def _start(self) -> None:
         target = {"findingIds": [f.finding_id for f in self.findings]}
         try:
-            task = await self.dd.start_mitigation_task(target, self.mapping())
-        except AwsError as error:
+            start = await self.dd.start_mitigation_task(target, self.mapping())
+        except (AwsError, ReadOnlyError) as error:
             self._message(str(error))  # the selection stays, so the user can fix and retry
             self._starting = False
             return
-        self.app.notify(f"Mitigation task {task.task_id} started", markup=False)
+        self.app.notify(started_message(start), markup=False)
         self.app.bell()
-        self.app.track_task("mitigation", task.task_id)  # type: ignore[attr-defined]  # tells the outcome
-        self.dismiss(task.task_id)
+        self.app.track_task("mitigation", start.task_id)  # type: ignore[attr-defined]  # tells the outcome
+        self.dismiss(start.task_id)
 
     def action_close(self) -> None:
         if not self._starting:

@@ -15,10 +15,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import SelectionList, Static
 
 from ..aws.catalogue import check_info
+from .screen import DefenderModal
 
 
 def check_label(name: str) -> Text:
@@ -34,7 +34,7 @@ def ordered(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(names), key=lambda n: (check_info(n).severity_rank, check_info(n).title)))
 
 
-class CheckPickerModal(ModalScreen[tuple[str, ...] | None]):
+class CheckPickerModal(DefenderModal[tuple[str, ...] | None]):
     DEFAULT_CSS = """
     CheckPickerModal { align: center middle; }
     CheckPickerModal > Vertical { width: 78; max-width: 100%; height: auto; max-height: 100%;

@@ -12,21 +12,23 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from ..aws import roles
 from ..aws.client_resources import RoleWithoutPermissionsError
 from ..aws.errors import AccessDeniedError, AwsError, ConflictError
-from ..aws.guard import ReadOnlyError
+from ..aws.guard import JournalUnavailableError, ReadOnlyError
 from ..aws.models_base import arn_resource_name
 from ..aws.models_params import ActionParams
 from .modals import ConfirmModal
+from .screen import DefenderModal, error_text
 
 READ_ONLY = "Read-only mode: creating a role is refused."
 
 
-class CreateRoleModal(ModalScreen[str | None]):
+class CreateRoleModal(DefenderModal[str | None]):
     DEFAULT_CSS = """
     CreateRoleModal { align: center middle; }
     CreateRoleModal > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
@@ -103,7 +105,7 @@ class CreateRoleModal(ModalScreen[str | None]):
         self.query_one("#role-name", Input).disabled = busy
         self.query_one("#role-create", Button).disabled = busy
 
-    @work(exclusive=True, group="create-role", exit_on_error=False)
+    @work(exclusive=True, name="creating the role", group="create-role", exit_on_error=False)
     async def _send(self, name: str) -> None:
         dd = self.app.dd  # type: ignore[attr-defined]
         self._error("Creating…")
@@ -115,6 +117,12 @@ class CreateRoleModal(ModalScreen[str | None]):
             self.query_one("#role-name", Input).focus()
             return
         self.dismiss(role.arn)
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "create-role":
+            self._error(error_text(worker))
+            self._set_busy(False)
+            self.query_one("#role-name", Input).focus()
 
     @on(Button.Pressed, "#role-cancel")
     def action_cancel(self) -> None:
@@ -139,6 +147,8 @@ def open_create_role(
 
 def explain(name: str, err: AwsError | ReadOnlyError) -> str:
     """AWS's refusal worded for the user, with what to do next."""
+    if isinstance(err, JournalUnavailableError):  # read-only too, but for its own reason
+        return str(err)
     if isinstance(err, ReadOnlyError):
         return READ_ONLY
     if isinstance(err, RoleWithoutPermissionsError):

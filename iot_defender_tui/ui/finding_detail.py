@@ -14,12 +14,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from ..aws.catalogue import check_info
 from ..aws.errors import AwsError
 from ..aws.models import Finding, ResourceRef
+from .screen import DefenderScreen, error_text
 from .widgets.footer import Footer
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ async def current_state(dd: DefenderClient, ref: ResourceRef) -> Text:
     return render_state(await fetch_state(dd, ref))
 
 
-class FindingDetailScreen(Screen[None]):
+class FindingDetailScreen(DefenderScreen[None]):
     """Opened with enter on a finding; escape closes it."""
 
     DEFAULT_CSS = """
@@ -168,6 +169,12 @@ class FindingDetailScreen(Screen[None]):
         except AwsError as error:
             out.append(f"could not fetch: {error}\n")
         self.query_one("#state", Static).update(out)
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "finding-state" and state == WorkerState.ERROR:
+            out = Text("Current state\n", style="bold underline")
+            out.append(f"could not fetch: {error_text(worker)}\n")
+            self.query_one("#state", Static).update(out)
 
     def action_close(self) -> None:
         self.dismiss(None)

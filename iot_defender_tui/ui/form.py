@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+from textual.worker import Worker, WorkerState
 
 from .modals import ConfirmModal
+from .screen import DefenderModal, error_text
 
 
-class EditForm(ModalScreen[str | None]):
+class EditForm(DefenderModal[str | None]):
     """A form that dismisses with the saved object's name, or None. Subclasses compose `#form-error`
-    (a Static) and a `#cancel` button, and call `remember_initial()` once their fields are filled."""
+    (a Static) and a `#cancel` button, and call `remember_initial()` once their fields are filled.
+
+    `sending` is true from the confirmed save until its worker ended: a second save meanwhile would send
+    the change twice."""
 
     _initial: tuple[object, ...] = ()
+    sending = False
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        # Any failure the worker did not handle: "Saving…" gives way to the error and save works again.
+        self.sending = False
+        if state == WorkerState.ERROR:
+            self._error(error_text(worker))
 
     def _snapshot(self) -> tuple[object, ...]:
         return tuple(w.value for w in self.query("Input, Select, Checkbox"))  # type: ignore[attr-defined]

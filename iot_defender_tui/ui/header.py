@@ -1,4 +1,5 @@
-"""The header line: who and where the app is connected, READ-ONLY, connection state, last refresh."""
+"""The header line: who and where the app is connected, READ-ONLY (and why, when the journal is
+unavailable), connection state, last refresh."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ class DefenderHeader(Static):
     DefenderHeader { height: 2; background: $panel; padding: 0 1; }
     """
 
-    def __init__(self, *, read_only: bool, region: str | None, **kwargs) -> None:
+    def __init__(
+        self, *, read_only: bool, region: str | None, journal_unavailable: bool = False, **kwargs
+    ) -> None:
         super().__init__("", **kwargs)
         self.read_only = read_only
+        self.journal_unavailable = journal_unavailable  # why it is read-only: no change may go unrecorded
         self.aws_region = region or "?"
         self.account = "…"
         self.arn = ""
@@ -56,6 +60,10 @@ class DefenderHeader(Static):
         if self.last_refresh is not None:
             line.append(f"  refreshed {self.last_refresh:%H:%M:%S}", style="dim")
         line.append("\n")
+        if self.journal_unavailable:
+            # Under READ-ONLY, on the ARN's line: the first line is full at 80 columns.
+            line.append(" journal unavailable ", style="bold white on red")
+            line.append("  ")
         line.append(self.arn or "identity: …", style="dim")
         return line
 

@@ -8,25 +8,58 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import dataclasses
 import gc
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
+
+if TYPE_CHECKING:
+    from ..aws.journal import Journal
 
 SANDBOX_REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 URL = re.compile(r"https?://\S+")
 START_TIMEOUT = 60.0  # importing moto on a slow machine takes seconds
+
+
+# An SSH link dropping (SIGHUP) or a `kill` (SIGTERM): Python's default action ends the process on the spot,
+# skipping every `finally` and atexit, so the terminal stays raw and the --sandbox child keeps running.
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextmanager
+def signals_exit() -> Iterator[None]:
+    """Until the app takes them over (it ends itself on them), SIGTERM and SIGHUP raise SystemExit, so the
+    `finally` of run_tui and the atexit of start_sandbox stop the sandbox child. An ignored signal (nohup)
+    stays ignored."""
+
+    def end(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # the shell's convention for "ended by a signal"
+
+    replaced = {}
+    for signum in ENDING_SIGNALS:
+        with contextlib.suppress(ValueError):  # not the main thread: nothing to take over
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                replaced[signum] = signal.signal(signum, end)
+    try:
+        yield
+    finally:
+        for signum, previous in replaced.items():
+            signal.signal(signum, previous)
 
 
 class SandboxStartError(RuntimeError):
@@ -111,8 +144,18 @@ def tuning_for(args: argparse.Namespace, settings: Settings) -> Tuning:
     return Tuning(rate_scale=None if getattr(args, "sandbox", False) or not paced else 1.0)
 
 
-def run_tui(args: argparse.Namespace, settings: Settings) -> int:
+def open_journal(*, sandbox: bool) -> tuple[Journal | None, str | None]:
+    """The journal the TUI records to, or None and why: the app then runs read-only, as no change may be
+    sent unrecorded. `--sandbox` gets one of its own that goes with the sandbox (Journal.temporary)."""
     from ..aws.journal import Journal, JournalError
+
+    try:
+        return (Journal.temporary() if sandbox else Journal.open()), None
+    except JournalError as err:
+        return None, str(err)
+
+
+def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from .app import DefenderApp
 
     child: SandboxChild | None = None
@@ -133,16 +176,14 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             )
         else:
             connection = connection_for(args, settings)
-        try:
-            journal = Journal.open()
-        except JournalError as err:
-            print(f"iot-defender-tui: warning: no journal ({err})", file=sys.stderr)
+        journal, journal_problem = open_journal(sandbox=child is not None)
         app = DefenderApp(
             connection,
             settings,
             journal,
             tuning=tuning_for(args, settings),
             open_task=getattr(args, "task", None),
+            journal_problem=journal_problem,
         )
         gc.freeze()  # what start-up made so far lives as long as the app (cli.main)
         gc.enable()

@@ -6,11 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from .screen import DefenderModal
 
-class ConfirmModal(ModalScreen[bool]):
+
+class ConfirmModal(DefenderModal[bool]):
     """Asks before a change; the body is plain text (it may quote AWS's words), never markup."""
 
     DEFAULT_CSS = """

@@ -13,18 +13,20 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from ..aws.errors import AwsError
+from ..aws.models_base import safe
+from .screen import DefenderModal, error_text
 
 # (label shown, value returned)
 Entry = tuple[str, str]
 Loader = Callable[[], Awaitable[Sequence[Entry]]]
 
 
-class PickerModal(ModalScreen[str | None]):
+class PickerModal(DefenderModal[str | None]):
     """A filterable list of entries loaded by `loader`; dismisses with the chosen value or None."""
 
     DEFAULT_CSS = """
@@ -58,7 +60,7 @@ class PickerModal(ModalScreen[str | None]):
         self.query_one(Input).focus()
         self._load()
 
-    @work(exclusive=True, group="picker-load", exit_on_error=False)
+    @work(exclusive=True, name="loading the list", group="picker-load", exit_on_error=False)
     async def _load(self) -> None:
         status = self.query_one("#picker-status", Static)
         try:
@@ -68,12 +70,17 @@ class PickerModal(ModalScreen[str | None]):
             return
         self._fill()
 
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "picker-load" and state == WorkerState.ERROR:
+            self.query_one("#picker-status", Static).update(Text(error_text(worker), style="red"))
+
     def _fill(self) -> None:
         needle = self.query_one(Input).value.strip().lower()
         shown = [e for e in self._entries if needle in e[0].lower() or needle in e[1].lower()]
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([Option(Text(label), id=value) for label, value in shown])
+        # Thing group names come as AWS sent them (the value goes back to AWS); only the label is shown.
+        options.add_options([Option(Text(safe(label)), id=value) for label, value in shown])
         if shown:
             options.highlighted = 0
         status = f"{len(shown)} of {len(self._entries)}" if self._entries else "nothing to pick"

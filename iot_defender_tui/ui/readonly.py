@@ -12,7 +12,7 @@ from collections.abc import Collection
 from textual import events
 from textual.dom import DOMNode
 
-MESSAGE = "Read-only: {what} refused; nothing was changed (started with --read-only)."
+MESSAGE = "Read-only: {what} refused; nothing was changed ({why})."
 
 
 def is_read_only(node: DOMNode) -> bool:
@@ -28,7 +28,8 @@ def refused(node: DOMNode, what: str = "changes are") -> bool:
     """True, with the message shown, when the app is read-only: the action must stop here."""
     if not is_read_only(node):
         return False
-    message = MESSAGE.format(what=what)
+    why = getattr(node.app, "read_only_reason", "started with --read-only")
+    message = MESSAGE.format(what=what, why=why)
     show = getattr(node.app, "show_error", None)
     if callable(show):
         show(message)

@@ -49,7 +49,10 @@ class DefenderResponse(IoTResponse):
     def args(self) -> dict[str, Any]:
         """The request's members as botocore's model parses them (path, query and body)."""
         if self._args is None:
-            self.parse_parameters(self.normalized_request)  # sets self.params
+            try:
+                self.parse_parameters(self.normalized_request)  # sets self.params
+            except (ValueError, TypeError) as err:  # e.g. a timestamp that is not one: the caller's fault
+                raise InvalidRequest(f"A request member could not be read: {err}") from None
             self._args = dict(self.params)
         return self._args
 
@@ -66,6 +69,12 @@ class DefenderResponse(IoTResponse):
         return json.dumps(_drop_none(body or {}), separators=(",", ":"))
 
     def call_action(self) -> Any:
+        status, headers, body = self._call_action()
+        # IoT is restJson1: every reply is JSON, and moto leaves a handler's str reply as text/html.
+        headers["Content-Type"] = "application/json"
+        return status, headers, body
+
+    def _call_action(self) -> Any:
         operation = self._get_action()
         if operation:
             with _count_lock:

@@ -19,7 +19,7 @@ from moto.iot.models import iot_backends
 
 from ..state import DefenderState, state_for
 
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}\Z")
 ROLE_KINDS = ("authenticated", "unauthenticated")
 _MAPPINGS = "_dd_role_mappings"
 

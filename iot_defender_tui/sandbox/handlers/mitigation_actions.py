@@ -23,8 +23,8 @@ PARAM_TYPES = {
     "enableIoTLoggingParams": "ENABLE_IOT_LOGGING",
     "publishFindingToSnsParams": "PUBLISH_FINDING_TO_SNS",
 }
-THING_GROUP_NAME = re.compile(r"^[a-zA-Z0-9:_-]{1,128}$")
-TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$")
+THING_GROUP_NAME = re.compile(r"^[a-zA-Z0-9:_-]{1,128}\Z")
+TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?\Z")
 
 
 def validate_action_params(params: Any, account_id: str) -> tuple[str, dict[str, Any]]:

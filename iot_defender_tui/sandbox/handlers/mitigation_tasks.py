@@ -21,7 +21,7 @@ from .validate import require_name
 MAX_RUNNING = 10  # concurrent audit mitigation actions tasks (Device Defender quotas)
 TASK_STATUSES = ("IN_PROGRESS", "COMPLETED", "FAILED", "CANCELED")
 EXECUTION_STATUSES = ("IN_PROGRESS", "COMPLETED", "FAILED", "CANCELED", "SKIPPED", "PENDING")
-TOKEN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+TOKEN = re.compile(r"^[a-zA-Z0-9_-]{1,64}\Z")
 
 
 def _validate_mapping(state: DefenderState, mapping: Any) -> dict[str, list[str]]:

@@ -8,8 +8,10 @@ from typing import Any
 from ..checks import CHECKS
 from ..errors import InvalidRequest
 
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
-NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+# `\Z`, not `$` (which also matches before a final newline); ASCII classes, not `\d`/`\w` (every script).
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}\Z")
+NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}\Z")
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def require_role_arn(arn: str, account_id: str | None = None) -> None:
@@ -44,10 +46,9 @@ def validate_check_configuration(name: str, configuration: dict[str, str] | None
         if key not in allowed:
             raise InvalidRequest(f"{name} has no configuration parameter {key}.")
         _, low, high = allowed[key]
-        try:
-            days = int(value)
-        except (TypeError, ValueError) as err:
-            raise InvalidRequest(f"{key} must be a whole number of days: {value!r}") from err
+        if not isinstance(value, str) or not WHOLE_NUMBER.fullmatch(value):
+            raise InvalidRequest(f"{key} must be a whole number of days: {value!r}")
+        days = int(value)
         if not low <= days <= high:
             raise InvalidRequest(f"{key} must be between {low} and {high} days: {days}")
 

@@ -30,10 +30,16 @@ from ..form import EditForm
 from ..modals import ConfirmModal
 from ..pickers import role_picker, thing_group_picker, topic_picker
 
-NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
-GROUP = re.compile(r"^[a-zA-Z0-9:_-]{1,128}$")
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$")
-TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:\S+$")
+# AWS's model and IAM's/SNS's naming rules, matched whole and ASCII only: `\d`, `\w` and `\S` would let
+# other scripts' digits, zero-width and bidi characters through to a request AWS refuses (or worse, accepts).
+NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")  # MitigationActionName
+GROUP = re.compile(r"[a-zA-Z0-9:_-]{1,128}")  # ThingGroupName
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}")
+ROLE_ARN_LENGTH = (20, 2048)  # RoleArn
+TOPIC_ARN = re.compile(
+    r"arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-[0-9]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?"
+)
+TOPIC_ARN_MAX = 350  # SnsTopicArn
 TYPES = list(PARAMS_BY_TYPE)
 LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"]
 FIXED = {
@@ -41,6 +47,11 @@ FIXED = {
     "UPDATE_CA_CERTIFICATE": "Action: DEACTIVATE (the only one AWS offers)",
     "REPLACE_DEFAULT_POLICY_VERSION": "Template: BLANK_POLICY (the only one AWS offers)",
 }
+
+
+def _role_arn(text: str) -> bool:
+    low, high = ROLE_ARN_LENGTH
+    return low <= len(text) <= high and ROLE_ARN.fullmatch(text) is not None
 
 
 class ActionForm(EditForm):
@@ -215,9 +226,9 @@ class ActionForm(EditForm):
     def collect(self) -> tuple[str, str, ActionParams] | str:
         """(name, role ARN, params), or the first problem found, worded for the user."""
         name, role = self._value("name"), self._value("role")
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             return "Name: 1 to 128 characters, only letters, digits, '_' and '-'."
-        if not ROLE_ARN.match(role):
+        if not _role_arn(role):
             return "Role: pick a role, or type an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
         params = self.params()
         return params if isinstance(params, str) else (name, role, params)
@@ -229,24 +240,32 @@ class ActionForm(EditForm):
             groups = tuple(g.strip() for g in self._value("groups").split(",") if g.strip())
             if not 1 <= len(groups) <= 10:
                 return "Thing groups: give 1 to 10 group names, separated by commas."
-            bad = next((g for g in groups if not GROUP.match(g)), None)
+            bad = next((g for g in groups if not GROUP.fullmatch(g)), None)
             if bad is not None:
-                return f"Thing groups: {bad!r} is not a valid thing group name."
+                return (
+                    f"Thing groups: {bad!r} is not a valid thing group name "
+                    "(1 to 128 of letters, digits, ':', '_' and '-')."
+                )
             return AddThingsToThingGroupParams(groups, self.query_one("#override", Checkbox).value)
         if t == "ENABLE_IOT_LOGGING":
             log_role = self._value("log-role")
-            if not ROLE_ARN.match(log_role):
+            if not _role_arn(log_role):
                 return "Role for logging: pick a role, or type an IAM role ARN."
             return EnableIotLoggingParams(log_role, str(self.query_one("#level", Select).value))
         if t == "PUBLISH_FINDING_TO_SNS":
             topic = self._value("topic")
-            if not TOPIC_ARN.match(topic):
-                return "SNS topic: pick a topic, or type a topic ARN (arn:aws:sns:<region>:<account>:<name>)."
+            if len(topic) > TOPIC_ARN_MAX or not TOPIC_ARN.fullmatch(topic):
+                return (
+                    "SNS topic: pick a topic, or type a topic ARN (arn:aws:sns:<region>:<account>:<name>, "
+                    f"at most {TOPIC_ARN_MAX} characters)."
+                )
             return PublishFindingToSnsParams(topic)
         return PARAMS_BY_TYPE[t]()  # the fixed-parameter types
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        if self.sending:
+            return  # a second save while the first is in flight would send it twice
         collected = self.collect()
         if isinstance(collected, str):
             self._error(collected)
@@ -264,12 +283,13 @@ class ActionForm(EditForm):
             body.append(f"{old.summary if hasattr(old, 'summary') else old})")
 
         def confirmed(ok: bool | None) -> None:
-            if ok:
+            if ok and not self.sending:
+                self.sending = True
                 self._send(name, role, params)
 
         self.app.push_screen(ConfirmModal(f"{verb} mitigation action?", body, verb), confirmed)
 
-    @work(exclusive=True, group="action-form", exit_on_error=False)
+    @work(exclusive=True, name="saving the action", group="action-form", exit_on_error=False)
     async def _send(self, name: str, role: str, params: ActionParams) -> None:
         dd = self.app.dd  # type: ignore[attr-defined]
         self._error("Saving…")
@@ -280,5 +300,6 @@ class ActionForm(EditForm):
                 await dd.update_mitigation_action(name, role_arn=role, params=params)
         except AwsError as err:
             self._error(f"{err.code}: {err.text}")
+            self.sending = False
             return
         self.dismiss(name)

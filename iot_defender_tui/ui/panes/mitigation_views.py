@@ -8,11 +8,13 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker, WorkerState
 
 from ...aws.errors import AwsError
-from ...aws.models import MitigationTask
+from ...aws.models import MitigationExecution, MitigationTask
+from ...aws.models_base import safe
+from ..screen import DefenderScreen, error_text
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import Footer
@@ -93,7 +95,34 @@ def sync_table(table: DataTable, rows: dict[str, Row]) -> None:
                 table.update_cell(key, column, cell)
 
 
-class ExecutionsScreen(Screen[None]):
+# The finding ids of a task's target are AWS's structure as sent (they are sent back to list the
+# executions): made safe here, where they are shown.
+def target_row(finding_id: str) -> Row:
+    """A finding of the task's target that has no execution (yet)."""
+    return (
+        Text(safe(finding_id)),
+        Text("-"),
+        Text("no execution", style="dim"),
+        Text(""),
+        Text(""),
+        Text(""),
+        Text(""),
+    )
+
+
+def execution_row(finding_id: str, e: MitigationExecution) -> Row:
+    return (
+        Text(safe(finding_id)),
+        Text(e.action_name),
+        status_text(e.status),
+        Text(e.error_code or ""),
+        Text(e.message or ""),
+        Text(when(e.start_time)),
+        Text(when(e.end_time)),
+    )
+
+
+class ExecutionsScreen(DefenderScreen[None]):
     """Each finding of a mitigation task with the actions applied to it; reloads while the task runs."""
 
     BINDINGS = [
@@ -141,6 +170,11 @@ class ExecutionsScreen(Screen[None]):
     def action_reload(self) -> None:
         self.run_worker(self._load(), group="executions", exclusive=True, exit_on_error=False)
 
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if worker.group == "executions" and state == WorkerState.ERROR:
+            self._status = Text(f"{error_text(worker)} (r to retry)", style="red")
+            self._show_status()
+
     async def _finding_ids(self) -> list[str]:
         dd = self.app.dd  # type: ignore[attr-defined]
         target = self._mtask.target
@@ -165,25 +199,9 @@ class ExecutionsScreen(Screen[None]):
             for finding_id in await self._finding_ids():
                 executions = await dd.list_mitigation_executions(task.task_id, finding_id)
                 if not executions:
-                    rows[finding_id] = (
-                        Text(finding_id),
-                        Text("-"),
-                        Text("no execution", style="dim"),
-                        Text(""),
-                        Text(""),
-                        Text(""),
-                        Text(""),
-                    )
+                    rows[finding_id] = target_row(finding_id)
                 for e in executions:
-                    rows[f"{finding_id}/{e.action_name}"] = (
-                        Text(finding_id),
-                        Text(e.action_name),
-                        status_text(e.status),
-                        Text(e.error_code or ""),
-                        Text(e.message or ""),
-                        Text(when(e.start_time)),
-                        Text(when(e.end_time)),
-                    )
+                    rows[f"{finding_id}/{e.action_name}"] = execution_row(finding_id, e)
         except AwsError as err:
             self._status = Text(err.text, style="red")
             self._show_status()

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 
 from ...aws.errors import AwsError
 from ...aws.models import AuditConfiguration, ScheduledAudit
+from ...aws.models_base import safe
 from ..check_picker import CheckPickerModal, ordered
 from ..modals import ConfirmModal
 from ..pane import Pane
@@ -246,7 +247,7 @@ class SchedulesPane(Pane):
             return
         finally:
             self._starting = False
-        self.app.notify(f"Audit {task_id} started ({len(checks)} checks)", markup=False)
+        self.app.notify(f"Audit {safe(task_id)} started ({len(checks)} checks)", markup=False)
         track = getattr(self.app, "track_task", None)
         if callable(track):
             track("audit", task_id)

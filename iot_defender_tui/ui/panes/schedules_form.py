@@ -25,7 +25,9 @@ from ..check_picker import CheckPickerModal, ordered
 from ..form import EditForm
 from ..modals import ConfirmModal
 
-NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")  # ScheduledAuditName in AWS's model; matched whole
+# ASCII only: str.isdigit() and int() also take "²" and other scripts' digits, which AWS refuses.
+DAY_DIGITS = re.compile(r"[0-9]{1,2}")
 FREQUENCIES = ("DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY")
 WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 NONE_ENABLED = "No checks are enabled in this account's audit configuration: enable some in Settings (key 1)."
@@ -165,7 +167,7 @@ class ScheduleForm(EditForm):
     def collect(self) -> Schedule | str:
         """The schedule to send, or the first problem found, worded for the user."""
         name = self.query_one("#name", Input).value.strip()
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             return "Name: 1 to 128 characters, only letters, digits, '_' and '-'."
         frequency, weekday, day = self.frequency, None, None
         if frequency in ("WEEKLY", "BIWEEKLY"):
@@ -174,9 +176,12 @@ class ScheduleForm(EditForm):
                 return f"Day of the week: a {frequency} audit needs one (SUN to SAT)."
             weekday = str(picked)
         if frequency == "MONTHLY":
-            day = self.query_one("#day", Input).value.strip().upper()
-            if day != "LAST" and not (day.isdigit() and 1 <= int(day) <= 31):
-                return f"Day of the month: 1 to 31, or LAST (not {day or 'empty'!r})."
+            typed = self.query_one("#day", Input).value.strip()
+            day = typed.upper()
+            if DAY_DIGITS.fullmatch(day) and 1 <= int(day) <= 31:
+                day = str(int(day))  # AWS's pattern has no leading zero: "07" is sent as "7"
+            elif day != "LAST":
+                return f"Day of the month: 1 to 31 in digits 0-9, or LAST (not {typed or 'empty'!r})."
         if not self._enabled:
             return NONE_ENABLED
         if not self.checks:

@@ -6,12 +6,13 @@ failed save keeps them, so an edit is never dropped silently.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Static
 
 from ...aws import catalogue
@@ -20,12 +21,15 @@ from ...aws.models import AuditConfiguration, CheckConfiguration
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
+from ..screen import DefenderModal
 
 MUTATING = {"toggle", "threshold", "save"}
+# int() would also take "+400", "4_00" and other scripts' digits; AWS takes a plain decimal string.
+WHOLE_DAYS = re.compile(r"[0-9]{1,5}")
 COLUMNS = (("On", "on"), ("Sev", "sev"), ("Check", "title"), ("Param", "param"), ("API name", "api"))
 
 
-class ThresholdModal(ModalScreen[int | None]):
+class ThresholdModal(DefenderModal[int | None]):
     """Edits one check parameter; a bad value shows why and keeps what was typed."""
 
     DEFAULT_CSS = """
@@ -65,8 +69,11 @@ class ThresholdModal(ModalScreen[int | None]):
 
     def _submit(self) -> None:
         text = self.query_one(Input).value
+        p = self._parameter
         try:
-            value = self._parameter.validate(text)
+            if not WHOLE_DAYS.fullmatch(text.strip()):
+                raise ValueError(f"{p.label} must be a whole number of days in digits 0-9, not {text!r}.")
+            value = p.validate(text)
         except ValueError as err:
             self.query_one("#threshold-error", Static).update(Text(str(err)))
             return

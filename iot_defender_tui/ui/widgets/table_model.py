@@ -203,6 +203,9 @@ def row_text(columns: Sequence[Column], cells: Sequence[Text], marker: str | Non
         if n:
             line.append(" ")
         piece = cell.copy()
+        plain = piece.plain
+        if "\n" in plain or "\t" in plain:  # AWS's free text keeps them; a row is one line of the terminal
+            piece.plain = plain.replace("\n", " ").replace("\t", " ")
         piece.no_wrap = True
         piece.truncate(cell_width, overflow="ellipsis", pad=True)
         line.append_text(piece)

@@ -1,0 +1,56 @@
+"""What every screen and modal of the app shares: no worker error vanishes, no screen stays busy.
+
+Worker.StateChanged does not bubble, so a worker run by a screen is seen by nobody but the screen: each
+screen hands every worker's end to the app's one reporter (`report_worker`, the status line), as a pane
+does, and a worker that failed or was cancelled calls `worker_ended`, where the screen clears its
+"loading…"/"Saving…" text and its in-flight flags so that escape works and the user can try again.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from ..aws.errors import AwsError
+from ..aws.models_base import safe
+
+ResultType = TypeVar("ResultType")
+
+
+def error_text(worker: Worker) -> str:
+    """What a failed worker's error says, for the screen's own message line."""
+    error = worker.error
+    if error is None:
+        return "cancelled"
+    # Not only AWS's errors: any exception's words may quote what AWS sent.
+    return error.text if isinstance(error, AwsError) else f"{type(error).__name__}: {safe(str(error))}"
+
+
+class _WorkerReporting:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report = getattr(self.app, "report_worker", None)  # type: ignore[attr-defined]
+        if report is not None:
+            report(event.worker, event.state)
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            # After the refresh: a worker failing at once ends before the screen's widgets are mounted.
+            self.call_after_refresh(self._worker_ended, event.worker, event.state)  # type: ignore[attr-defined]
+
+    def _worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        if self.is_attached:  # type: ignore[attr-defined]
+            self.worker_ended(worker, state)
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        """A worker of this screen failed (`worker.error`) or was cancelled: leave the busy state.
+
+        Screens with a worker override this; the error is already in the app's status line.
+        """
+
+
+class DefenderScreen(_WorkerReporting, Screen[ResultType], Generic[ResultType]):
+    """Base of the app's full screens."""
+
+
+class DefenderModal(_WorkerReporting, ModalScreen[ResultType], Generic[ResultType]):
+    """Base of the app's modals."""
