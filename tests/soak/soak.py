@@ -37,7 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -95,6 +95,8 @@ def fault_flags() -> list[str]:
 
 
 class Sandbox:
+    running: ClassVar[set[Sandbox]] = set()
+
     def __init__(self, port: int, flags: list[str], workdir: Path) -> None:
         self.port, self.flags, self.workdir = port, flags, workdir
         self.url = f"http://127.0.0.1:{port}"
@@ -105,6 +107,7 @@ class Sandbox:
         command = [sys.executable, "-m", "iot_defender_tui", "sandbox", "--port", str(self.port)]
         command += ["--fleet", "lab", "--audit-seconds", "1", "--mitigation-seconds", "0.5", *self.flags]
         self.lives += 1
+        Sandbox.running.add(self)
         errors = (self.workdir / f"sandbox-{self.lives}.err").open("w")
         env = {**os.environ, **CREDENTIALS, "PYTHONPATH": str(ROOT)}
         self.process = subprocess.Popen(
@@ -504,6 +507,7 @@ class Driver:
                 break
             await self.press("escape")
         await self.quiet()
+        await self.agrees("results")  # what there is to go stale
         after = "&error_after_rate=0" if "--error-after-rate" in self.sandbox.flags else ""
         self.sandbox.admin(f"faults?throttle_rate=0&error_rate=1{after}", "POST")
         await self.pilot.pause(IDLE_POLL + 1)  # a poll or more fails meanwhile
@@ -555,19 +559,10 @@ async def drive(seconds: float, sandbox: Sandbox, journal: Journal, watch: Worke
                 rounds, in_life = rounds + 1, in_life + 1
             out["rounds"] = rounds
             await driver.end_life()
-            out["recovery_seconds"], out["stale_when_faults_stopped"] = await driver.recovery()
-            out["status_line_after"] = str(app.query_one("#status").render())[:300]
-            final = {"results": await driver.screen_equals_server("results")}
-            await driver.show("4", "mitigation")
-            final["mitigation"] = await driver.agrees("mitigation")
-            out["final_screen_equals_server"] = final
-            if driver.mismatch:
-                out["final_mismatch"] = driver.mismatch[:2000]
             app.exit()
     except Exception as err:  # the app (or the drive) ended with an exception
-        out["crashes"] += 1
         out["crash_errors"].append("".join(traceback.format_exception(err))[-3000:])
-    if app._exception is not None and not out["crash_errors"]:
+    if app._exception is not None or out["crash_errors"]:
         out["crashes"] += 1
         out["crash_errors"].append(repr(app._exception))
     if driver is not None:
@@ -587,27 +582,46 @@ async def drive(seconds: float, sandbox: Sandbox, journal: Journal, watch: Worke
             + max(0, life.server_mitigations - life.apply_confirms)
             for life in driver.lives
         )
-    out["open_entries"] = await reopen(connection, settings, journal, apps)
+    # The app started again on the same journal, as after a crash: its reconciliation runs against the
+    # sandbox that saw the last changes; then the recovery after faults, and the final lists.
+    second = SoakApp(connection, settings, journal, tuning=Tuning(rate_scale=None))
+    apps.append(second)
+    failed = False
+    try:
+        async with second.run_test(size=(120, 40)) as pilot:
+            after = Driver(second, pilot, sandbox, journal)
+            out["open_entries"] = await reconciled(after)
+            out["recovery_seconds"], out["stale_when_faults_stopped"] = await after.recovery()
+            out["status_line_after"] = str(second.query_one("#status").render())[:300]
+            final = {"results": await after.screen_equals_server("results")}
+            await after.show("4", "mitigation")
+            final["mitigation"] = await after.agrees("mitigation")
+            out["final_screen_equals_server"] = final
+            if after.mismatch:
+                out["final_mismatch"] = after.mismatch[:2000]
+            second.exit()
+    except Exception as err:
+        failed = True
+        out["crash_errors"].append("".join(traceback.format_exception(err))[-3000:])
+    if second._exception is not None or failed:
+        out["crashes"] += 1
+        out["crash_errors"].append(repr(second._exception))
     out["unhandled_worker_errors"] = len(errors := watch.unreported(apps))
     out["unhandled_worker_error_list"] = errors[:20]
     out["poll_seconds"] = IDLE_POLL
     return out
 
 
-async def reopen(connection: ConnectionSettings, settings: Settings, journal: Journal, apps: list) -> Any:
-    """A second start of the app on the same journal: its reconciliation runs; what stays open?"""
-    app = SoakApp(connection, settings, journal, tuning=Tuning(rate_scale=None))
-    apps.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            workers = [w for w in app.workers if w.group == "reconcile"]
-            if app.current_pane() is not None and workers and all(w.is_finished for w in workers):
-                break
-            if app.current_pane() is not None and not journal.unknown_outcomes():
-                break
-            await pilot.pause(0.1)
-        app.exit()
+async def reconciled(driver: Driver) -> dict[str, Any]:
+    """Once the app's start-up reconciliation has run: the journal entries still without an outcome."""
+    app, journal = driver.app, driver.journal
+
+    def done() -> bool:
+        workers = [w for w in app.workers if w.group == "reconcile"]
+        settled = workers and all(w.is_finished for w in workers)
+        return app.current_pane() is not None and bool(settled or not journal.unknown_outcomes())
+
+    await driver.until(done, 60)
     left = journal.unknown_outcomes()
     return {"count": len(left), "operations": dict(Counter(e.operation for e in left))}
 
@@ -636,6 +650,13 @@ def soak(seconds: float, port: int | None = None) -> dict:
         return out
 
 
+def _terminated(*_: object) -> None:
+    """SIGTERM: the sandbox child goes too (an exception here would only end the app being driven)."""
+    for sandbox in Sandbox.running:
+        sandbox.kill()
+    os._exit(143)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -644,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID`: where a stuck run is
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the sandbox child is killed on the way out
+    signal.signal(signal.SIGTERM, _terminated)
     out = soak(args.minutes * 60, args.port)
     print(json.dumps(out, indent=2))
     ok = (
