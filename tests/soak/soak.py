@@ -424,7 +424,8 @@ class Driver:
         try:
             result = await work
         except StepFailed as failed:
-            log(f"{name} gave up at {failed}")
+            status = str(self.app.query_one("#status").render())
+            log(f"{name} gave up at {failed} (status line: {status})"[:400])
             self.flows[f"{name} gave up at {failed}"] += 1
             await self.base()
             return None
