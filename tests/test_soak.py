@@ -44,6 +44,7 @@ def test_fault_soak() -> None:
     assert out["recovery_seconds"] is not None, summary
     assert out["recovery_seconds"] <= out["poll_seconds"] + POLL_REQUESTS, summary
     assert out["final_screen_equals_server"] == {"results": True, "mitigation": True}, summary
+    assert out["first_app_lists_agree"] == {"results": True, "mitigation": True}, summary
     assert out["sandbox_lives"] == 3
     # The run did what it is for: audits and mitigations confirmed by keys (a step may give up under faults).
     assert sum(life["audit_confirms"] for life in out["lives"]) >= 2, summary

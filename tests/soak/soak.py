@@ -499,6 +499,22 @@ class Driver:
             await self.pilot.pause(0.2)
         return False
 
+    async def lists_agree(self) -> dict[str, bool]:
+        """Whether Results and Mitigation, each shown, come to list what the server has (faults on)."""
+        agree = {}
+        for key, pane_id in (("3", "results"), ("4", "mitigation")):
+            try:
+                pane = await self.show(key, pane_id)
+            except StepFailed:
+                agree[pane_id] = False
+                continue
+            for _ in range(3):
+                if getattr(pane, "level", 0) == 0:
+                    break
+                await self.press("escape")
+            agree[pane_id] = await self.agrees(pane_id)
+        return agree
+
     async def recovery(self) -> tuple[float | None, bool]:
         """The lists go stale while every request fails, then the faults stop: seconds until Results
         agrees with AWS again, and whether it was stale when they stopped (else there was nothing to see)."""
@@ -533,13 +549,15 @@ class StepFailed(Exception):
     pass
 
 
-async def drive(seconds: float, sandbox: Sandbox, journal: Journal, watch: WorkerWatch) -> dict:
+async def drive(
+    seconds: float, sandbox: Sandbox, journal: Journal, watch: WorkerWatch, tuning: Tuning
+) -> dict:
     settings = Settings(audit_poll_seconds=1.0, mitigation_poll_seconds=1.0, idle_poll_seconds=IDLE_POLL)
     connection = ConnectionSettings(region=REGION, endpoint_url=sandbox.url)
     out: dict[str, Any] = {"crashes": 0, "crash_errors": []}
     apps: list[SoakApp] = []
     driver: Driver | None = None
-    app = SoakApp(connection, settings, journal, tuning=Tuning(rate_scale=None))
+    app = SoakApp(connection, settings, journal, tuning=tuning)
     apps.append(app)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -560,6 +578,7 @@ async def drive(seconds: float, sandbox: Sandbox, journal: Journal, watch: Worke
                 rounds, in_life = rounds + 1, in_life + 1
             out["rounds"] = rounds
             await driver.end_life()
+            out["first_app_lists_agree"] = await driver.lists_agree()
             app.exit()
     except Exception as err:  # the app (or the drive) ended with an exception
         out["crash_errors"].append("".join(traceback.format_exception(err))[-3000:])
@@ -585,7 +604,7 @@ async def drive(seconds: float, sandbox: Sandbox, journal: Journal, watch: Worke
         )
     # The app started again on the same journal, as after a crash: its reconciliation runs against the
     # sandbox that saw the last changes; then the recovery after faults, and the final lists.
-    second = SoakApp(connection, settings, journal, tuning=Tuning(rate_scale=None))
+    second = SoakApp(connection, settings, journal, tuning=tuning)
     apps.append(second)
     failed = False
     try:
@@ -627,7 +646,7 @@ async def reconciled(driver: Driver) -> dict[str, Any]:
     return {"count": len(left), "operations": dict(Counter(e.operation for e in left))}
 
 
-def soak(seconds: float, port: int | None = None) -> dict:
+def soak(seconds: float, port: int | None = None, retry_mode: str | None = None) -> dict:
     """Run the soak for `seconds` of flows (plus start-up and the end's checks); returns the figures."""
     for name, value in CREDENTIALS.items():
         os.environ.setdefault(name, value)
@@ -636,11 +655,13 @@ def soak(seconds: float, port: int | None = None) -> dict:
         workdir = Path(tmp)
         sandbox = Sandbox(port or free_port(), fault_flags(), workdir)
         began = time.monotonic()
+        # As `--sandbox` runs the app (no pacing); the retry mode is the app's unless asked.
+        tuning = Tuning(rate_scale=None, **({"retry_mode": retry_mode} if retry_mode else {}))
         sandbox.start()
         journal = Journal.open(workdir / "journal.sqlite3")
         try:
             with WorkerWatch() as watch:
-                out = asyncio.run(drive(seconds, sandbox, journal, watch))
+                out = asyncio.run(drive(seconds, sandbox, journal, watch, tuning))
         finally:
             journal.close()
             sandbox.kill()
@@ -649,6 +670,12 @@ def soak(seconds: float, port: int | None = None) -> dict:
         out["port"] = sandbox.port
         out["wall_seconds"] = round(time.monotonic() - began, 1)
         return out
+
+
+def _dump_tasks(*_: object) -> None:
+    with contextlib.suppress(RuntimeError):
+        for task in asyncio.all_tasks(asyncio.get_running_loop()):
+            task.print_stack(limit=12, file=sys.stderr)
 
 
 def _terminated(*_: object) -> None:
@@ -664,10 +691,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=None, help="loopback port of the sandbox (default: a free one)"
     )
+    parser.add_argument(
+        "--retry-mode", choices=["adaptive", "standard"], help="botocore's (default: the app's)"
+    )
     args = parser.parse_args(argv)
-    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID`: where a stuck run is
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID`: where a stuck run's threads are
+    signal.signal(signal.SIGUSR2, _dump_tasks)  # `kill -USR2 PID`: and its asyncio tasks
     signal.signal(signal.SIGTERM, _terminated)
-    out = soak(args.minutes * 60, args.port)
+    out = soak(args.minutes * 60, args.port, args.retry_mode)
     print(json.dumps(out, indent=2))
     ok = (
         out["crashes"] == 0
