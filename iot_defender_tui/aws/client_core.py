@@ -1,7 +1,7 @@
 """The DefenderClient's plumbing: client lifecycle, the one read path and the one write path.
 
 Every read goes through `_call`: wait for the operation's token bucket, send (botocore retries
-transient failures in adaptive mode), retry throttling that outlasted botocore, and map any failure to
+transient failures in standard mode), retry throttling that outlasted botocore, and map any failure to
 an AwsError. Writes go through `_mutate`, which is where `--read-only` and the journal live; they are
 sent by clients without botocore's retries, and what may be resent or must be checked after an error is
 decided in aws/mutations.py.

@@ -64,6 +64,17 @@ class FaultInjector:
         return self.app(environ, start_response)
 
 
+def _execute_and_discard(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> None:
+    reply = app(environ, lambda *_args, **_kw: None)
+    try:
+        for _chunk in reply:
+            pass
+    finally:
+        close = getattr(reply, "close", None)
+        if close is not None:
+            close()
+
+
 _REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
 
 
@@ -133,11 +144,40 @@ def _admin(environ: dict[str, Any], start_response: StartResponse) -> list[bytes
         runtime().clock.advance(float(text))
         ticker.tick()
         payload = {"now": runtime().clock.now()}
+    elif path == "faults" and environ.get("REQUEST_METHOD") == "POST":
+        payload = _set_faults(environ.get("QUERY_STRING", ""))
+        if "message" in payload:
+            body = json.dumps(payload).encode()
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [body]
     else:
         return _error(start_response, 404, "ResourceNotFoundException", "unknown sandbox admin path")
     body = json.dumps(payload).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+FAULTS = ("throttle_rate", "error_rate", "error_after_rate", "latency_ms")
+
+
+def _set_faults(query: str) -> dict[str, Any]:
+    """`POST /_sandbox/faults?error_rate=0&…`: change fault rates of a running sandbox (a soak stops them)."""
+    opts = runtime().options
+    asked = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+    known = [name for name in FAULTS if hasattr(opts, name)]
+    changes: dict[str, float] = {}
+    for name, text in asked.items():
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        limit = 60_000.0 if name == "latency_ms" else 1.0
+        if name not in known or not 0.0 <= value <= limit:
+            return {"message": f"{name}={text}: expected one of {', '.join(known)}, from 0 to {limit:g}"}
+        changes[name] = value
+    for name, value in changes.items():
+        setattr(opts, name, value)
+    return {name: getattr(opts, name) for name in known}
 
 
 class AwsFrontDoor:
