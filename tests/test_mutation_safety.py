@@ -118,6 +118,22 @@ async def test_an_audit_started_though_aws_answered_500_is_reported_started_once
     assert "AWS answered 500 InternalFailureException" in entry.reconcile_note
 
 
+async def test_an_audit_started_though_aws_answered_500_is_told_from_audits_of_the_same_checks_before(
+    dd, journal, sandbox_url
+):
+    # An audit has no request token: what was there before the start is what tells the new one apart.
+    configure_audit(make_client(sandbox_url), SHARED)
+    earlier = {await dd.start_audit([SHARED]), await dd.start_audit([SHARED])}
+    faults = Faults(dd, "error_after_rate", "StartOnDemandAuditTask")
+    task_id = await dd.start_audit([SHARED])
+    assert task_id not in earlier
+    now = datetime.now(UTC)
+    audits = await dd.list_audit_tasks(now - timedelta(hours=1), now + timedelta(days=2))
+    assert {a.task_id for a in audits} == {*earlier, task_id}
+    assert faults.sent["StartOnDemandAuditTask"] == 1
+    assert journal.entries()[0].state == "reconciled"
+
+
 async def test_an_audit_refused_with_a_500_is_reported_not_started(dd, journal, sandbox_url):
     configure_audit(make_client(sandbox_url), SHARED)
     faults = Faults(dd, "error_rate", "StartOnDemandAuditTask")

@@ -207,6 +207,7 @@ class ClientCore:
         backoff = self.tuning.backoff
         waits = resends = 0
         ambiguous: BaseException | None = None  # the first answer after which AWS may have acted
+        known = await mutations.before(self, operation, params)
         sent_at = time.time()
         while True:
             await self._limiter.acquire(service, operation)
@@ -228,7 +229,7 @@ class ClientCore:
                     raise error from exc
                 ambiguous = ambiguous or exc
                 answered = mutations.what_aws_answered(exc)
-                verdict = await mutations.verify(self, operation, params, sent_at)
+                verdict = await mutations.verify(self, operation, params, sent_at, known)
                 if verdict.done:
                     metadata = {"Verified": f"{verdict.note} (after {answered})"}
                     return {**verdict.response, "ResponseMetadata": metadata}, metadata["Verified"]

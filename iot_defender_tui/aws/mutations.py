@@ -119,7 +119,7 @@ class Reads(Protocol):
     ) -> list: ...
 
 
-Verifier = Callable[[Reads, dict[str, Any], float], Awaitable[Verdict]]
+Verifier = Callable[..., Awaitable[Verdict]]  # (core, params, sent_at[, before])
 
 
 def _epoch(value: Any) -> float | None:
@@ -151,7 +151,22 @@ async def _describe(core: Reads, service: str, operation: str, params: Mapping[s
     return {k: v for k, v in reply.items() if k != "ResponseMetadata"}
 
 
-async def _start_on_demand_audit(core: Reads, params: dict[str, Any], sent_at: float) -> Verdict:
+async def _on_demand_audits(core: Reads, params: dict[str, Any]) -> frozenset[str]:
+    """The on-demand audits already there when the start is sent: an audit has no request token, so what
+    tells ours apart afterwards is that it was not there before."""
+    now = time.time()
+    window = {
+        "startTime": datetime.fromtimestamp(now - CLOCK_SLACK_SECONDS, UTC),
+        "endTime": datetime.fromtimestamp(now + CLOCK_SLACK_SECONDS, UTC),
+        "taskType": "ON_DEMAND_AUDIT_TASK",
+    }
+    listed = await core._all("iot", "ListAuditTasks", window, pagination.iot("tasks"))
+    return frozenset(str(item.get("taskId", "")) for item in listed)
+
+
+async def _start_on_demand_audit(
+    core: Reads, params: dict[str, Any], sent_at: float, before: frozenset[str] | None = None
+) -> Verdict:
     checks = sorted(params.get("targetCheckNames") or ())
     since = datetime.fromtimestamp(sent_at - CLOCK_SLACK_SECONDS, UTC)
     until = datetime.fromtimestamp(time.time() + CLOCK_SLACK_SECONDS, UTC)
@@ -160,16 +175,21 @@ async def _start_on_demand_audit(core: Reads, params: dict[str, Any], sent_at: f
     same: list[str] = []
     for item in listed:
         task_id = str(item.get("taskId", ""))
+        if before is not None and task_id in before:
+            continue  # there before the start was sent: not ours
         described = await _describe(core, "iot", "DescribeAuditTask", {"taskId": task_id}) or {}
         if sorted(described.get("auditDetails") or ()) == checks:
             same.append(task_id)
     when = since.strftime("%H:%M:%S UTC")
+    besides = "" if before is None else " besides those there before the start was sent"
     if len(same) == 1:
-        return Verdict(True, f"on-demand audit {same[0]} of these checks exists", {"taskId": same[0]})
+        return Verdict(
+            True, f"on-demand audit {same[0]} of these checks exists{besides}", {"taskId": same[0]}
+        )
     if not same:
-        return Verdict(False, f"no on-demand audit of these checks was started since {when}")
+        return Verdict(False, f"no on-demand audit of these checks was started since {when}{besides}")
     return Verdict(
-        None, f"{len(same)} on-demand audits of these checks started since {when}: {', '.join(same)}"
+        None, f"{len(same)} on-demand audits of these checks started since {when}{besides}: {', '.join(same)}"
     )
 
 
@@ -269,12 +289,34 @@ VERIFIERS: dict[str, Verifier] = {
 }
 
 
-async def verify(core: Reads, operation: str, params: dict[str, Any], sent_at: float) -> Verdict:
+# What a write's check needs read before the write is sent (handed to its verifier as `before`).
+BEFORE: dict[str, Callable[[Reads, dict[str, Any]], Awaitable[Any]]] = {
+    "StartOnDemandAuditTask": _on_demand_audits,
+}
+
+
+async def before(core: Reads, operation: str, params: dict[str, Any]) -> Any:
+    """What `operation`'s check needs to know from before it is sent; None when it needs nothing or the
+    read failed (the check then tells what it can without it)."""
+    reader = BEFORE.get(operation)
+    if reader is None:
+        return None
+    try:
+        return await reader(core, params)
+    except AwsError:
+        return None
+
+
+async def verify(
+    core: Reads, operation: str, params: dict[str, Any], sent_at: float, before: Any = None
+) -> Verdict:
     """What AWS did with `operation`; Verdict(None, …) when it has no verifier or checking failed."""
     verifier = VERIFIERS.get(operation)
     if verifier is None:
         return Verdict(None, "AWS keeps no record of this request that the app can read")
     try:
+        if operation in BEFORE:
+            return await verifier(core, params, sent_at, before)
         return await verifier(core, params, sent_at)
     except AwsError as err:
         return Verdict(None, f"checking failed: {err}")
