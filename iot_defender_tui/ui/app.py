@@ -394,6 +394,11 @@ class DefenderApp(App):
         """Follow a started audit or mitigation task to its end, whatever pane is shown: the outcome is
         notified (with a bell) and open views get a `TaskFinished` message."""
         self.tracker.track(kind, task_id)
+        # The pane listing such tasks may have polled after the key that started it and before AWS
+        # answered (a pane key right after confirming): it would lack the new task until its next poll.
+        shown = self.current_pane()
+        if shown is not None and shown.id == ("results" if kind == "audit" else "mitigation"):
+            shown.refresh_now()
 
     def show_error(self, message: str) -> None:
         self.query_one("#status", Static).update(Text(message, style="bold red"))
