@@ -78,17 +78,6 @@ def _execute_and_discard(app: Callable[..., Iterable[bytes]], environ: dict[str,
 _REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
 
 
-def _execute_and_discard(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> None:
-    reply = app(environ, lambda *_args, **_kw: None)
-    try:
-        for _chunk in reply:
-            pass
-    finally:
-        close = getattr(reply, "close", None)
-        if close is not None:
-            close()
-
-
 def _service(environ: dict[str, Any]) -> str:
     """The service a SigV4-signed request is for (its credential scope names it)."""
     scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].partition(",")[0]
