@@ -144,8 +144,8 @@ async def test_a_write_without_answer_stays_unknown_and_is_reconciled(sandbox_ur
 
     task_id = mitigation_request_identity(target, mapping)[0]
     notes = [(r.closed, r.note) for r in results]
-    assert notes[0][0] and notes[0][1].startswith(f"carried out: mitigation task {task_id} exists")
-    assert notes[1] == (True, "not carried out: AWS has no mitigation task idt-never-started")
+    assert notes[0][0] and notes[0][1].startswith(f"carried out: mitigation task {task_id} is ")
+    assert notes[1] == (True, "not carried out: mitigation task idt-never-started does not exist")
     assert not notes[2][0] and notes[2][1].startswith("cannot be verified")  # stays unknown
     assert not notes[3][0] and "999999999999" in notes[3][1]
     still_unknown = ["SetV2LoggingOptions", "StartOnDemandAuditTask"]

@@ -113,7 +113,7 @@ async def test_a_mitigation_killed_mid_request_is_reconciled(
     async with DefenderClient(sandbox_settings(sandbox_url), journal) as dd:  # the next start
         (result,) = await reconcile_journal(dd, journal)
     assert result.closed and result.entry_id == intent.id
-    assert result.note.startswith(f"carried out: mitigation task {task_id} exists")
+    assert result.note.startswith(f"carried out: mitigation task {task_id} is ")
     (entry,) = journal.entries()
     assert entry.state == "reconciled" and task_id in (entry.reconcile_note or "")
     assert journal.unknown_outcomes() == []

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import mutations
 from .client_audit import AuditMixin
 from .client_findings import FindingsMixin
 from .client_mitigation import MitigationMixin
@@ -42,34 +43,21 @@ class Reconciled:
 
 Probe = Callable[[DefenderClient, dict[str, Any]], Awaitable[Any]]
 
-# How to ask AWS whether a request whose answer never came was carried out: describe what it made.
-_CREATED: dict[str, tuple[str, Probe]] = {
-    "StartAuditMitigationActionsTask": (
-        "mitigation task {taskId}",
-        lambda dd, p: dd.describe_mitigation_task(p["taskId"]),
-    ),
-    "CreateScheduledAudit": (
+# A delete whose answer never came: carried out if what it named is gone. (Writes that make or change
+# something are checked by aws/mutations.VERIFIERS, the table the write path itself uses.)
+_DELETED: dict[str, tuple[str, Probe]] = {
+    "DeleteScheduledAudit": (
         "scheduled audit {scheduledAuditName}",
         lambda dd, p: dd.describe_scheduled_audit(p["scheduledAuditName"]),
     ),
-    "CreateMitigationAction": (
+    "DeleteMitigationAction": (
         "mitigation action {actionName}",
         lambda dd, p: dd.describe_mitigation_action(p["actionName"]),
     ),
-    "CreateAuditSuppression": (
+    "DeleteAuditSuppression": (
         "suppression of {checkName}",
         lambda dd, p: dd.describe_suppression(p["checkName"], p["resourceIdentifier"]),
     ),
-    "CreateRole": ("IAM role {RoleName}", lambda dd, p: dd.get_role(p["RoleName"])),
-    "PutRolePolicy": (
-        "inline policy {PolicyName} of IAM role {RoleName}",
-        lambda dd, p: dd.get_role_policy(p["RoleName"], p["PolicyName"]),
-    ),
-}
-_DELETED: dict[str, tuple[str, Probe]] = {
-    "DeleteScheduledAudit": _CREATED["CreateScheduledAudit"],
-    "DeleteMitigationAction": _CREATED["CreateMitigationAction"],
-    "DeleteAuditSuppression": _CREATED["CreateAuditSuppression"],
 }
 
 
@@ -109,17 +97,11 @@ UNVERIFIABLE = "cannot be verified"
 
 async def _verdict(dd: DefenderClient, entry: JournalEntry) -> str:
     operation, params = entry.operation, entry.params
-    if operation in _CREATED:
-        label, probe = _CREATED[operation]
-        what = label.format_map(_Defaulting(params))
-        try:
-            found = await probe(dd, params)
-        except (KeyError, TypeError):
-            return f"cannot be verified: the journal lacks what identifies the {what}"
-        except NotFoundError:
-            return f"not carried out: AWS has no {what}"
-        status = getattr(found, "status", None)
-        return f"carried out: {what} exists" + (f" ({status})" if status else "")
+    if operation in mutations.VERIFIERS:
+        verdict = await mutations.verify(dd, operation, params, entry.time.timestamp())
+        if verdict.done is None:
+            return f"{UNVERIFIABLE}: {verdict.note}"
+        return f"{'carried out' if verdict.done else 'not carried out'}: {verdict.note}"
     if operation in _DELETED:
         label, probe = _DELETED[operation]
         what = label.format_map(_Defaulting(params))
