@@ -289,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     # held off until they are made, then they are frozen out of its reach (run_tui).
     gc.disable()
     try:
-        from .ui.launch import run_tui, signals_exit
+        from .ui.launch import run_tui
+        from .ui.signals import signals_exit
 
         with signals_exit():
             return run_tui(args, settings)

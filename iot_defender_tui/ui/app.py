@@ -30,10 +30,10 @@ from ..config import Settings
 from .commands import DefenderCommands
 from .header import DefenderHeader
 from .help import HelpScreen
-from .launch import ENDING_SIGNALS
 from .modals import ConfirmModal
 from .pane import Pane
 from .screen import error_text
+from .signals import ENDING_SIGNALS
 from .tracker import TaskKind, TaskTracker
 from .widgets.footer import Footer
 
