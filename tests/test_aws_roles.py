@@ -191,19 +191,20 @@ async def test_policy_failure_says_the_role_exists_without_permissions(
     assert iam.list_role_policies(RoleName="HalfMade")["PolicyNames"] == []
 
 
-async def test_reconcile_checks_journaled_role_requests(dd: DefenderClient, tmp_path: Path):
+async def test_reconcile_checks_journaled_role_requests(dd: DefenderClient, journal: Journal, tmp_path: Path):
     await dd.create_mitigation_role("Made", "UPDATE_DEVICE_CERTIFICATE")
+    # The requests as the app journaled them, left "outcome unknown" in another journal.
+    sent = {e.operation: e.params for e in journal.entries()}
     me = await dd.identity()
     who = {"identity_arn": me.arn, "account": me.account, "region": REGION}
-    with Journal(tmp_path / "journal.sqlite3") as journal:
-        journal.record_intent(operation="CreateRole", params={"RoleName": "Made"}, **who)
-        journal.record_intent(
-            operation="PutRolePolicy", params={"RoleName": "Made", "PolicyName": roles.POLICY_NAME}, **who
-        )
-        journal.record_intent(operation="CreateRole", params={"RoleName": "NeverMade"}, **who)
-        notes = [r.note for r in await reconcile_journal(dd, journal)]
+    with Journal(tmp_path / "unknown.sqlite3") as unknown:
+        unknown.record_intent(operation="CreateRole", params=sent["CreateRole"], **who)
+        unknown.record_intent(operation="PutRolePolicy", params=sent["PutRolePolicy"], **who)
+        never = {**sent["CreateRole"], "RoleName": "NeverMade"}
+        unknown.record_intent(operation="CreateRole", params=never, **who)
+        notes = [r.note for r in await reconcile_journal(dd, unknown)]
     assert notes == [
-        "carried out: IAM role Made exists",
-        f"carried out: inline policy {roles.POLICY_NAME} of IAM role Made exists",
-        "not carried out: AWS has no IAM role NeverMade",
+        "carried out: the role Made exists, created just now",
+        f"carried out: the inline policy {roles.POLICY_NAME} of the role Made is as sent",
+        "not carried out: the role NeverMade was not created",
     ]
