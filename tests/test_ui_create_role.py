@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from app_standin import StandIn
 from aws_fixtures import sandbox_settings
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -124,20 +125,12 @@ async def test_lab_by_keyboard_with_a_created_role(lab: str, journal) -> None:
     assert iot.describe_certificate(certificateId=cert_id)["certificateDescription"]["status"] == "INACTIVE"
 
 
-class Harness(App[None]):
-    """What the action form uses of the app: dd and read_only."""
-
-    def __init__(self, dd: DefenderClient, read_only: bool = False) -> None:
-        super().__init__()
-        self.dd = dd
-        self.read_only = read_only
-        self.errors: list[str] = []
+class Harness(StandIn):
+    """The app contract, under the action form."""
 
     def compose(self) -> ComposeResult:
         yield Static("base")
 
-    def show_error(self, message: str) -> None:
-        self.errors.append(message)
 
 
 async def test_existing_name_is_shown_inline_and_kept(lab: str, dd: DefenderClient) -> None:

@@ -7,7 +7,7 @@ any call that gets through.
 from __future__ import annotations
 
 import pytest
-from textual.app import App
+from app_standin import StandIn
 from textual.widgets import Input, Static
 
 from iot_defender_tui.aws import catalogue
@@ -36,11 +36,9 @@ class Recorder:
         return call
 
 
-class FormApp(App):
+class FormApp(StandIn):
     def __init__(self, screen) -> None:
-        super().__init__()
-        self.dd = Recorder()
-        self.read_only = False
+        super().__init__(Recorder())
         self.form = screen
         self.results: list[object] = []
 
@@ -166,7 +164,7 @@ async def test_a_good_mitigation_action_is_sent(fields):
 
 
 # -- the threshold modal ----------------------------------------------------------------------------
-class ThresholdApp(App):
+class ThresholdApp(StandIn):
     def __init__(self) -> None:
         super().__init__()
         info = catalogue.check_info("DEVICE_CERTIFICATE_AGE_CHECK")

@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 
 import pytest
+from app_standin import StandIn
 from aws_fixtures import request_counts, sandbox_settings
 from mitigation_helpers import NEEDS, make_role
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
 from conftest import make_client
-from iot_defender_tui.aws import catalogue
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
@@ -29,17 +29,11 @@ pytest_plugins = ["aws_fixtures"]
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 
 
-class Harness(App):
-    """Stands in for the real app: what a pane uses of it, and nothing else."""
+class Harness(StandIn):
+    """The app contract, around the Mitigation pane, with fast polls."""
 
     def __init__(self, dd: DefenderClient, read_only: bool = False) -> None:
-        super().__init__()
-        self.dd = dd
-        self.read_only = read_only
-        self.settings = Settings(mitigation_poll_seconds=0.2, idle_poll_seconds=0.5)
-        self.identity = None
-        self.catalogue = catalogue
-        self.errors: list[str] = []
+        super().__init__(dd, read_only, Settings(mitigation_poll_seconds=0.2, idle_poll_seconds=0.5))
 
     def compose(self) -> ComposeResult:
         yield MitigationPane()
@@ -49,8 +43,6 @@ class Harness(App):
         pane.refresh_now()
         pane.query_one("#actions", FastTable).focus()
 
-    def show_error(self, message: str) -> None:
-        self.errors.append(message)
 
 
 @pytest.fixture

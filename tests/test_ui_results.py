@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable
 
 import pytest
+from app_standin import StandIn
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -32,24 +33,17 @@ LAB_CHECKS = (
 )
 
 
-class Harness(App[None]):
-    """What the real app gives a pane: dd, settings, read_only, show_error."""
+class Harness(StandIn):
+    """The app contract, around the Results pane, with fast polls."""
 
     def __init__(self, dd: DefenderClient, read_only: bool = False) -> None:
-        super().__init__()
-        self.dd = dd
-        self.settings = Settings(audit_poll_seconds=0.1, idle_poll_seconds=0.3)
-        self.read_only = read_only
-        self.errors: list[str] = []
+        super().__init__(dd, read_only, Settings(audit_poll_seconds=0.1, idle_poll_seconds=0.3))
 
     def compose(self) -> ComposeResult:
         yield ResultsPane()
 
     def on_mount(self) -> None:
         self.query_one(ResultsPane).refresh_now()
-
-    def show_error(self, message: str) -> None:
-        self.errors.append(message)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The real app shows every worker's error in its status line; here they fail the test.

@@ -7,14 +7,13 @@ import time
 from collections.abc import Callable
 
 import pytest
+from app_standin import StandIn
 from aws_fixtures import request_counts, sandbox_settings
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Select, SelectionList, Static
-from textual.worker import Worker, WorkerState
 
 from conftest import make_client
 from iot_defender_tui.aws.client import DefenderClient
-from iot_defender_tui.aws.errors import AwsError
 from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
@@ -36,17 +35,12 @@ MUTATING_CALLS = (
 )
 
 
-class Harness(App):
-    """Stands in for the real app: what a pane uses of it, and nothing else."""
+class Harness(StandIn):
+    """The app contract, around the Schedules pane; also records notifications."""
 
     def __init__(self, dd: DefenderClient, read_only: bool = False) -> None:
-        super().__init__()
-        self.dd = dd
-        self.read_only = read_only
-        self.settings = Settings(idle_poll_seconds=0.5)
-        self.errors: list[str] = []
+        super().__init__(dd, read_only, Settings(idle_poll_seconds=0.5))
         self.notes: list[str] = []
-        self.tracked: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
         yield SchedulesPane()
@@ -56,20 +50,9 @@ class Harness(App):
         pane.refresh_now()
         pane.focus_target().focus()
 
-    def show_error(self, message: str) -> None:
-        self.errors.append(message)
-
-    def report_worker(self, worker: Worker, state: WorkerState) -> None:
-        if state == WorkerState.ERROR:
-            error = worker.error
-            self.errors.append(error.text if isinstance(error, AwsError) else repr(error))
-
     def notify(self, message: str, *args, **kwargs) -> None:
         self.notes.append(message)
         super().notify(message, *args, **kwargs)
-
-    def track_task(self, kind: str, task_id: str) -> None:
-        self.tracked.append((kind, task_id))
 
 
 @pytest.fixture

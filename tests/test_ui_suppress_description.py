@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.app import App
+from app_standin import StandIn
 from textual.widgets import Input, Static
 
 from iot_defender_tui.ui.panes.results_suppress import SuppressChoice, SuppressModal
@@ -11,7 +11,7 @@ from iot_defender_tui.ui.panes.results_suppress import SuppressChoice, SuppressM
 MAX = 1000  # AuditDescription in the IoT service model: max 1000, pattern [\p{Graph}\x20]*
 
 
-class Host(App):
+class Host(StandIn):
     def __init__(self) -> None:
         super().__init__()
         self.chosen: list[SuppressChoice | None] = []

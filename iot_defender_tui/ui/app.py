@@ -11,6 +11,7 @@ import dataclasses
 import importlib
 import signal
 from contextlib import AsyncExitStack, suppress
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -21,21 +22,24 @@ from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from ..aws import catalogue
 from ..aws.client import DefenderClient, reconcile_journal
 from ..aws.journal import Journal
 from ..aws.models import Identity
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
 from .commands import DefenderCommands
+from .contract import TaskKind
 from .header import DefenderHeader
 from .help import HelpScreen
 from .modals import ConfirmModal
 from .pane import Pane
 from .screen import error_text
 from .signals import ENDING_SIGNALS
-from .tracker import TaskKind, TaskTracker
+from .tracker import TaskTracker
 from .widgets.footer import Footer
+
+if TYPE_CHECKING:
+    from .panes.results import ResultsPane
 
 # (pane id, key, tab label, module, class)
 PANES = (
@@ -95,7 +99,6 @@ class DefenderApp(App):
         self.settings = settings
         self.journal = journal
         self.read_only = connection.read_only or settings.read_only
-        self.catalogue = catalogue
         self.dd: DefenderClient | None = None
         self.identity: Identity | None = None
         self._stack = AsyncExitStack()
@@ -192,15 +195,16 @@ class DefenderApp(App):
         await self._show_panes()
         if self.identity is None:
             if opening is not None:
-                await opening.opened()  # type: ignore[attr-defined]
+                await opening.opened()
             await self._identify(dd)
         if self.journal is not None:
             self.run_worker(self._reconcile(), name="reconcile", group="reconcile", exit_on_error=False)
 
-    def _open_task(self) -> Pane | None:
-        results = next(iter(self.query("#results").results(Pane)), None) if self.open_task else None
-        if results is None or not hasattr(results, "open_audit"):
+    def _open_task(self) -> ResultsPane | None:
+        pane = next(iter(self.query("#results").results(Pane)), None) if self.open_task else None
+        if pane is None or self.open_task is None:
             return None
+        results = cast("ResultsPane", pane)  # the only pane with id "results"
         results.open_audit(self.open_task)
         return results
 

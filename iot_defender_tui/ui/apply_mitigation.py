@@ -25,6 +25,7 @@ from ..aws.client_mitigation import MitigationStart
 from ..aws.errors import AwsError
 from ..aws.guard import ReadOnlyError
 from ..aws.models import Finding, MitigationAction
+from .contract import defender
 from .modals import ConfirmModal
 from .screen import DefenderModal, error_text
 
@@ -192,7 +193,7 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
             return
         self.app.notify(started_message(start), markup=False)
         self.app.bell()
-        self.app.track_task("mitigation", start.task_id)  # type: ignore[attr-defined]  # tells the outcome
+        defender(self.app).track_task("mitigation", start.task_id)  # tells the outcome
         self.dismiss(start.task_id)
 
     def action_close(self) -> None:

@@ -22,6 +22,7 @@ from ..aws.errors import AccessDeniedError, AwsError, ConflictError
 from ..aws.guard import JournalUnavailableError, ReadOnlyError
 from ..aws.models_base import arn_resource_name
 from ..aws.models_params import ActionParams
+from .contract import defender
 from .modals import ConfirmModal
 from .screen import DefenderModal, error_text
 
@@ -82,7 +83,7 @@ class CreateRoleModal(DefenderModal[str | None]):
     def action_create(self) -> None:
         if self._busy:
             return  # a second key while the first request is in flight must not send again
-        if getattr(self.app, "read_only", False):
+        if defender(self.app).read_only:
             self._error(READ_ONLY)
             return
         name = self.role_name
@@ -107,7 +108,7 @@ class CreateRoleModal(DefenderModal[str | None]):
 
     @work(exclusive=True, name="creating the role", group="create-role", exit_on_error=False)
     async def _send(self, name: str) -> None:
-        dd = self.app.dd  # type: ignore[attr-defined]
+        dd = defender(self.app).dd
         self._error("Creating…")
         try:
             role = await dd.create_mitigation_role(name, self._type, self._params)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from .modals import ConfirmModal
 from .screen import DefenderModal, error_text
+
+
+def field_values(screen: DefenderModal, selector: str = "Input, Select, Checkbox") -> tuple[object, ...]:
+    """The values of a form's fields, in order: what `dirty` compares."""
+    return tuple(w.value for w in screen.query(selector) if isinstance(w, Input | Select | Checkbox))
 
 
 class EditForm(DefenderModal[str | None]):
@@ -28,7 +33,7 @@ class EditForm(DefenderModal[str | None]):
             self._error(error_text(worker))
 
     def _snapshot(self) -> tuple[object, ...]:
-        return tuple(w.value for w in self.query("Input, Select, Checkbox"))  # type: ignore[attr-defined]
+        return field_values(self)
 
     def remember_initial(self) -> None:
         self._initial = self._snapshot()

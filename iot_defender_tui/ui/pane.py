@@ -12,6 +12,8 @@ from textual.containers import Container
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from .contract import defender
+
 if TYPE_CHECKING:
     from ..aws.client import DefenderClient
     from ..config import Settings
@@ -29,15 +31,15 @@ class Pane(Container):
 
     @property
     def dd(self) -> DefenderClient:
-        return self.app.dd  # type: ignore[attr-defined]
+        return defender(self.app).dd
 
     @property
     def settings(self) -> Settings:
-        return self.app.settings  # type: ignore[attr-defined]
+        return defender(self.app).settings
 
     @property
     def read_only(self) -> bool:
-        return bool(self.app.read_only)  # type: ignore[attr-defined]
+        return bool(defender(self.app).read_only)
 
     async def poll(self) -> None:
         raise NotImplementedError
@@ -62,9 +64,7 @@ class Pane(Container):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Worker.StateChanged does not bubble: hand every worker's end to the app, the one place that
         # turns errors into the status line.
-        report = getattr(self.app, "report_worker", None)
-        if report is not None:
-            report(event.worker, event.state)
+        defender(self.app).report_worker(event.worker, event.state)
         if event.worker.group != f"poll-{self.id}":
             return
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR) and self.is_attached and self.is_on_screen:

@@ -8,13 +8,14 @@ does, and a worker that failed or was cancelled calls `worker_ended`, where the 
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from ..aws.errors import AwsError
 from ..aws.models_base import safe
+from .contract import defender
 
 ResultType = TypeVar("ResultType")
 
@@ -28,17 +29,17 @@ def error_text(worker: Worker) -> str:
     return error.text if isinstance(error, AwsError) else f"{type(error).__name__}: {safe(str(error))}"
 
 
-class _WorkerReporting:
+class DefenderScreen(Screen[ResultType]):
+    """Base of the app's full screens (and, through DefenderModal, of its modals)."""
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        report = getattr(self.app, "report_worker", None)  # type: ignore[attr-defined]
-        if report is not None:
-            report(event.worker, event.state)
+        defender(self.app).report_worker(event.worker, event.state)
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             # After the refresh: a worker failing at once ends before the screen's widgets are mounted.
-            self.call_after_refresh(self._worker_ended, event.worker, event.state)  # type: ignore[attr-defined]
+            self.call_after_refresh(self._worker_ended, event.worker, event.state)
 
     def _worker_ended(self, worker: Worker, state: WorkerState) -> None:
-        if self.is_attached:  # type: ignore[attr-defined]
+        if self.is_attached:
             self.worker_ended(worker, state)
 
     def worker_ended(self, worker: Worker, state: WorkerState) -> None:
@@ -48,9 +49,5 @@ class _WorkerReporting:
         """
 
 
-class DefenderScreen(_WorkerReporting, Screen[ResultType], Generic[ResultType]):
-    """Base of the app's full screens."""
-
-
-class DefenderModal(_WorkerReporting, ModalScreen[ResultType], Generic[ResultType]):
-    """Base of the app's modals."""
+class DefenderModal(DefenderScreen[ResultType], ModalScreen[ResultType]):
+    """Base of the app's modals: a modal screen that reports its workers like every screen."""

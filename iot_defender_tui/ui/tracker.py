@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 from ..aws.models import AuditTask, MitigationTask
+from .contract import TaskKind, defender
 from .finding_detail import fetch_state, short_id
 from .pane import Pane
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
     from ..aws.client import DefenderClient
 
-TaskKind = Literal["audit", "mitigation"]
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELED"})
 VERIFY_AT_MOST = 10  # findings whose resources are described after a mitigation task
 EFFECTS_SHOWN = 3  # lines of effect in a notification; the rest is "+N more"
@@ -156,14 +156,14 @@ class TaskTracker:
     def _arm(self) -> None:
         if not self._followed:
             return  # nothing left: polling stops until the next track()
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = defender(self.app).settings
         delay = settings.audit_poll_seconds
         if self._failures:
             delay = min(max(settings.idle_poll_seconds, delay), delay * 2**self._failures)
         self._timer = self.app.set_timer(delay, self._poll_now)
 
     async def _poll_one(self, item: _Followed) -> None:
-        dd: DefenderClient | None = self.app.dd  # type: ignore[attr-defined]
+        dd: DefenderClient | None = defender(self.app).dd
         if dd is None:
             return  # not connected yet
         ids: tuple[str, ...] = ()

@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from ...aws.errors import AwsError
 from ...aws.models import MitigationAction, MitigationTask
+from ..contract import defender
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
@@ -194,7 +195,7 @@ class MitigationPane(Pane):
             return
         name = self._current("#actions")
         if name is None:
-            self.app.show_error("No mitigation action to edit.")  # type: ignore[attr-defined]
+            defender(self.app).show_error("No mitigation action to edit.")
             return
         self.app.push_screen(ActionForm(self.actions[name]), self._after_form)
 
@@ -256,7 +257,7 @@ class MitigationPane(Pane):
         try:
             await call
         except AwsError as err:
-            self.app.show_error(err.text)  # type: ignore[attr-defined]
+            defender(self.app).show_error(err.text)
             return
         self.app.notify(done, markup=False)
         self.refresh_now()

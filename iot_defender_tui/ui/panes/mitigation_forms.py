@@ -25,6 +25,7 @@ from ...aws.models_params import (
     EnableIotLoggingParams,
     PublishFindingToSnsParams,
 )
+from ..contract import defender
 from ..create_role import READ_ONLY, open_create_role
 from ..form import EditForm
 from ..modals import ConfirmModal
@@ -181,7 +182,7 @@ class ActionForm(EditForm):
         self._open_picker(event.button.id or "")
 
     def _open_picker(self, button: str) -> None:
-        dd = self.app.dd  # type: ignore[attr-defined]
+        dd = defender(self.app).dd
         field = self.query_one(f"#{button.removeprefix('pick-')}", Input)
         if button == "pick-groups":
 
@@ -205,7 +206,7 @@ class ActionForm(EditForm):
     # -- creating the role, as the console's "Create role" -------------------------------------------
     @property
     def read_only(self) -> bool:
-        return bool(getattr(self.app, "read_only", False))
+        return defender(self.app).read_only
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "create_role" and self.read_only)  # hidden from the footer in read-only
@@ -291,7 +292,7 @@ class ActionForm(EditForm):
 
     @work(exclusive=True, name="saving the action", group="action-form", exit_on_error=False)
     async def _send(self, name: str, role: str, params: ActionParams) -> None:
-        dd = self.app.dd  # type: ignore[attr-defined]
+        dd = defender(self.app).dd
         self._error("Saving…")
         try:
             if self._action is None:

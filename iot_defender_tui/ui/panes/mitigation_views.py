@@ -14,6 +14,7 @@ from textual.worker import Worker, WorkerState
 from ...aws.errors import AwsError
 from ...aws.models import MitigationExecution, MitigationTask
 from ...aws.models_base import safe
+from ..contract import defender
 from ..screen import DefenderScreen, error_text
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.filter_bar import FilterBar
@@ -176,7 +177,7 @@ class ExecutionsScreen(DefenderScreen[None]):
             self._show_status()
 
     async def _finding_ids(self) -> list[str]:
-        dd = self.app.dd  # type: ignore[attr-defined]
+        dd = defender(self.app).dd
         target = self._mtask.target
         if target.get("findingIds"):
             return [str(f) for f in target["findingIds"]]
@@ -190,7 +191,7 @@ class ExecutionsScreen(DefenderScreen[None]):
         return ids
 
     async def _load(self) -> None:
-        dd = self.app.dd  # type: ignore[attr-defined]
+        dd = defender(self.app).dd
         try:
             task = await dd.describe_mitigation_task(self._mtask.task_id)
             if not self._mtask.mapping:
@@ -205,10 +206,10 @@ class ExecutionsScreen(DefenderScreen[None]):
         except AwsError as err:
             self._status = Text(err.text, style="red")
             self._show_status()
-            self.set_timer(self.app.settings.idle_poll_seconds, self.action_reload)  # type: ignore[attr-defined]
+            self.set_timer(defender(self.app).settings.idle_poll_seconds, self.action_reload)
             return
         self._status = Text.assemble("Task ", status_text(task.status), f"  {len(rows)} execution(s)")
         self._show_status()
         self.query_one(FastTable).set_rows(rows.items())
         if task.status == "IN_PROGRESS":
-            self.set_timer(self.app.settings.mitigation_poll_seconds, self.action_reload)  # type: ignore[attr-defined]
+            self.set_timer(defender(self.app).settings.mitigation_poll_seconds, self.action_reload)

@@ -15,6 +15,7 @@ from ...aws.catalogue import check_info
 from ...aws.errors import AwsError
 from ...aws.models import AuditTask, Finding
 from ..apply_mitigation import MAX_FINDINGS, ApplyMitigationScreen
+from ..contract import defender
 from ..modals import ConfirmModal
 from ..readonly import refused
 from ..widgets.fast_table import FastTable
@@ -54,7 +55,7 @@ class ResultsChanges:
         return refused(self)  # type: ignore[arg-type]
 
     def _error(self, error: Exception) -> None:
-        self.app.show_error(str(error))  # type: ignore[attr-defined]
+        defender(self.app).show_error(str(error))
 
     def action_cancel_task(self) -> None:
         key = self.table.cursor_key
@@ -62,7 +63,7 @@ class ResultsChanges:
             return
         task = self._tasks[str(key)]
         if task.status != "IN_PROGRESS":
-            self.app.show_error("Only an audit in progress can be canceled.")  # type: ignore[attr-defined]
+            defender(self.app).show_error("Only an audit in progress can be canceled.")
             return
         body = Text(f"Cancel the audit started {views.short_time(task.start_time)} ({task.task_id})?")
 
@@ -103,11 +104,11 @@ class ResultsChanges:
         if self._refused():
             return False
         if self._progress:
-            self.app.show_error("A suppression change is still running.")  # type: ignore[attr-defined]
+            defender(self.app).show_error("A suppression change is still running.")
             return False
         if not findings:
             if already:
-                self.app.show_error(f"Already {state}.")  # type: ignore[attr-defined]
+                defender(self.app).show_error(f"Already {state}.")
             return False
         return True
 
@@ -170,7 +171,7 @@ class ResultsChanges:
             self._update_status()
         if failed:
             more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
-            self.app.show_error(  # type: ignore[attr-defined]
+            defender(self.app).show_error(
                 f"{past} {len(done)} of {len(findings)}; {len(failed)} failed: "
                 + "; ".join(failed[:3])
                 + more
@@ -218,13 +219,13 @@ class ResultsChanges:
             return
         if len(findings) > MAX_FINDINGS:
             # Refuse rather than silently apply to only the first 25.
-            self.app.show_error(  # type: ignore[attr-defined]
+            defender(self.app).show_error(
                 f"AWS takes at most {MAX_FINDINGS} findings per mitigation task; {len(findings)} are marked."
             )
             return
 
         def started(task_id: str | None) -> None:
             if task_id and hasattr(self.app, "action_show_pane"):
-                self.app.action_show_pane("mitigation")
+                defender(self.app).action_show_pane("mitigation")
 
         self.app.push_screen(ApplyMitigationScreen(findings, self.dd), started)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...aws.errors import AwsError, NotFoundError
 from ...aws.models import AuditTask, Finding
+from ..contract import defender
 from ..widgets.fast_table import FastTable
 from ..widgets.row_batcher import RowBatcher
 from . import results_views as views
@@ -87,7 +88,7 @@ class ResultsStream:
             self._start_stream(reload=False, first_page=first_page)
             streaming = True  # the stream tells `opened()`
         except NotFoundError:
-            self.app.show_error(f"Audit task {task_id} not found")  # type: ignore[attr-defined]
+            defender(self.app).show_error(f"Audit task {task_id} not found")
         except AwsError as error:
             self._error(error)
         finally:

@@ -18,6 +18,7 @@ from ...aws.errors import AwsError
 from ...aws.models import AuditConfiguration, ScheduledAudit
 from ...aws.models_base import safe
 from ..check_picker import CheckPickerModal, ordered
+from ..contract import defender
 from ..modals import ConfirmModal
 from ..pane import Pane
 from .mitigation_views import Row, sync_table
@@ -128,7 +129,7 @@ class SchedulesPane(Pane):
 
     def _refuse(self) -> bool:
         if self.read_only:
-            self.app.show_error("Read-only mode: changes are refused.")  # type: ignore[attr-defined]
+            defender(self.app).show_error("Read-only mode: changes are refused.")
         return self.read_only
 
     @property
@@ -158,7 +159,7 @@ class SchedulesPane(Pane):
             return
         audit = self._current()
         if audit is None:
-            self.app.show_error("No scheduled audit to edit.")  # type: ignore[attr-defined]
+            defender(self.app).show_error("No scheduled audit to edit.")
             return
         self.run_worker(self._open_form(audit), group="schedules-open", exclusive=True, exit_on_error=False)
 
@@ -193,7 +194,7 @@ class SchedulesPane(Pane):
         try:
             await self.dd.delete_scheduled_audit(name)
         except AwsError as err:
-            self.app.show_error(err.text)  # type: ignore[attr-defined]
+            defender(self.app).show_error(err.text)
             return
         self.app.notify(f"Deleted scheduled audit {name}", markup=False)
         self.refresh_now()
@@ -217,7 +218,7 @@ class SchedulesPane(Pane):
             raise
         if not enabled:
             self._starting = False
-            self.app.show_error(NONE_ENABLED)  # type: ignore[attr-defined]
+            defender(self.app).show_error(NONE_ENABLED)
             return
         self.app.push_screen(
             CheckPickerModal("Run an audit now: which checks?", enabled), self._confirm_audit
@@ -243,14 +244,12 @@ class SchedulesPane(Pane):
         try:
             task_id = await self.dd.start_audit(checks)
         except AwsError as err:
-            self.app.show_error(err.text)  # type: ignore[attr-defined]
+            defender(self.app).show_error(err.text)
             return
         finally:
             self._starting = False
         self.app.notify(f"Audit {safe(task_id)} started ({len(checks)} checks)", markup=False)
-        track = getattr(self.app, "track_task", None)
-        if callable(track):
-            track("audit", task_id)
+        defender(self.app).track_task("audit", task_id)
 
 
 def _row(a: ScheduledAudit) -> Row:

@@ -22,7 +22,8 @@ from ...aws.catalogue import check_info
 from ...aws.errors import AwsError
 from ...aws.models import ScheduledAudit
 from ..check_picker import CheckPickerModal, ordered
-from ..form import EditForm
+from ..contract import defender
+from ..form import EditForm, field_values
 from ..modals import ConfirmModal
 
 NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")  # ScheduledAuditName in AWS's model; matched whole
@@ -221,7 +222,7 @@ class ScheduleForm(EditForm):
 
     @work(exclusive=True, group="schedule-form", exit_on_error=False)
     async def _send(self, s: Schedule) -> None:
-        dd = self.app.dd  # type: ignore[attr-defined]
+        dd = defender(self.app).dd
         self._error("Saving…")
         try:
             if self._audit is None:
@@ -244,5 +245,5 @@ class ScheduleForm(EditForm):
         self.dismiss(s.name)
 
     def _snapshot(self) -> tuple[object, ...]:
-        values = tuple(w.value for w in self.query("Input, Select"))  # type: ignore[attr-defined]
+        values = field_values(self, "Input, Select")
         return (*values, self.checks)

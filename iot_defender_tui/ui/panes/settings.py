@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from ...aws import catalogue
 from ...aws.errors import AwsError
 from ...aws.models import AuditConfiguration, CheckConfiguration
+from ..contract import defender
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
@@ -288,7 +289,7 @@ class SettingsPane(Pane):
         except AwsError as err:
             # Shown where the user is looking; the edits stay pending for another try.
             self.message(f"Not saved: {err.text}", "bold red")
-            self.app.show_error(f"Settings not saved: {err.text}")  # type: ignore[attr-defined]
+            defender(self.app).show_error(f"Settings not saved: {err.text}")
             return
         # Drop only what was sent: an edit made while saving stays pending.
         for name, value in sent_enabled.items():

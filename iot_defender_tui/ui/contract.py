@@ -1,0 +1,42 @@
+"""What a pane, screen or modal may use of the app, typed: the contract between `DefenderApp` and its parts.
+
+Parts reach the app through `defender(self.app)` instead of `self.app.<attribute>`: Textual types
+`self.app` as a plain `App`, and a Protocol (rather than importing `DefenderApp`) keeps the parts free of
+app.py, which imports them. Test stand-ins implement the same members.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, Protocol, cast
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.worker import Worker, WorkerState
+
+    from ..aws.client import DefenderClient
+    from ..config import Settings
+
+TaskKind = Literal["audit", "mitigation"]
+
+
+class DefenderAppContract(Protocol):
+    # None until connected: panes are only shown once it is set.
+    dd: DefenderClient | None
+    settings: Settings
+    read_only: bool  # from the flag, the settings or an unavailable journal; the client enforces it
+
+    def show_error(self, message: str) -> None:
+        """The status line, in red, until the next error or a recovery clears it."""
+
+    def report_worker(self, worker: Worker, state: WorkerState) -> None:
+        """A worker's end: errors go to the status line. Called for every worker of every part."""
+
+    def track_task(self, kind: TaskKind, task_id: str) -> None:
+        """Follow a started task to its end whatever is shown; the outcome is notified."""
+
+    def action_show_pane(self, pane_id: str) -> None:
+        """Show a pane by id (settings, schedules, results, mitigation)."""
+
+
+def defender(app: App) -> DefenderAppContract:
+    return cast("DefenderAppContract", app)

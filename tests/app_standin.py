@@ -1,0 +1,38 @@
+"""A stand-in for DefenderApp in tests that mount one pane, screen or modal: the app contract
+(iot_defender_tui/ui/contract.py) and nothing else, recording what the part asked of the app."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from iot_defender_tui.aws.client import DefenderClient
+from iot_defender_tui.config import Settings
+from iot_defender_tui.ui.contract import TaskKind
+from iot_defender_tui.ui.screen import error_text
+
+
+class StandIn(App[None]):
+    def __init__(
+        self, dd: DefenderClient | None = None, read_only: bool = False, settings: Settings | None = None
+    ) -> None:
+        super().__init__()
+        self.dd = dd
+        self.read_only = read_only
+        self.settings = settings or Settings()
+        self.errors: list[str] = []  # the status line's messages, worker errors included
+        self.tracked: list[tuple[str, str]] = []
+        self.panes_shown: list[str] = []
+
+    def show_error(self, message: str) -> None:
+        self.errors.append(message)
+
+    def report_worker(self, worker: Worker, state: WorkerState) -> None:
+        if state == WorkerState.ERROR:
+            self.errors.append(error_text(worker))
+
+    def track_task(self, kind: TaskKind, task_id: str) -> None:
+        self.tracked.append((kind, task_id))
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.panes_shown.append(pane_id)
