@@ -7,7 +7,8 @@ import json
 from mitigation_helpers import ca_certificate, device_certificate
 
 from conftest import ACCOUNT, make_client
-from iot_defender_tui.sandbox.fleet import LAB_POLICY, LAB_THINGS, create_role, seed_fleet
+from iot_defender_tui.sandbox.fleet import LAB_POLICY, LAB_THINGS, seed_fleet
+from iot_defender_tui.sandbox.fleet_roles import create_role
 
 pytest_plugins = ["aws_fixtures"]
 

@@ -9,7 +9,7 @@ from factories import configure_audit, defender_state
 
 from iot_defender_tui.sandbox import audits
 from iot_defender_tui.sandbox.checks import CHECKS
-from iot_defender_tui.sandbox.engine import _EVALUATORS
+from iot_defender_tui.sandbox.engine.registry import EVALUATORS
 from iot_defender_tui.sandbox.state import CheckRun
 
 
@@ -43,7 +43,7 @@ def ids(findings: list[dict[str, Any]], key: str) -> set[str]:
 
 
 def test_every_check_has_an_evaluator() -> None:
-    assert set(_EVALUATORS) == set(CHECKS)
+    assert set(EVALUATORS) == set(CHECKS)
 
 
 def test_logging_never_configured_is_non_compliant(iot) -> None:

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from .checks import CHECKS
-from .engine import AuditContext, evaluate_check
+from .engine.context import AuditContext
+from .engine.registry import evaluate_check
 from .errors import InvalidRequest, LimitExceeded, ResourceNotFound
 from .runtime import new_uuid, runtime
 from .state import AuditTask, CheckRun, DefenderState, Finding

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 CERT_AGE = "CERT_AGE_THRESHOLD_IN_DAYS"
 CERT_EXPIRY = "CERT_EXPIRATION_THRESHOLD_IN_DAYS"
@@ -47,6 +48,14 @@ _SPECS = [
 ]
 
 CHECKS: dict[str, CheckSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def check_threshold(config_checks: dict[str, Any], name: str, key: str) -> int:
+    """The threshold configured for a check, or AWS's default."""
+    entry = config_checks.get(name)
+    value = entry.configuration.get(key) if entry is not None else None
+    return int(value) if value is not None else CHECKS[name].parameters[key][0]
+
 
 # Which mitigation action types may be mapped to which checks (AWS's check -> action table).
 _DEVICE_CERT_ACTIONS = (

@@ -15,6 +15,7 @@ from typing import Any
 from .mitigation_effects import ExecutionFailed, FindingWork, apply
 from .runtime import runtime
 from .state import DefenderState, Execution, Finding, MitigationTask
+from .wire import finding_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,6 @@ def _finish(task: MitigationTask, now: float) -> None:
 
 
 def _message(state: DefenderState, finding: Finding) -> str:
-    # Imported here: the handlers package imports this module.
-    from .handlers.findings import finding_to_dict
-
     return json.dumps(finding_to_dict(state, finding), separators=(",", ":"))
 
 

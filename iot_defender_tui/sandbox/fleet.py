@@ -12,12 +12,13 @@ from __future__ import annotations
 import gc
 import json
 
-from moto.iam.models import iam_backends
 from moto.iot.models import iot_backends
 
 from . import audits, pki
 from .checks import CHECKS
 from .engine.certinfo import parse_pem, stamp, to_naive_utc
+from .fleet_generated import generate
+from .fleet_roles import create_role
 from .runtime import runtime
 from .state import AuditConfig, CheckConfig, Connection, DefenderState, state_for
 
@@ -53,24 +54,6 @@ AUDIT_PERMISSIONS = [
 ]
 
 
-def trust_policy(service: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-        }
-    )
-
-
-def create_role(account_id: str, name: str, service: str, statements: list[dict[str, object]]) -> str:
-    """An IAM role with one inline policy, created in-process; returns its ARN."""
-    iam = iam_backends[account_id]["global"]
-    role = iam.create_role(name, trust_policy(service), "/", None, "", [], None)
-    document = json.dumps({"Version": "2012-10-17", "Statement": statements})
-    iam.put_role_policy(name, f"{name}Policy", document)
-    return role.arn
-
-
 def seed_fleet(
     kind: str,
     devices: int = 0,
@@ -98,8 +81,6 @@ def seed_fleet(
 
 
 def _seed(kind: str, devices: int, seed: int, region: str, account_id: str) -> None:
-    from .fleet_generated import generate
-
     now = runtime().clock.now()
     state = state_for(iot_backends[account_id][region])
     if kind == "lab":

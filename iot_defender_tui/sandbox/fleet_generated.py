@@ -16,7 +16,7 @@ from moto.iot.models import FakeCertificate, FakePolicy, FakeThing, iot_backends
 
 from . import pki
 from .engine.certinfo import CertInfo, stamp, to_naive_utc
-from .fleet_extras import seed_cognito_pools, seed_role_aliases
+from .fleet_roles import seed_cognito_pools, seed_role_aliases
 from .runtime import runtime
 from .state import Connection, DefenderState
 

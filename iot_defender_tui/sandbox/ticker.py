@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from . import audits, executor, scheduler
 from .runtime import runtime
 from .state import all_states
 
@@ -21,9 +22,6 @@ _tick_lock = threading.Lock()  # one advance at a time; callers that find it bus
 
 
 def tick() -> None:
-    # Imported here: these modules import the state and handlers, not the other way round.
-    from . import audits, executor, scheduler
-
     if not _tick_lock.acquire(blocking=False):
         return
     try:

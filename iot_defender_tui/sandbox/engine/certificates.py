@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import CERT_AGE, CERT_EXPIRY
-from . import AuditContext, CheckOutcome, FindingDraft, check
+from ..checks import CERT_AGE, CERT_EXPIRY, check_threshold
 from .certinfo import active, info_of
+from .context import AuditContext, CheckOutcome, FindingDraft
 
 DAY = 86400.0
 CA_EXPIRY_DAYS = 30  # fixed by AWS for CA certificates
 
 
 def _threshold(ctx: AuditContext, name: str, key: str) -> int:
-    # Imported late: the handlers package imports the audit lifecycle, which imports this engine.
-    from ..handlers.validate import check_threshold
-
     return check_threshold(ctx.config.checks, name, key)
 
 
@@ -50,18 +47,15 @@ def _expiring(certs: list[Any], now: float, days: int, resource_type: str, ident
     return CheckOutcome(len(certs), findings)
 
 
-@check("DEVICE_CERTIFICATE_EXPIRING_CHECK")
 def device_expiring(ctx: AuditContext) -> CheckOutcome:
     days = _threshold(ctx, "DEVICE_CERTIFICATE_EXPIRING_CHECK", CERT_EXPIRY)
     return _expiring(active_device_certs(ctx), ctx.now, days, "DEVICE_CERTIFICATE", _device)
 
 
-@check("CA_CERTIFICATE_EXPIRING_CHECK")
 def ca_expiring(ctx: AuditContext) -> CheckOutcome:
     return _expiring(active_ca_certs(ctx), ctx.now, CA_EXPIRY_DAYS, "CA_CERTIFICATE", _ca)
 
 
-@check("DEVICE_CERTIFICATE_AGE_CHECK")
 def device_age(ctx: AuditContext) -> CheckOutcome:
     days = _threshold(ctx, "DEVICE_CERTIFICATE_AGE_CHECK", CERT_AGE)
     oldest_allowed = ctx.now - days * DAY
@@ -79,7 +73,6 @@ def device_age(ctx: AuditContext) -> CheckOutcome:
     return CheckOutcome(len(certs), findings)
 
 
-@check("REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK")
 def revoked_device(ctx: AuditContext) -> CheckOutcome:
     with ctx.state.lock:
         revoked = set(ctx.state.revoked_device_certs)
@@ -97,7 +90,6 @@ def revoked_device(ctx: AuditContext) -> CheckOutcome:
     return CheckOutcome(len(certs), findings)
 
 
-@check("REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK")
 def revoked_ca(ctx: AuditContext) -> CheckOutcome:
     with ctx.state.lock:
         revoked = set(ctx.state.revoked_ca_certs)
@@ -115,7 +107,6 @@ def revoked_ca(ctx: AuditContext) -> CheckOutcome:
     return CheckOutcome(len(certs), findings)
 
 
-@check("INTERMEDIATE_CA_REVOKED_FOR_ACTIVE_DEVICE_CERTIFICATES_CHECK")
 def intermediate_revoked(ctx: AuditContext) -> CheckOutcome:
     with ctx.state.lock:
         revoked = {k: dict(v) for k, v in ctx.state.revoked_intermediates.items()}

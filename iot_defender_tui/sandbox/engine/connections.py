@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..state import Connection
-from . import AuditContext, CheckOutcome, FindingDraft, check
 from .certinfo import active
+from .context import AuditContext, CheckOutcome, FindingDraft
 
 WINDOW = 31 * 86400.0
 _OPEN = float("inf")
@@ -64,7 +64,6 @@ def _newest_first(conns: list[tuple[Connection, float]]) -> list[tuple[Connectio
     return sorted(conns, key=lambda c: c[0].connected, reverse=True)
 
 
-@check("DEVICE_CERTIFICATE_SHARED_CHECK")
 def shared_certificates(ctx: AuditContext) -> CheckOutcome:
     by_cert: dict[str, list[tuple[Connection, float]]] = defaultdict(list)
     for conn, end in _recent(ctx):
@@ -98,7 +97,6 @@ def shared_certificates(ctx: AuditContext) -> CheckOutcome:
     return CheckOutcome(evaluated, findings)
 
 
-@check("CONFLICTING_CLIENT_IDS_CHECK")
 def conflicting_client_ids(ctx: AuditContext) -> CheckOutcome:
     by_client: dict[str, list[tuple[Connection, float]]] = defaultdict(list)
     for conn, end in _recent(ctx):

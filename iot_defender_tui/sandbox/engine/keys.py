@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import AuditContext, CheckOutcome, FindingDraft, check
 from .certificates import active_ca_certs, active_device_certs
 from .certinfo import info_of
+from .context import AuditContext, CheckOutcome, FindingDraft
 
 DEBIAN = "CVE-2008-0166"
 ROCA = "CVE-2017-15361"
@@ -72,11 +72,9 @@ def _key_quality(ctx: AuditContext, certs: list[Any], resource_type: str, id_key
     return CheckOutcome(len(certs), findings)
 
 
-@check("DEVICE_CERTIFICATE_KEY_QUALITY_CHECK")
 def device_key_quality(ctx: AuditContext) -> CheckOutcome:
     return _key_quality(ctx, active_device_certs(ctx), "DEVICE_CERTIFICATE", "deviceCertificateId")
 
 
-@check("CA_CERTIFICATE_KEY_QUALITY_CHECK")
 def ca_key_quality(ctx: AuditContext) -> CheckOutcome:
     return _key_quality(ctx, active_ca_certs(ctx), "CA_CERTIFICATE", "caCertificateId")

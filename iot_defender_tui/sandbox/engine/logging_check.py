@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import AuditContext, CheckOutcome, FindingDraft, check
+from .context import AuditContext, CheckOutcome, FindingDraft
 
 
 def _v1_enabled(options: dict[str, Any] | None) -> bool:
@@ -17,7 +17,6 @@ def _v2_enabled(options: dict[str, Any] | None) -> bool:
     return options.get("defaultLogLevel", "DISABLED") != "DISABLED"
 
 
-@check("LOGGING_DISABLED_CHECK")
 def logging_disabled(ctx: AuditContext) -> CheckOutcome:
     with ctx.state.lock:
         enabled = _v1_enabled(ctx.state.logging_v1) or _v2_enabled(ctx.state.logging_v2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from . import AuditContext, CheckOutcome, FindingDraft, check
+from .context import AuditContext, CheckOutcome, FindingDraft
 from .iot_actions import allowed, arn, brackets, broad_data_plane, covers_action, parse_document, statements
 
 _TOPIC_ACTIONS = ("iot:Publish", "iot:Subscribe", "iot:Receive", "iot:RetainPublish")
@@ -43,7 +43,6 @@ def _broad(text: str, account: str, region: str) -> tuple[str, ...]:
     return tuple(broad_data_plane(statements([parse_document(text)]), account, region))
 
 
-@check("IOT_POLICY_OVERLY_PERMISSIVE_CHECK")
 def overly_permissive(ctx: AuditContext) -> CheckOutcome:
     policies = attached_defaults(ctx)
     account, region = ctx.state.account_id, ctx.state.region
@@ -124,7 +123,6 @@ def _misconfiguration(text: str, account: str, region: str) -> tuple[str, str] |
     return None
 
 
-@check("IOT_POLICY_POTENTIAL_MIS_CONFIGURATION_CHECK")
 def potential_misconfiguration(ctx: AuditContext) -> CheckOutcome:
     policies = attached_defaults(ctx)
     account, region = ctx.state.account_id, ctx.state.region

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..iam_eval import role_documents
-from . import AuditContext, CheckOutcome, FindingDraft, check
+from .context import AuditContext, CheckOutcome, FindingDraft
 from .iot_actions import (
     THING_ADMIN_READ,
     Stmt,
@@ -102,7 +102,6 @@ def _documents_text(role: Any) -> str:
     return json.dumps(role_documents(role), sort_keys=True)
 
 
-@check("IOT_ROLE_ALIAS_OVERLY_PERMISSIVE_CHECK")
 def role_alias_overly_permissive(ctx: AuditContext) -> CheckOutcome:
     aliases = list(ctx.iot.role_aliases.values())
     roles = _roles_by_arn(ctx)
@@ -145,7 +144,6 @@ def role_alias_overly_permissive(ctx: AuditContext) -> CheckOutcome:
     return CheckOutcome(len(aliases), findings)
 
 
-@check("IOT_ROLE_ALIAS_ALLOWS_ACCESS_TO_UNUSED_SERVICES_CHECK")
 def role_alias_unused_services(ctx: AuditContext) -> CheckOutcome:
     aliases = list(ctx.iot.role_aliases.values())
     roles = _roles_by_arn(ctx)
@@ -190,7 +188,6 @@ def _cognito(ctx: AuditContext, kind: str, codes: tuple[str, ...]) -> CheckOutco
     return CheckOutcome(len(pools), findings)
 
 
-@check("AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK")
 def cognito_authenticated(ctx: AuditContext) -> CheckOutcome:
     return _cognito(
         ctx,
@@ -203,7 +200,6 @@ def cognito_authenticated(ctx: AuditContext) -> CheckOutcome:
     )
 
 
-@check("UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK")
 def cognito_unauthenticated(ctx: AuditContext) -> CheckOutcome:
     return _cognito(
         ctx,

@@ -2,7 +2,8 @@
 
 Handlers are methods named after the operation in snake_case (moto's dispatch looks them up on the
 response class) and return `self.reply(dict)`. Bodies are written as JSON by hand because going through
-moto's serializer costs ~0.25 ms per finding; timestamps are therefore epoch seconds, as AWS sends them.
+moto's serializer costs ~0.25 ms per finding; timestamps are therefore epoch seconds, as AWS sends them
+(wire.py).
 """
 
 from __future__ import annotations
@@ -127,8 +128,3 @@ def page(
     end = start + size
     token = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
     return items[start:end], token
-
-
-def epoch(value: float | None) -> float | None:
-    """Epoch seconds with milliseconds, as AWS sends timestamps."""
-    return None if value is None else round(value, 3)

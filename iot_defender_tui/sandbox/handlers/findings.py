@@ -16,11 +16,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from ..audits import is_suppressed, resource_key
+from ..audits import resource_key
 from ..errors import InvalidRequest, ResourceNotFound
 from ..state import DefenderState, Finding, now
-from .base import DefenderResponse, epoch, page
-from .tasks import as_epoch
+from ..wire import as_epoch, finding_to_dict
+from .base import DefenderResponse, page
 
 CACHED_QUERIES = 16  # per state; a TUI pages through a handful of filters at a time
 
@@ -59,38 +59,6 @@ def task_findings(state: DefenderState, task_id: str, check_name: str | None) ->
         with _cache_lock:
             _by_task[state][task_id] = index
     return index.ordered if check_name is None else index.by_check.get(check_name, [])
-
-
-def finding_to_dict(state: DefenderState, finding: Finding, when: float | None = None) -> dict[str, Any]:
-    """A finding as AWS's AuditFinding shape (used for replies and for findings published to SNS)."""
-    # Most accounts have no suppressions: skip building the resource key for each finding then.
-    suppressed = finding.suppressed_at_audit or (
-        bool(state.suppressions)
-        and is_suppressed(
-            state, finding.check_name, finding.resource_identifier, now() if when is None else when
-        )
-    )
-    resource: dict[str, Any] = {
-        "resourceType": finding.resource_type,
-        "resourceIdentifier": finding.resource_identifier,
-    }
-    if finding.additional_info:
-        resource["additionalInfo"] = finding.additional_info
-    body: dict[str, Any] = {
-        "findingId": finding.finding_id,
-        "taskId": finding.task_id,
-        "checkName": finding.check_name,
-        "taskStartTime": epoch(finding.task_start_time),
-        "findingTime": epoch(finding.finding_time),
-        "severity": finding.severity,
-        "nonCompliantResource": resource,
-        "reasonForNonCompliance": finding.reason,
-        "reasonForNonComplianceCode": finding.reason_code,
-        "isSuppressed": suppressed,
-    }
-    if finding.related_resources:
-        body["relatedResources"] = finding.related_resources
-    return body
 
 
 def _active_suppressions(state: DefenderState, when: float) -> frozenset[tuple[str, str]]:

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..errors import InvalidRequest, LimitExceeded, ResourceAlreadyExists, ResourceNotFound
 from ..state import MitigationAction, now
-from .base import DefenderResponse, epoch, page
+from ..wire import epoch
+from .base import DefenderResponse, page
 from .validate import require_name, require_role_arn
 
 MAX_ACTIONS = 100  # per account and region (Device Defender quotas)

@@ -14,8 +14,8 @@ from ..checks import CHECKS, allowed_action_types
 from ..errors import InvalidRequest, LimitExceeded, ResourceNotFound, TaskAlreadyExists
 from ..executor import executions_for, skipped_executions, statistics
 from ..state import DefenderState, Finding, MitigationTask, now
-from .base import DefenderResponse, epoch, page
-from .tasks import time_window
+from ..wire import epoch, time_window
+from .base import DefenderResponse, page
 from .validate import require_name
 
 MAX_RUNNING = 10  # concurrent audit mitigation actions tasks (Device Defender quotas)

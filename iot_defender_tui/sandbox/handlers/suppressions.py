@@ -12,8 +12,8 @@ from ..audits import resource_key
 from ..checks import CHECKS
 from ..errors import InvalidRequest, ResourceAlreadyExists, ResourceNotFound
 from ..state import Suppression, now
-from .base import DefenderResponse, epoch, page
-from .tasks import as_epoch
+from ..wire import as_epoch, epoch
+from .base import DefenderResponse, page
 
 MAX_DESCRIPTION = 1000
 

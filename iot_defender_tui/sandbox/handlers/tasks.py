@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from .. import audits, ticker
 from ..errors import InvalidRequest, ResourceNotFound
 from ..state import AuditTask, CheckRun, now
-from .base import DefenderResponse, epoch, page
+from ..wire import epoch, time_window
+from .base import DefenderResponse, page
 from .validate import require_checks
 
 RETENTION_SECONDS = 90 * 86400  # audit results are kept 90 days
 TASK_TYPES = ("ON_DEMAND_AUDIT_TASK", "SCHEDULED_AUDIT_TASK")
 TASK_STATUSES = ("IN_PROGRESS", "COMPLETED", "FAILED", "CANCELED")
-
-
-def as_epoch(value: Any, member: str) -> float | None:
-    """A request timestamp in epoch seconds (botocore hands over datetimes; raw requests carry numbers)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    raise InvalidRequest(f"{member} is not a valid timestamp: {value!r}")
-
-
-def time_window(args: dict[str, Any]) -> tuple[float, float]:
-    start = as_epoch(args.get("startTime"), "startTime")
-    end = as_epoch(args.get("endTime"), "endTime")
-    if start is None or end is None:
-        raise InvalidRequest("startTime and endTime are both required.")
-    if start > end:
-        raise InvalidRequest("startTime must not be later than endTime.")
-    return start, end
 
 
 def check_details(run: CheckRun) -> dict[str, Any]:

@@ -51,10 +51,3 @@ def validate_check_configuration(name: str, configuration: dict[str, str] | None
         days = int(value)
         if not low <= days <= high:
             raise InvalidRequest(f"{key} must be between {low} and {high} days: {days}")
-
-
-def check_threshold(config_checks: dict[str, Any], name: str, key: str) -> int:
-    """The threshold configured for a check, or AWS's default."""
-    entry = config_checks.get(name)
-    value = entry.configuration.get(key) if entry is not None else None
-    return int(value) if value is not None else CHECKS[name].parameters[key][0]

@@ -1,15 +1,35 @@
-"""Role aliases and Cognito identity pools of the generated fleet: one compliant, the rest not, each
-for a different documented reason."""
+"""The IAM roles of the seeded fleets, made in-process: `create_role` (the lab's audit role uses it too),
+and the generated fleet's role aliases and Cognito identity pools, one compliant, the rest not, each for a
+different documented reason."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from .fleet import create_role
+from moto.iam.models import iam_backends
+
 from .state import DefenderState
 
 DAY = 86400.0
+
+
+def trust_policy(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
+    )
+
+
+def create_role(account_id: str, name: str, service: str, statements: list[dict[str, object]]) -> str:
+    """An IAM role with one inline policy, created in-process; returns its ARN."""
+    iam = iam_backends[account_id]["global"]
+    role = iam.create_role(name, trust_policy(service), "/", None, "", [], None)
+    document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    iam.put_role_policy(name, f"{name}Policy", document)
+    return role.arn
 
 
 def seed_role_aliases(state: DefenderState, iot: Any, now: float) -> None:
