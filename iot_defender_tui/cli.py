@@ -16,6 +16,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__
+from .aws.safe_text import safe
 from .config import (
     ConfigError,
     Settings,
@@ -382,8 +383,6 @@ def plain(text: str) -> str:
 
 
 def format_journal(entries: list[JournalEntry]) -> str:
-    from .aws.models_base import safe
-
     rows = [("ID", "TIME (UTC)", "OPERATION", "ACCOUNT/REGION", "OUTCOME")]
     for entry in entries:
         time = "?" if entry.time is None else entry.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -2,7 +2,7 @@
 
 A device picks its MQTT client id and a CA its subject: either can hold Rich markup, terminal control
 sequences (CSI, OSC 0 title, OSC 52 clipboard), C0/C1 characters, bidi overrides or zero-width code
-points. Every model parses AWS's replies through `models_base.safe`; these tests drive such strings
+points. Every model parses AWS's replies through `safe_text.safe`; these tests drive such strings
 through every model, widget row and CLI output that shows AWS text and look at what would be drawn.
 """
 
@@ -44,7 +44,7 @@ from iot_defender_tui.aws.models import (
     ScheduledAudit,
     Suppression,
 )
-from iot_defender_tui.aws.models_base import safe
+from iot_defender_tui.aws.safe_text import safe
 from iot_defender_tui.config import HOME_ENV, Settings, journal_path
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp

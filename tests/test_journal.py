@@ -367,7 +367,7 @@ def test_journal_output_carries_no_raw_control_bidi_or_zero_width(journal: Journ
 
 async def test_an_entry_that_cannot_be_verified_stays_outcome_unknown(journal: Journal):
     from iot_defender_tui.aws.client import reconcile_journal
-    from iot_defender_tui.aws.models_base import Identity
+    from iot_defender_tui.aws.models_resources import Identity
 
     class Account:  # no probe runs for this operation: only who and where the client is
         region = WHO["region"]
@@ -388,7 +388,7 @@ async def test_an_entry_that_cannot_be_verified_stays_outcome_unknown(journal: J
 
 async def test_an_entry_settled_meanwhile_is_left_as_it_is(journal: Journal):
     from iot_defender_tui.aws.client import reconcile_journal
-    from iot_defender_tui.aws.models_base import Identity
+    from iot_defender_tui.aws.models_resources import Identity
 
     entry_id = journal.record_intent(operation="SetV2LoggingOptions", params={}, **WHO)
 

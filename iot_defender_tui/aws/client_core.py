@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import fastparse, guard, mutations
 from .errors import THROTTLING_CODES, AwsError, NotFoundError, map_error
-from .models_base import Identity
+from .models_resources import Identity
 from .pagination import PageSpec, pages
 from .ratelimit import RateLimiter, retry_throttled
 from .session import ConnectionSettings, Tuning, create_session, effective_region

@@ -12,8 +12,8 @@ from . import pagination, roles
 from .client_core import ClientCore
 from .errors import AwsError, InvalidRequestError
 from .models import Certificate, LoggingOptions, LogLevelTarget, Policy, Role, Topic
-from .models_base import Data, text, timestamp
 from .models_params import ActionParams
+from .reply_fields import Data, text, timestamp
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from botocore.exceptions import (
     NoCredentialsError as BotoNoCredentialsError,
 )
 
-from .models_base import safe
+from .safe_text import safe
 
 
 class AwsError(Exception):

@@ -16,7 +16,7 @@ from .models_audit import (
     SnsTarget,
     TaskStatistics,
 )
-from .models_base import Certificate, Identity, Policy, Role, Topic, epoch_millis, timestamp
+from .models_findings import Finding, ResourceRef, Suppression, infer_resource_type
 from .models_logging import LoggingOptions, LogLevelTarget
 from .models_mitigation import CheckMitigationStats, MitigationAction, MitigationExecution, MitigationTask
 from .models_params import (
@@ -31,7 +31,8 @@ from .models_params import (
     action_type_of,
     parse_params,
 )
-from .models_resource import Finding, ResourceRef, Suppression, infer_resource_type
+from .models_resources import Certificate, Identity, Policy, Role, Topic
+from .reply_fields import epoch_millis, timestamp
 
 __all__ = [
     "PARAMS_BY_TYPE",

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
-from .models_base import Data, count, flag, mapping, safe_map, safe_str, strings, text, timestamp
+from .reply_fields import Data, count, flag, mapping, strings, text, timestamp
+from .safe_text import safe_map, safe_str
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Self
 
-from .models_base import Data, flag, mapping, text
+from .reply_fields import Data, flag, mapping, text
 
 
 @dataclass(frozen=True, slots=True)

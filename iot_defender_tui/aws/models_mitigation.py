@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Self
 
-from .models_base import Data, count, items, safe_str, strings, text, timestamp
-from .models_base import mapping as member_map
 from .models_params import ActionParams, action_type_of, parse_params
+from .reply_fields import Data, count, items, strings, text, timestamp
+from .reply_fields import mapping as member_map
+from .safe_text import safe_str
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from .models_base import Data, flag, strings, text
+from .reply_fields import Data, flag, strings, text
 
 
 def _inner(data: Data, key: str) -> Data:

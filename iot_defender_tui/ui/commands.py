@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
-if TYPE_CHECKING:
-    from .app import DefenderApp
+from .contract import palette_host
 
 # Moving around a list is not a command; the palette's own key and the pane keys have their commands.
 NAVIGATION = {"up", "down", "left", "right", "pageup", "pagedown", "home", "end", "tab", "shift+tab"}
@@ -34,14 +32,17 @@ class DefenderCommands(Provider):
     """Palette commands: go to each pane, refresh, and the current pane's enabled keys."""
 
     def _commands(self) -> list[Command]:
-        app: DefenderApp = self.app  # type: ignore[assignment]
+        app = self.app
+        host = palette_host(app)
         commands = [
             Command(
-                f"Go to {label}", partial(app.action_show_pane, pane_id), f"Show the {label} pane (key {key})"
+                f"Go to {label}",
+                partial(host.action_show_pane, pane_id),
+                f"Show the {label} pane (key {key})",
             )
-            for pane_id, key, label in app.pane_keys
+            for pane_id, key, label in host.pane_keys
         ]
-        commands.append(Command("Refresh", app.action_refresh, "Poll the current pane now (key r)"))
+        commands.append(Command("Refresh", host.action_refresh, "Poll the current pane now (key r)"))
         seen = {c.text for c in commands}
         for key, active in self.screen.active_bindings.items():
             binding = active.binding

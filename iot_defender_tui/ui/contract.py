@@ -40,3 +40,18 @@ class DefenderAppContract(Protocol):
 
 def defender(app: App) -> DefenderAppContract:
     return cast("DefenderAppContract", app)
+
+
+class PaletteHost(Protocol):
+    """What the command palette (commands.py) uses of the app besides Textual's `App`."""
+
+    pane_keys: list[tuple[str, str, str]]  # (pane id, key, label), in tab order
+
+    def action_show_pane(self, pane_id: str) -> None: ...
+
+    def action_refresh(self) -> None:
+        """Poll the current pane now (or retry a failed connection)."""
+
+
+def palette_host(app: App) -> PaletteHost:
+    return cast("PaletteHost", app)

@@ -20,8 +20,8 @@ from ..aws import roles
 from ..aws.client_resources import RoleWithoutPermissionsError
 from ..aws.errors import AccessDeniedError, AwsError, ConflictError
 from ..aws.guard import JournalUnavailableError, ReadOnlyError
-from ..aws.models_base import arn_resource_name
 from ..aws.models_params import ActionParams
+from ..aws.reply_fields import arn_resource_name
 from .contract import defender
 from .modals import ConfirmModal
 from .screen import DefenderModal, error_text

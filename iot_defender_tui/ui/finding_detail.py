@@ -6,7 +6,6 @@ All of it is AWS text, so it is built as `rich.text.Text` and never parsed as ma
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -20,12 +19,13 @@ from textual.worker import Worker, WorkerState
 from ..aws.catalogue import check_info
 from ..aws.errors import AwsError
 from ..aws.models import Finding, ResourceRef
+from ..aws.resource_state import ResourceState, fetch_state
 from .screen import DefenderScreen, error_text
 from .widgets.footer import Footer
 
 if TYPE_CHECKING:
     from ..aws.client import DefenderClient
-    from .tracker import TaskFinished  # not at run time: tracker imports this module
+    from .messages import TaskFinished
 
 
 def when(value: datetime | None) -> str:
@@ -75,41 +75,6 @@ def describe_finding(finding: Finding) -> Text:
 
 def short_id(identifier: str, keep: int = 6) -> str:
     return identifier if len(identifier) <= keep + 1 else f"{identifier[:keep]}…"
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceState:
-    """What a finding's resource looks like now: one headline value (a status, a default version)."""
-
-    kind: str  # "Certificate", "CA certificate", "Policy"
-    resource_id: str
-    label: str  # what `value` is: "status", "default version"
-    value: str
-    valid: tuple[datetime | None, datetime | None] | None = None
-
-    def summary(self) -> str:
-        """One line for a notification, e.g. "certificate 7a3c12… is now INACTIVE"."""
-        name = self.resource_id if self.kind == "Policy" else short_id(self.resource_id)
-        what = "" if self.label == "status" else f" {self.label}"
-        return f"{self.kind.lower()} {name}{what} is now {self.value}"
-
-
-async def fetch_state(dd: DefenderClient, ref: ResourceRef) -> ResourceState | None:
-    """The resource's live state, or None for a resource type that has none to show."""
-    cert_id = ref.device_certificate_id
-    if ref.resource_type in ("DEVICE_CERTIFICATE", "ISSUER_CERTIFICATE") and cert_id:
-        cert = await dd.describe_certificate(cert_id)
-        return ResourceState(
-            "Certificate", cert.cert_id, "status", cert.status, (cert.not_before, cert.not_after)
-        )
-    if ref.resource_type == "CA_CERTIFICATE" and ref.identifier.get("caCertificateId"):
-        ca = await dd.describe_ca_certificate(str(ref.identifier["caCertificateId"]))
-        return ResourceState("CA certificate", ca.cert_id, "status", ca.status)
-    if ref.resource_type == "IOT_POLICY":
-        name = str((ref.identifier.get("policyVersionIdentifier") or {}).get("policyName", ""))
-        policy = await dd.get_policy(name)
-        return ResourceState("Policy", policy.name, "default version", policy.default_version_id or "-")
-    return None
 
 
 def render_state(state: ResourceState | None) -> Text:

@@ -18,13 +18,12 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
+from ..aws.journal import Journal, JournalError
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings, journal_path
-
-if TYPE_CHECKING:
-    from ..aws.journal import Journal
+from .app import DefenderApp
 
 SANDBOX_REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -117,8 +116,6 @@ def tuning_for(args: argparse.Namespace, settings: Settings) -> Tuning:
 def open_journal(*, sandbox: bool) -> tuple[Journal | None, str | None]:
     """The journal the TUI records to, or None and why: the app then runs read-only, as no change may be
     sent unrecorded. `--sandbox` gets one of its own that goes with the sandbox (Journal.temporary)."""
-    from ..aws.journal import Journal, JournalError
-
     try:
         return (Journal.temporary() if sandbox else Journal.open()), None
     except JournalError as err:
@@ -128,8 +125,6 @@ def open_journal(*, sandbox: bool) -> tuple[Journal | None, str | None]:
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
-    from .app import DefenderApp
-
     child: SandboxChild | None = None
     journal: Journal | None = None
     try:

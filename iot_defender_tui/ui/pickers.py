@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from ..aws.errors import AwsError
-from ..aws.models_base import safe
+from ..aws.safe_text import safe
 from .screen import DefenderModal, error_text
 
 # (label shown, value returned)

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from ..aws.errors import AwsError
-from ..aws.models_base import safe
+from ..aws.safe_text import safe
 from .contract import defender
 
 ResultType = TypeVar("ResultType")

@@ -13,11 +13,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from textual.message import Message
-
 from ..aws.models import AuditTask, MitigationTask
+from ..aws.resource_state import ResourceState, fetch_state
 from .contract import TaskKind, defender
-from .finding_detail import fetch_state, short_id
+from .finding_detail import short_id
+from .messages import TaskFinished
 from .pane import Pane
 
 if TYPE_CHECKING:
@@ -32,18 +32,6 @@ VERIFY_AT_MOST = 10  # findings whose resources are described after a mitigation
 EFFECTS_SHOWN = 3  # lines of effect in a notification; the rest is "+N more"
 VERIFY_ATTEMPTS = 3  # polls that may fail to check the effect before the outcome is told without it
 NOTE_SECONDS = 20.0
-
-
-class TaskFinished(Message, bubble=False):
-    """A followed task ended. Posted to the app, every screen in the stack and every pane on them; a
-    view showing something the task touched may refresh (FindingDetailScreen does)."""
-
-    def __init__(self, kind: TaskKind, task_id: str, status: str, finding_ids: tuple[str, ...] = ()) -> None:
-        super().__init__()
-        self.kind = kind
-        self.task_id = task_id
-        self.status = status
-        self.finding_ids = finding_ids  # the mitigation task's target, when it named findings
 
 
 @dataclass(slots=True)
@@ -76,6 +64,13 @@ def mitigation_outcome(task: MitigationTask) -> tuple[str, SeverityLevel]:
     return text, severity
 
 
+def effect_line(state: ResourceState) -> str:
+    """One line for a notification, e.g. "certificate 7a3c12… is now INACTIVE"."""
+    name = state.resource_id if state.kind == "Policy" else short_id(state.resource_id)
+    what = "" if state.label == "status" else f" {state.label}"
+    return f"{state.kind.lower()} {name}{what} is now {state.value}"
+
+
 def finding_ids(task: MitigationTask) -> tuple[str, ...]:
     ids = task.target.get("findingIds")
     return tuple(str(i) for i in ids) if isinstance(ids, list) else ()
@@ -92,7 +87,8 @@ async def effects(dd: DefenderClient, task: MitigationTask) -> list[str]:
     fixed = [i for i, run in zip(checked, runs, strict=True) if any(e.status == "COMPLETED" for e in run)]
     findings = await asyncio.gather(*(dd.describe_finding(i) for i in fixed))
     states = await asyncio.gather(*(fetch_state(dd, f.resource) for f in findings))
-    lines = list(dict.fromkeys(s.summary() for s in states if s is not None))  # findings sharing a resource
+    # Findings may share a resource: its line once.
+    lines = list(dict.fromkeys(effect_line(s) for s in states if s is not None))
     if len(lines) > EFFECTS_SHOWN:
         lines = [*lines[:EFFECTS_SHOWN], f"+{len(lines) - EFFECTS_SHOWN} more"]
     if len(ids) > len(checked):

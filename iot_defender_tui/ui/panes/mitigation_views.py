@@ -13,7 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from ...aws.errors import AwsError
 from ...aws.models import MitigationExecution, MitigationTask
-from ...aws.models_base import safe
+from ...aws.safe_text import safe
 from ..contract import defender
 from ..screen import DefenderScreen, error_text
 from ..widgets.fast_table import Column, FastTable

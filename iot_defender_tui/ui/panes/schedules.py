@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 
 from ...aws.errors import AwsError
 from ...aws.models import AuditConfiguration, ScheduledAudit
-from ...aws.models_base import safe
+from ...aws.safe_text import safe
 from ..check_picker import CheckPickerModal, ordered
 from ..contract import defender
 from ..modals import ConfirmModal

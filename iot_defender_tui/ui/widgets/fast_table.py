@@ -19,7 +19,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from . import table_messages
+from .. import messages
 from .table_model import MARK, Cell, Column, TableModel, row_text
 
 __all__ = ["Cell", "Column", "FastTable"]
@@ -52,8 +52,8 @@ class FastTable(ScrollView, can_focus=True):
         Binding("O", "reverse_sort", "Reverse", show=False, id="table-sort-reverse"),
     ]
 
-    Selected = table_messages.Selected
-    CursorMoved = table_messages.CursorMoved
+    Selected = messages.Selected
+    CursorMoved = messages.CursorMoved
 
     def __init__(self, columns: Sequence[Column], *, markable: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)

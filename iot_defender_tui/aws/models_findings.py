@@ -1,4 +1,4 @@
-"""Non-compliant resources, findings and suppressions."""
+"""Audit findings, the resources they name (`ResourceRef`, non-compliant or related) and suppressions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any, Self
 
 from .catalogue import CHECKS
-from .models_base import Data, arn_resource_name, epoch_millis, flag, mapping, safe, safe_map, text, timestamp
+from .reply_fields import Data, arn_resource_name, epoch_millis, flag, mapping, text, timestamp
+from .safe_text import safe, safe_map
 
 SHORT_ID = 12  # enough hex digits to tell certificates apart and to search for in the console
 
