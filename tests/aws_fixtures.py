@@ -1,6 +1,6 @@
 """Fixtures of the DefenderClient tests: a clean AWS environment and a client of the loopback sandbox.
 
-Test modules load this with `pytest_plugins = ["aws_fixtures"]`. No asserts here, so no rewriting is
+Test modules load this with `pytest_plugins = ["tests.aws_fixtures"]`. No asserts here, so no rewriting is
 needed when a test module imports its helpers first: PYTEST_DONT_REWRITE.
 """
 
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REGION
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.journal import Journal
 from iot_defender_tui.aws.ratelimit import Backoff
 from iot_defender_tui.aws.session import ConnectionSettings, Tuning
+from tests.conftest import REGION
 
 AWS_VARIABLES = (
     "AWS_PROFILE",

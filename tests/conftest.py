@@ -11,7 +11,7 @@ from botocore.config import Config
 
 from iot_defender_tui.sandbox.runtime import Clock, Options, runtime
 from iot_defender_tui.sandbox.server import SandboxServer
-from shapes import check_response
+from tests.shapes import check_response
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

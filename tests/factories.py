@@ -11,9 +11,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 from moto.iot.models import iot_backends
 
-from conftest import ACCOUNT, REGION
 from iot_defender_tui.sandbox.checks import CHECKS
 from iot_defender_tui.sandbox.state import AuditTask, CheckRun, DefenderState, Finding, state_for
+from tests.conftest import ACCOUNT, REGION
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/AuditRole"
 

@@ -6,12 +6,11 @@ import json
 import time
 from typing import Any
 
-from factories import defender_state, seed_finding, seed_task
-
-from conftest import ACCOUNT, make_client
 from iot_defender_tui.sandbox import pki, ticker
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.sandbox.state import AuditTask, Finding
+from tests.conftest import ACCOUNT, make_client
+from tests.factories import defender_state, seed_finding, seed_task
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 CA_CHECK = "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK"
