@@ -9,9 +9,7 @@ import pytest
 
 from iot_defender_tui.aws.errors import ConflictError, InvalidRequestError, NotFoundError
 from iot_defender_tui.aws.models import CheckConfiguration, ResourceRef, SnsTarget
-from tests.factories import ROLE
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.factories import ROLE
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 AGE = "DEVICE_CERTIFICATE_AGE_CHECK"

@@ -10,11 +10,9 @@ from iot_defender_tui.aws import fastparse
 from iot_defender_tui.aws.models import Finding
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.aws_fixtures import request_counts
-from tests.aws_model_helpers import all_findings, lab_task_id
-from tests.factories import defender_state, seed_cert_findings, seed_finding, seed_task
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.factories import defender_state, seed_cert_findings, seed_finding, seed_task
+from tests.support.models import all_findings, lab_task_id
+from tests.support.sandbox import request_counts
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 AGE = "DEVICE_CERTIFICATE_AGE_CHECK"

@@ -10,11 +10,8 @@ from iot_defender_tui.aws.errors import ConflictError, NotFoundError
 from iot_defender_tui.aws.guard import mitigation_request_identity
 from iot_defender_tui.aws.models import PublishFindingToSnsParams, UpdateDeviceCertificateParams
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.aws_fixtures import request_counts
-from tests.conftest import make_client
-from tests.mitigation_helpers import SHARED, audit_task, cert_finding, device_certificate, make_role
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.mitigation import SHARED, audit_task, cert_finding, device_certificate, make_role
+from tests.support.sandbox import make_client, request_counts
 
 START = "StartAuditMitigationActionsTask"
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 
 from iot_defender_tui.sandbox.fleet import LAB_POLICY, LAB_THINGS, create_role, seed_fleet
-from tests.conftest import ACCOUNT, make_client
-from tests.mitigation_helpers import ca_certificate, device_certificate
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.mitigation import ca_certificate, device_certificate
+from tests.support.sandbox import ACCOUNT, make_client
 
 ROLE = "arn:aws:iam::123456789012:role/LoggingRole"
 READ = {"Effect": "Allow", "Action": "iot:Describe*", "Resource": "*"}

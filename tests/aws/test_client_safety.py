@@ -24,11 +24,16 @@ from iot_defender_tui.aws.guard import MUTATING_OPERATIONS, ReadOnlyError, mitig
 from iot_defender_tui.aws.journal import OUTCOME_UNKNOWN, Journal
 from iot_defender_tui.aws.models import SnsTarget, UpdateDeviceCertificateParams
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.aws_fixtures import FAST, PATIENT, request_counts, sandbox_settings
-from tests.conftest import ACCOUNT, REGION, make_client
-from tests.mitigation_helpers import SHARED, audit_task, cert_finding, device_certificate, make_role
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.mitigation import SHARED, audit_task, cert_finding, device_certificate, make_role
+from tests.support.sandbox import (
+    ACCOUNT,
+    FAST,
+    PATIENT,
+    REGION,
+    make_client,
+    request_counts,
+    sandbox_settings,
+)
 
 CERT = {"deviceCertificateId": "ab" * 32}
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/Any"

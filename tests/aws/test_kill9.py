@@ -19,11 +19,9 @@ from pathlib import Path
 from iot_defender_tui.aws.client import DefenderClient, reconcile_journal
 from iot_defender_tui.aws.journal import OUTCOME_UNKNOWN, Journal
 from iot_defender_tui.sandbox.handlers.mitigation_tasks import MitigationTasksMixin
-from tests.aws_fixtures import sandbox_settings
-from tests.conftest import make_client
-from tests.mitigation_helpers import NEEDS, SHARED, audit_task, cert_finding, device_certificate, make_role
+from tests.support.mitigation import NEEDS, SHARED, audit_task, cert_finding, device_certificate, make_role
+from tests.support.sandbox import make_client, sandbox_settings
 
-pytest_plugins = ["tests.aws_fixtures"]
 DAY = {"startTime": time.time() - 86400, "endTime": time.time() + 86400}
 
 ROOT = Path(__file__).resolve().parents[2]

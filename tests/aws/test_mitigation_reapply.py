@@ -7,11 +7,9 @@ from datetime import UTC, datetime, timedelta
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.models import UpdateDeviceCertificateParams
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.aws_fixtures import request_counts
-from tests.conftest import make_client
-from tests.mitigation_helpers import SHARED, audit_task, cert_finding, device_certificate, make_role
+from tests.support.mitigation import SHARED, audit_task, cert_finding, device_certificate, make_role
+from tests.support.sandbox import make_client, request_counts
 
-pytest_plugins = ["tests.aws_fixtures"]
 START = "StartAuditMitigationActionsTask"
 
 

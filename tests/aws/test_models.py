@@ -11,9 +11,9 @@ from iot_defender_tui.aws import models as m
 from iot_defender_tui.aws.catalogue import CHECKS
 from iot_defender_tui.sandbox.fleet import AUDIT_ROLE, LAB_POLICY, seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.aws_model_helpers import all_findings, lab_task_id, parses_the_same
-from tests.conftest import ACCOUNT, REGION, make_client
-from tests.mitigation_helpers import make_role, run_out
+from tests.support.mitigation import make_role, run_out
+from tests.support.models import all_findings, lab_task_id, parses_the_same
+from tests.support.sandbox import ACCOUNT, REGION, make_client
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 

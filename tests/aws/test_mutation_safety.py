@@ -18,12 +18,10 @@ from iot_defender_tui.aws.models import UpdateDeviceCertificateParams
 from iot_defender_tui.aws.mutations import NotCarriedOutError, OutcomeUnknownError
 from iot_defender_tui.sandbox.runtime import runtime
 from tests.aws.test_client_safety import WRITES
-from tests.aws_fixtures import FAST, request_counts, sandbox_settings
-from tests.conftest import make_client
-from tests.factories import configure_audit
-from tests.mitigation_helpers import audit_task, cert_finding, device_certificate, make_role
+from tests.support.factories import configure_audit
+from tests.support.mitigation import audit_task, cert_finding, device_certificate, make_role
+from tests.support.sandbox import FAST, make_client, request_counts, sandbox_settings
 
-pytest_plugins = ["tests.aws_fixtures"]
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 
 

@@ -10,9 +10,7 @@ from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.ratelimit import Backoff
 from iot_defender_tui.aws.session import Tuning
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.aws_fixtures import sandbox_settings
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import sandbox_settings
 
 
 async def test_cancelled_reads_under_throttling_do_not_stall_the_client(sandbox_url, aws_env):

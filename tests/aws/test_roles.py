@@ -27,11 +27,8 @@ from iot_defender_tui.aws.models_params import (
 )
 from iot_defender_tui.sandbox.iam_eval import allows
 from iot_defender_tui.sandbox.mitigation_effects import ExecutionFailed, check_role, required_permissions
-from tests.aws_fixtures import sandbox_settings
-from tests.conftest import ACCOUNT, REGION, make_client
-from tests.mitigation_helpers import NEEDS, TRUST
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.mitigation import NEEDS, TRUST
+from tests.support.sandbox import ACCOUNT, REGION, make_client, sandbox_settings
 
 LOG_ROLE = f"arn:aws:iam::{ACCOUNT}:role/IoTLoggingRole"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:DeviceDefenderAlerts"

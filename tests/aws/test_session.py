@@ -14,10 +14,7 @@ from iot_defender_tui.aws.errors import (
     UnknownRegionError,
 )
 from iot_defender_tui.aws.session import ConnectionSettings
-from tests.aws_fixtures import FAST, closed_port_url, sandbox_settings
-from tests.conftest import ACCOUNT, REGION
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import ACCOUNT, FAST, REGION, closed_port_url, sandbox_settings
 
 
 def test_explicit_values_win_over_the_environment():

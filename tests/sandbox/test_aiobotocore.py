@@ -9,8 +9,8 @@ from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import CREDENTIALS, REGION
-from tests.shapes import check_response
+from tests.support.sandbox import CREDENTIALS, REGION
+from tests.support.shapes import check_response
 
 
 @pytest.fixture

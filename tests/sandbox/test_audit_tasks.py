@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from iot_defender_tui.sandbox import audits
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.factories import configure_audit, defender_state, error_of, seed_task
+from tests.support.factories import configure_audit, defender_state, error_of, seed_task
 
 CHECKS = ["LOGGING_DISABLED_CHECK", "DEVICE_CERTIFICATE_SHARED_CHECK", "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"]
 FINAL = {"COMPLETED_COMPLIANT", "COMPLETED_NON_COMPLIANT", "FAILED"}

@@ -9,7 +9,7 @@ from iot_defender_tui.sandbox import audits
 from iot_defender_tui.sandbox.checks import CHECKS
 from iot_defender_tui.sandbox.engine import _EVALUATORS
 from iot_defender_tui.sandbox.state import CheckRun
-from tests.factories import configure_audit, defender_state
+from tests.support.factories import configure_audit, defender_state
 
 
 def run_audit(iot: Any, *checks: str) -> tuple[dict[str, CheckRun], list[dict[str, Any]]]:

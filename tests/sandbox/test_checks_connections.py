@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from iot_defender_tui.sandbox.state import Connection
-from tests.factories import defender_state
 from tests.sandbox.test_checks_common import audit_check
+from tests.support.factories import defender_state
 
 HOUR = 3600.0
 DAY = 86400.0

@@ -6,8 +6,8 @@ import time
 
 from iot_defender_tui.sandbox import pki
 from iot_defender_tui.sandbox.engine.keys import roca_vulnerable
-from tests.factories import defender_state
 from tests.sandbox.test_checks_common import audit_check, ids
+from tests.support.factories import defender_state
 
 DAY = 86400.0
 

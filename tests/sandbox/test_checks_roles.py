@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from tests.conftest import make_client
-from tests.factories import defender_state
 from tests.sandbox.test_checks_common import audit_check
+from tests.support.factories import defender_state
+from tests.support.sandbox import make_client
 
 BASE = "arn:aws:iot:us-east-1:123456789012"
 DAY = 86400.0

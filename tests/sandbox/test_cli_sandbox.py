@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_client
+from tests.support.sandbox import make_client
 
 START_TIMEOUT = 60  # importing moto on a busy 2-core machine can take several seconds
 STOP_TIMEOUT = 10

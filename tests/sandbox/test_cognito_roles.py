@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import make_client
+from tests.support.sandbox import make_client
 
 AUTH = "arn:aws:iam::123456789012:role/CognitoAuth"
 UNAUTH = "arn:aws:iam::123456789012:role/CognitoUnauth"
@@ -70,7 +70,7 @@ def test_invalid_roles_are_rejected(cognito, pool_id, roles) -> None:
 
 
 def test_deleting_a_pool_forgets_its_roles(cognito, pool_id) -> None:
-    from tests.factories import defender_state
+    from tests.support.factories import defender_state
 
     cognito.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": AUTH})
     assert pool_id in defender_state().identity_pool_roles

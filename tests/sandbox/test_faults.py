@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.conftest import make_client
+from tests.support.sandbox import make_client
 
 
 def _admin(url: str, path: str, method: str = "GET") -> dict:

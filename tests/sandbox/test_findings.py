@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.factories import cert_id, defender_state, error_of, seed_cert_findings, seed_finding, seed_task
+from tests.support.factories import (
+    cert_id,
+    defender_state,
+    error_of,
+    seed_cert_findings,
+    seed_finding,
+    seed_task,
+)
 
 POLICY_CHECK = "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"
 

@@ -11,9 +11,9 @@ from iot_defender_tui.sandbox import audits
 from iot_defender_tui.sandbox.checks import CHECKS
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.conftest import make_client
-from tests.factories import defender_state
 from tests.sandbox.test_checks_common import run_audit
+from tests.support.factories import defender_state
+from tests.support.sandbox import make_client
 
 LAB_NON_COMPLIANT = {
     "DEVICE_CERTIFICATE_SHARED_CHECK",

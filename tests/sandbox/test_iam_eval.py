@@ -5,7 +5,7 @@ import json
 from moto.iam.models import iam_backends
 
 from iot_defender_tui.sandbox.iam_eval import missing_permissions
-from tests.conftest import make_client
+from tests.support.sandbox import make_client
 
 TRUST = json.dumps(
     {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.factories import defender_state, error_of
-from tests.mitigation_helpers import role_arn
+from tests.support.factories import defender_state, error_of
+from tests.support.mitigation import role_arn
 
 LOGS = role_arn("iotLoggingRole")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ACCOUNT, REGION, make_client
-from tests.factories import error_of
-from tests.mitigation_helpers import role_arn
+from tests.support.factories import error_of
+from tests.support.mitigation import role_arn
+from tests.support.sandbox import ACCOUNT, REGION, make_client
 
 ROLE = role_arn("MitigationRole")
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:findings"

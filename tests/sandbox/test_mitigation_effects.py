@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from tests.conftest import ACCOUNT, REGION, make_client
-from tests.factories import defender_state
-from tests.mitigation_helpers import (
+from tests.support.factories import defender_state
+from tests.support.mitigation import (
     CA_CHECK,
     LOGGING_CHECK,
     NEEDS,
@@ -27,6 +26,7 @@ from tests.mitigation_helpers import (
     run_out,
     start,
 )
+from tests.support.sandbox import ACCOUNT, REGION, make_client
 
 POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}
 PARAMS = {

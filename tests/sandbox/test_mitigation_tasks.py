@@ -8,9 +8,8 @@ import pytest
 
 from iot_defender_tui.sandbox import ticker
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.conftest import make_client
-from tests.factories import defender_state, error_of, seed_finding
-from tests.mitigation_helpers import (
+from tests.support.factories import defender_state, error_of, seed_finding
+from tests.support.mitigation import (
     CA_CHECK,
     NEEDS,
     SHARED,
@@ -22,6 +21,7 @@ from tests.mitigation_helpers import (
     run_out,
     start,
 )
+from tests.support.sandbox import make_client
 
 DEACTIVATE = {"updateDeviceCertificateParams": {"action": "DEACTIVATE"}}
 

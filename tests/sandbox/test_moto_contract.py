@@ -20,7 +20,7 @@ from moto.iot.responses import IoTResponse
 
 from iot_defender_tui.sandbox.handlers import SandboxIoTResponse
 from iot_defender_tui.sandbox.state import state_for
-from tests.conftest import ACCOUNT, REGION, make_client
+from tests.support.sandbox import ACCOUNT, REGION, make_client
 
 
 def _iot_backend() -> IoTBackend:

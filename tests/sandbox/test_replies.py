@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from iot_defender_tui.sandbox.handlers.base import DefenderResponse
-from tests.conftest import make_client
+from tests.support.sandbox import make_client
 
 
 def _raw(url: str, method: str = "GET", body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:

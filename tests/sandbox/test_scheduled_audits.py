@@ -11,7 +11,7 @@ from iot_defender_tui.sandbox import scheduler
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.sandbox.scheduler import WEEKDAYS, day_date, day_index
 from iot_defender_tui.sandbox.state import ScheduledAudit
-from tests.factories import configure_audit, defender_state, error_of
+from tests.support.factories import configure_audit, defender_state, error_of
 
 CHECK = "LOGGING_DISABLED_CHECK"
 OTHER = "DEVICE_CERTIFICATE_SHARED_CHECK"

@@ -2,7 +2,7 @@
 
 import botocore.session
 
-from tests.shapes import problems
+from tests.support.shapes import problems
 
 
 def _shape(operation: str):

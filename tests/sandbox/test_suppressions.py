@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.factories import cert_id, defender_state, error_of, seed_finding, seed_task
+from tests.support.factories import cert_id, defender_state, error_of, seed_finding, seed_task
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 POLICY = "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"

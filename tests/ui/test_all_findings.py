@@ -12,10 +12,8 @@ from iot_defender_tui.ui.apply_mitigation import ApplyMitigationScreen
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
-from tests.conftest import make_client
+from tests.support.sandbox import make_client
 from tests.ui.test_results import LAB_CHECKS, Harness, lab, lines, shown, static_text, until  # noqa: F401
-
-pytest_plugins = ["tests.aws_fixtures"]
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 

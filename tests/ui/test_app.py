@@ -16,9 +16,7 @@ from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.app import PANES, DefenderApp, pane_class
 from iot_defender_tui.ui.help import HelpScreen
 from iot_defender_tui.ui.launch import connection_for, start_sandbox, tuning_for
-from tests.aws_fixtures import FAST, closed_port_url, sandbox_settings
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import FAST, closed_port_url, sandbox_settings
 
 
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:

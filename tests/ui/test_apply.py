@@ -10,12 +10,10 @@ from iot_defender_tui.ui.apply_mitigation import ApplyMitigationScreen
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.tracker import TaskTracker
-from tests.aws_fixtures import request_counts
-from tests.conftest import make_client
-from tests.mitigation_helpers import NEEDS, SHARED, make_role
+from tests.support.mitigation import NEEDS, SHARED, make_role
+from tests.support.sandbox import make_client, request_counts
 from tests.ui.test_results import Harness, lab, open_shared_certificate_findings, static_text, until
 
-pytest_plugins = ["tests.aws_fixtures"]
 __all__ = ["lab"]  # the seeded-lab fixture, shared with test_results
 
 

@@ -17,9 +17,7 @@ from iot_defender_tui.sandbox.runtime import Options
 from iot_defender_tui.sandbox.server import SandboxServer
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.header import DefenderHeader
-from tests.aws_fixtures import FAST, closed_port_url, sandbox_settings
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import FAST, closed_port_url, sandbox_settings
 
 
 async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:

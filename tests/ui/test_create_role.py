@@ -24,10 +24,7 @@ from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.create_role import CreateRoleModal
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
-from tests.aws_fixtures import sandbox_settings
-from tests.conftest import ACCOUNT, make_client
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import ACCOUNT, make_client, sandbox_settings
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 

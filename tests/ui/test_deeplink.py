@@ -15,12 +15,9 @@ from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.panes.results import FINDINGS, TASKS, ResultsPane
-from tests.aws_fixtures import sandbox_settings
-from tests.conftest import make_client
-from tests.factories import defender_state, seed_cert_findings, seed_task
+from tests.support.factories import defender_state, seed_cert_findings, seed_task
+from tests.support.sandbox import make_client, sandbox_settings
 from tests.ui.test_results import LAB_CHECKS, shown, static_text, until
-
-pytest_plugins = ["tests.aws_fixtures"]
 
 
 @pytest.fixture

@@ -63,10 +63,8 @@ from iot_defender_tui.ui.panes.results_views import (
 )
 from iot_defender_tui.ui.panes.schedules_form import checks_text
 from iot_defender_tui.ui.widgets.table_model import TableModel, row_text
-from tests.aws_fixtures import FAST, closed_port_url, sandbox_settings
-from tests.factories import defender_state, seed_finding, seed_task
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.factories import defender_state, seed_finding, seed_task
+from tests.support.sandbox import FAST, closed_port_url, sandbox_settings
 
 # What may never be drawn: control characters (but newline and tab), format characters (bidi overrides,
 # zero-width, tags), line/paragraph separators and lone surrogates.

@@ -21,9 +21,7 @@ from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui import launch
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.launch import SandboxChild
-from tests.aws_fixtures import sandbox_settings
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import sandbox_settings
 
 
 @pytest.fixture

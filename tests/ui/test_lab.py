@@ -28,10 +28,7 @@ from iot_defender_tui.ui.panes.mitigation import MitigationPane
 from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
 from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.widgets.fast_table import FastTable
-from tests.aws_fixtures import sandbox_settings
-from tests.conftest import make_client
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import make_client, sandbox_settings
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 LAB_CHECKS = {SHARED, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK"}

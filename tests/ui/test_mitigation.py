@@ -20,11 +20,8 @@ from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
 from iot_defender_tui.ui.panes.mitigation_views import ExecutionsScreen
 from iot_defender_tui.ui.pickers import PickerModal
 from iot_defender_tui.ui.widgets.fast_table import FastTable
-from tests.aws_fixtures import request_counts, sandbox_settings
-from tests.conftest import make_client
-from tests.mitigation_helpers import NEEDS, make_role
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.mitigation import NEEDS, make_role
+from tests.support.sandbox import make_client, request_counts, sandbox_settings
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 

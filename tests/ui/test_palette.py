@@ -13,9 +13,7 @@ from textual.widgets import TabbedContent
 from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.app import DefenderApp
-from tests.aws_fixtures import sandbox_settings
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import sandbox_settings
 
 TOGGLED = "✗*"  # the Settings row of a check switched off, not saved yet
 

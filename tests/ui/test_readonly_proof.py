@@ -18,11 +18,8 @@ from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
-from tests.aws_fixtures import request_counts, sandbox_settings
-from tests.conftest import make_client
-from tests.mitigation_helpers import NEEDS, SHARED, make_role
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.mitigation import NEEDS, SHARED, make_role
+from tests.support.sandbox import make_client, request_counts, sandbox_settings
 
 # Per pane: how to get there, then the keys that change something when the app is writable (and the
 # harmless ones that reach them: a level down in Results, the task list in Mitigation).

@@ -21,9 +21,7 @@ from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
 from iot_defender_tui.ui.widgets.fast_table import FastTable
-from tests.conftest import make_client
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import make_client
 
 LAB_CHECKS = (
     "DEVICE_CERTIFICATE_SHARED_CHECK",

@@ -21,10 +21,7 @@ from iot_defender_tui.ui.help import bindings_text
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.schedules import EMPTY, SchedulesPane
 from iot_defender_tui.ui.panes.schedules_form import ScheduleForm
-from tests.aws_fixtures import request_counts, sandbox_settings
-from tests.conftest import make_client
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import make_client, request_counts, sandbox_settings
 
 LOGGING = "LOGGING_DISABLED_CHECK"
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"

@@ -25,11 +25,8 @@ from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
 from iot_defender_tui.ui.panes.mitigation_views import ExecutionsScreen
 from iot_defender_tui.ui.panes.schedules_form import ScheduleForm
 from iot_defender_tui.ui.pickers import role_picker
-from tests.aws_fixtures import sandbox_settings
-from tests.conftest import make_client
-from tests.mitigation_helpers import NEEDS, SHARED, make_role
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.mitigation import NEEDS, SHARED, make_role
+from tests.support.sandbox import make_client, sandbox_settings
 
 
 @pytest.fixture
@@ -234,7 +231,7 @@ def test_every_screen_and_modal_reports_its_workers() -> None:
 
 async def test_action_form_saved_twice_quickly_sends_once(lab: str, journal) -> None:
     from iot_defender_tui.sandbox.runtime import runtime
-    from tests.aws_fixtures import request_counts
+    from tests.support.sandbox import request_counts
 
     role = make_role(lab, "MitigationDeactivateRole", NEEDS["UPDATE_DEVICE_CERTIFICATE"])
     app = DefenderApp(sandbox_settings(lab), Settings(), journal)  # no write is sent without one

@@ -28,9 +28,7 @@ from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
-from tests.aws_fixtures import FAST, sandbox_settings
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import FAST, sandbox_settings
 
 ACCESS_KEY = "AKIASECRETPROBE7Q2X"
 SECRET_KEY = "SecretProbeKey/9f3Kx+Zq7Lw0vTn4Hs8Jd2Gm5Rc1Yb6Ue"

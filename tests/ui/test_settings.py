@@ -14,10 +14,7 @@ from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.settings import SettingsPane, ThresholdModal
-from tests.aws_fixtures import request_counts, sandbox_settings
-from tests.conftest import make_client
-
-pytest_plugins = ["tests.aws_fixtures"]
+from tests.support.sandbox import make_client, request_counts, sandbox_settings
 
 
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:

@@ -158,7 +158,7 @@ def test_a_dropped_terminal_stops_the_sandbox(terminal: Terminal) -> None:
     child = sandbox_child(terminal)
     terminal.wait_for(lambda: b"connected" in terminal.output, "drawn and connected app")
     os.close(terminal.master)
-    terminal.master = os.open("/dev/null", os.O_RDONLY)  # for close(); reads end at once
+    terminal.master = os.open(os.devnull, os.O_RDONLY)  # for close(); reads end at once
     terminal.process.send_signal(signal.SIGHUP)
     terminal.ended()
     assert gone(child)

@@ -23,12 +23,10 @@ import pytest
 
 from iot_defender_tui.config import Settings
 from iot_defender_tui.ui.app import DefenderApp
-from tests.aws_fixtures import sandbox_settings
+from tests.support.sandbox import sandbox_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import screenshots as world
-
-pytest_plugins = ["tests.aws_fixtures"]
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 PANES = {

@@ -15,13 +15,11 @@ from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.finding_detail import FindingDetailScreen
 from iot_defender_tui.ui.panes.results import ResultsPane
-from tests.aws_fixtures import FAST, request_counts, sandbox_settings
-from tests.conftest import make_client
-from tests.mitigation_helpers import make_role
+from tests.support.mitigation import make_role
+from tests.support.sandbox import FAST, make_client, request_counts, sandbox_settings
 from tests.ui.test_apply import ApplyHarness, apply_marked, seed_action
 from tests.ui.test_results import LAB_CHECKS, lab, open_shared_certificate_findings, static_text, until
 
-pytest_plugins = ["tests.aws_fixtures"]
 __all__ = ["lab"]
 
 DESCRIBE_MITIGATION = "DescribeAuditMitigationActionsTask"

@@ -9,8 +9,8 @@ from typing import Any
 from iot_defender_tui.sandbox import pki, ticker
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.sandbox.state import AuditTask, Finding
-from tests.conftest import ACCOUNT, make_client
-from tests.factories import defender_state, seed_finding, seed_task
+from tests.support.factories import defender_state, seed_finding, seed_task
+from tests.support.sandbox import ACCOUNT, make_client
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 CA_CHECK = "REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK"

@@ -13,7 +13,7 @@ from moto.iot.models import iot_backends
 
 from iot_defender_tui.sandbox.checks import CHECKS
 from iot_defender_tui.sandbox.state import AuditTask, CheckRun, DefenderState, Finding, state_for
-from tests.conftest import ACCOUNT, REGION
+from tests.support.sandbox import ACCOUNT, REGION
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/AuditRole"
 
