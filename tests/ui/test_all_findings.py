@@ -13,20 +13,23 @@ from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
 from tests.support.sandbox import make_client
-from tests.ui.test_results import LAB_CHECKS, Harness, lab, lines, shown, static_text, until  # noqa: F401
+from tests.support.ui import until
+from tests.ui.test_results import LAB_CHECKS, Harness, lines, shown, static_text
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 
 
 @pytest.fixture
-def fleet(lab: str) -> str:  # noqa: F811 - the lab fixture, then generated devices on top
+def fleet(lab: str) -> str:  # the lab, then generated devices on top
     seed_fleet("empty", devices=40)
     make_client(lab).start_on_demand_audit_task(targetCheckNames=list(LAB_CHECKS))
     return lab
 
 
 async def open_checks(pilot, pane: ResultsPane) -> None:
-    await until(pilot, lambda: "COMPLETED" in lines(pane.table)[1] and "3/3" in lines(pane.table)[1], 20)
+    await until(
+        pilot, lambda: "COMPLETED" in lines(pane.table)[1] and "3/3" in lines(pane.table)[1], timeout=20
+    )
     pane.table.move_cursor(0)
     await pilot.press("enter")
     await until(pilot, lambda: "All findings" in shown(pane))

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,35 +11,23 @@ from textual.widgets import TabbedContent
 
 from iot_defender_tui.cli import build_parser
 from iot_defender_tui.config import Settings
-from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.app import PANES, DefenderApp, pane_class
 from iot_defender_tui.ui.help import HelpScreen
 from iot_defender_tui.ui.launch import connection_for, start_sandbox, tuning_for
+from tests.support import ui
 from tests.support.sandbox import FAST, closed_port_url, sandbox_settings
 
-
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for the UI (focus: {pilot.app.focused})")
-        await pilot.pause(0.05)
+until = partial(ui.until, timeout=30.0)  # this module's waits keep the patience they had
 
 
 def header(app: DefenderApp) -> str:
     return str(app.query_one("#header").render_text())
 
 
-@pytest.fixture
-def lab(sandbox_url: str, aws_env: Path) -> str:
-    seed_fleet("lab")
-    return sandbox_url
-
-
 async def test_header_and_pane_keys(lab: str) -> None:
     app = DefenderApp(sandbox_settings(lab), Settings(), None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: "connected" in header(app) and "refreshed" in header(app))
+        await until(pilot, lambda: "connected" in header(app) and "refreshed" in header(app))
         text = header(app)
         assert "123456789012" in text and "us-east-1" in text
         assert "arn:aws:sts::123456789012:" in text
@@ -50,26 +37,26 @@ async def test_header_and_pane_keys(lab: str) -> None:
         assert present == {"settings": "1", "schedules": "2", "results": "3", "mitigation": "4"}
         for pane_id in ("results", "mitigation", "schedules", "settings"):
             await pilot.press(present[pane_id])
-            await wait_for(pilot, lambda pane_id=pane_id: tabs.active == f"tab-{pane_id}")
+            await until(pilot, lambda pane_id=pane_id: tabs.active == f"tab-{pane_id}")
 
 
 async def test_help_lists_pane_and_app_keys(lab: str) -> None:
     app = DefenderApp(sandbox_settings(lab), Settings(), None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         keys = str(app.screen.query_one("#help-keys").render())
         for description in ("Toggle check", "Edit threshold", "Save", "Refresh", "Quit", "Settings"):
             assert description in keys
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
 
 async def test_keymap_from_settings(lab: str) -> None:
     app = DefenderApp(sandbox_settings(lab), Settings(keymap={"refresh": "f5"}), None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: "refreshed" in header(app))
+        await until(pilot, lambda: "refreshed" in header(app))
         keys = {b.binding.id: key for key, b in app.screen.active_bindings.items()}
         assert keys["refresh"] == "f5"
 
@@ -77,15 +64,15 @@ async def test_keymap_from_settings(lab: str) -> None:
 async def test_unreachable_endpoint_shows_error_not_crash(aws_env: Path) -> None:
     app = DefenderApp(sandbox_settings(closed_port_url()), Settings(), None, tuning=FAST)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: "error" in header(app), timeout=60)
-        await wait_for(pilot, lambda: "127.0.0.1" in str(app.query_one("#status").render()))
+        await until(pilot, lambda: "error" in header(app), timeout=60)
+        await until(pilot, lambda: "127.0.0.1" in str(app.query_one("#status").render()))
         assert app.is_running
 
 
 async def test_read_only_badge(lab: str) -> None:
     app = DefenderApp(sandbox_settings(lab, read_only=True), Settings(), None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: "connected" in header(app))
+        await until(pilot, lambda: "connected" in header(app))
         assert "READ-ONLY" in header(app)
 
 
@@ -143,11 +130,11 @@ async def test_help_lists_every_key_of_the_pane_and_scrolls_at_80x24(lab: str) -
 
     app = DefenderApp(sandbox_settings(lab), Settings(), None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
         await pilot.press("3")
-        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         keys = str(app.screen.query_one("#help-keys").render())
         for description in ("Filter", "Sort", "Reverse", "Open", "Back", "Command palette", "Quit", "Down"):
             assert description in keys, description
@@ -162,9 +149,9 @@ async def test_a_pane_key_pressed_while_connecting_is_kept(lab: str) -> None:
     app = DefenderApp(sandbox_settings(lab), Settings(), None)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")  # before the client is open
-        await wait_for(pilot, lambda: "refreshed" in header(app))
+        await until(pilot, lambda: "refreshed" in header(app))
         tabs = app.query_one(TabbedContent)
-        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
         assert tabs.active == "tab-results"
 
 
@@ -177,12 +164,12 @@ def footer_keys(app: DefenderApp) -> set[str]:
 async def test_a_pane_is_composed_when_first_shown_and_only_once(lab: str) -> None:
     app = DefenderApp(sandbox_settings(lab), Settings(), None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
         assert [pane.id for pane in app.all_panes()] == ["settings"]
         await pilot.press("4", "4", "2", "4")  # faster than a pane is composed
         tabs = app.query_one(TabbedContent)
         mitigation = app.query_one("#mitigation")
-        await wait_for(
+        await until(
             pilot,
             lambda: (
                 tabs.active == "tab-mitigation"
@@ -192,16 +179,16 @@ async def test_a_pane_is_composed_when_first_shown_and_only_once(lab: str) -> No
         )
         assert sorted(pane.id for pane in app.all_panes()) == ["mitigation", "schedules", "settings"]
         await pilot.press("2")
-        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "schedule-list")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "schedule-list")
 
 
 async def test_the_footer_follows_a_burst_of_key_changes(lab: str) -> None:
     app = DefenderApp(sandbox_settings(lab), Settings(), None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: "Toggle check" in footer_keys(app))
+        await until(pilot, lambda: "Toggle check" in footer_keys(app))
         await pilot.press("3", "1", "3")  # each changes the keys; the footer is rebuilt once for them
-        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
-        await wait_for(pilot, lambda: "Filter" in footer_keys(app))
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "tasks")
+        await until(pilot, lambda: "Filter" in footer_keys(app))
         assert "Toggle check" not in footer_keys(app)
 
 

@@ -12,9 +12,8 @@ from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.tracker import TaskTracker
 from tests.support.mitigation import NEEDS, SHARED, make_role
 from tests.support.sandbox import make_client, request_counts
-from tests.ui.test_results import Harness, lab, open_shared_certificate_findings, static_text, until
-
-__all__ = ["lab"]  # the seeded-lab fixture, shared with test_results
+from tests.support.ui import until
+from tests.ui.test_results import Harness, open_shared_certificate_findings, static_text
 
 
 class ApplyHarness(Harness):

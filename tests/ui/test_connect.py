@@ -3,12 +3,11 @@ retries by itself with a growing pause; once connected, the panes show as on a n
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox import ticker
@@ -17,14 +16,10 @@ from iot_defender_tui.sandbox.runtime import Options
 from iot_defender_tui.sandbox.server import SandboxServer
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.header import DefenderHeader
+from tests.support import ui
 from tests.support.sandbox import FAST, closed_port_url, sandbox_settings
 
-
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out (header: {header(pilot.app)})"
-        await pilot.pause(0.05)
+until = partial(ui.until, timeout=60.0)  # this module's waits keep the patience they had
 
 
 def header(app: DefenderApp) -> str:

@@ -8,39 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-import pytest
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 from textual.widgets._toast import Toast
 
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.config import Settings
-from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.create_role import CreateRoleModal
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
+from tests.support import ui
 from tests.support.sandbox import ACCOUNT, make_client, sandbox_settings
 
+until = partial(ui.until, timeout=15.0)  # this module's waits keep the patience they had
+
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
-
-
-@pytest.fixture
-def lab(sandbox_url: str, aws_env: Path) -> str:
-    seed_fleet("lab")
-    return sandbox_url
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        app = pilot.app
-        assert time.monotonic() < deadline, f"timed out (screen: {app.screen}, focused: {app.focused})"
-        await pilot.pause(0.05)
 
 
 def text_of(app: App, selector: str) -> str:

@@ -17,7 +17,8 @@ from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.panes.results import FINDINGS, TASKS, ResultsPane
 from tests.support.factories import defender_state, seed_cert_findings, seed_task
 from tests.support.sandbox import make_client, sandbox_settings
-from tests.ui.test_results import LAB_CHECKS, shown, static_text, until
+from tests.support.ui import until
+from tests.ui.test_results import LAB_CHECKS, shown, static_text
 
 
 @pytest.fixture

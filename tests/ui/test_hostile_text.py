@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import unicodedata
 import uuid
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -63,8 +63,11 @@ from iot_defender_tui.ui.panes.results_views import (
 )
 from iot_defender_tui.ui.panes.schedules_form import checks_text
 from iot_defender_tui.ui.widgets.table_model import TableModel, row_text
+from tests.support import ui
 from tests.support.factories import defender_state, seed_finding, seed_task
 from tests.support.sandbox import FAST, closed_port_url, sandbox_settings
+
+until = partial(ui.until, timeout=20.0)  # this module's waits keep the patience they had
 
 # What may never be drawn: control characters (but newline and tab), format characters (bidi overrides,
 # zero-width, tags), line/paragraph separators and lone surrogates.
@@ -419,13 +422,6 @@ def test_journal_command(
     if flags:  # escaped for the terminal, yet still AWS's values once parsed
         entries = [json.loads(line) for line in out.splitlines()]
         assert [e["params"].get("resourceIdentifier", {}).get("clientId") for e in entries] == [None, h]
-
-
-async def until(pilot: Any, condition: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 # -- the real app ---------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import gc
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,10 @@ from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui import launch
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.launch import SandboxChild
+from tests.support import ui
 from tests.support.sandbox import sandbox_settings
+
+until = partial(ui.until, timeout=30.0)  # this module's waits keep the patience they had
 
 
 @pytest.fixture
@@ -39,13 +42,6 @@ def _newer_schema(path: Path) -> None:
         db.execute("PRAGMA user_version = 99")
 
 
-async def _until(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the UI"
-        await pilot.pause(0.05)
-
-
 @pytest.mark.parametrize("spoil", [_not_a_database, _newer_schema], ids=["corrupt", "newer"])
 async def test_an_unopenable_journal_makes_the_app_read_only_and_says_why(
     spoil: Callable[[Path], None], home: Path, sandbox_url: str, aws_env: Path
@@ -60,7 +56,7 @@ async def test_an_unopenable_journal_makes_the_app_read_only_and_says_why(
     app = DefenderApp(sandbox_settings(sandbox_url), Settings(), journal, journal_problem=problem)
     async with app.run_test(size=(120, 30)) as pilot:
         header = app.query_one("#header")
-        await _until(pilot, lambda: "connected" in str(header.render_text()))
+        await until(pilot, lambda: "connected" in str(header.render_text()))
         text = str(header.render_text())
         assert "READ-ONLY" in text and "journal unavailable" in text
         status = str(app.query_one("#status").render())
@@ -70,9 +66,9 @@ async def test_an_unopenable_journal_makes_the_app_read_only_and_says_why(
         assert cause in status[:78]
         # The keys that change things are refused as in --read-only, and so is the client itself.
         await pilot.press("2")
-        await _until(pilot, lambda: app.query("#schedules") and app.focused is not None)
+        await until(pilot, lambda: app.query("#schedules") and app.focused is not None)
         await pilot.press("o")
-        await _until(pilot, lambda: "refused" in str(app.query_one("#status").render()))
+        await until(pilot, lambda: "refused" in str(app.query_one("#status").render()))
         assert "journal" in str(app.query_one("#status").render())
         assert app.dd is not None
         with pytest.raises(ReadOnlyError):
@@ -160,7 +156,7 @@ async def test_the_journal_badge_shows_at_80_columns(home: Path, sandbox_url: st
     app = DefenderApp(sandbox_settings(sandbox_url), Settings(), None, journal_problem="cannot open it")
     async with app.run_test(size=(80, 24)) as pilot:
         header = app.query_one("#header")
-        await _until(pilot, lambda: "refreshed" in str(header.render_text()))
+        await until(pilot, lambda: "refreshed" in str(header.render_text()))
         lines = [strip.text for strip in header.render_lines(header.region.reset_offset)]
         assert "READ-ONLY" in lines[0] and "refreshed" in lines[0], "the first line is not wrapped"
         assert lines[1].strip().startswith("journal unavailable")

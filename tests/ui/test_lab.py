@@ -7,18 +7,12 @@ role created on the spot (F3) → mark and apply → the task completes → the 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from pathlib import Path
+from functools import partial
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from iot_defender_tui.config import Settings
-from iot_defender_tui.sandbox.fleet import seed_fleet
-from iot_defender_tui.sandbox.runtime import runtime
-from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.apply_mitigation import ApplyMitigationScreen
 from iot_defender_tui.ui.check_picker import CheckPickerModal
 from iot_defender_tui.ui.create_role import CreateRoleModal
@@ -28,51 +22,21 @@ from iot_defender_tui.ui.panes.mitigation import MitigationPane
 from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
 from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.widgets.fast_table import FastTable
+from tests.support import ui
 from tests.support.sandbox import make_client, sandbox_settings
+from tests.support.ui import RecordingApp
+
+until = partial(ui.until, timeout=20.0)  # this module's waits keep the patience they had
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 LAB_CHECKS = {SHARED, "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK"}
-
-
-class LabApp(DefenderApp):
-    """The real app, recording what the user is told (toasts and bells) so the test can read it."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.notes: list[str] = []
-        self.bells = 0
-
-    def notify(self, message: str, *args, **kwargs) -> None:
-        self.notes.append(str(message))
-        super().notify(message, *args, **kwargs)
-
-    def bell(self) -> None:
-        self.bells += 1
-
-
-@pytest.fixture
-def lab(sandbox_url: str, aws_env: Path) -> str:
-    runtime().options.audit_seconds = 0.5
-    runtime().options.mitigation_seconds = 0.2
-    seed_fleet("lab")
-    return sandbox_url
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"timed out waiting for {what} (screen {pilot.app.screen}, focus {pilot.app.focused})"
-            )
-        await pilot.pause(0.05)
 
 
 def rows(table: FastTable) -> list[str]:
     return [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
 
 
-def noted(app: LabApp, *words: str) -> bool:
+def noted(app: RecordingApp, *words: str) -> bool:
     return any(all(w in note for w in words) for note in app.notes)
 
 
@@ -83,7 +47,7 @@ async def confirm(pilot: Pilot) -> None:
 
 async def test_the_lab_by_keyboard(lab: str, journal) -> None:
     settings = Settings(audit_poll_seconds=0.3, mitigation_poll_seconds=0.3, idle_poll_seconds=5)
-    app = LabApp(sandbox_settings(lab), settings, journal)
+    app = RecordingApp(sandbox_settings(lab), settings, journal)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.focused is not None and app.focused.id == "settings-table", "Settings")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 import pytest
 from textual.app import App, ComposeResult
@@ -22,6 +21,7 @@ from iot_defender_tui.ui.pickers import PickerModal
 from iot_defender_tui.ui.widgets.fast_table import FastTable
 from tests.support.mitigation import NEEDS, make_role
 from tests.support.sandbox import make_client, request_counts, sandbox_settings
+from tests.support.ui import until
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 
@@ -55,13 +55,6 @@ async def lab(sandbox_url: str, aws_env, journal):
     seed_fleet("lab")
     async with DefenderClient(sandbox_settings(sandbox_url), journal) as client:
         yield client
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 def cells(app: App, table_id: str) -> list[list[str]]:

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from pathlib import Path
+from functools import partial
 
-import pytest
 from textual.command import CommandPalette
 from textual.widgets import TabbedContent
 
 from iot_defender_tui.config import Settings
-from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.app import DefenderApp
+from tests.support import ui
 from tests.support.sandbox import sandbox_settings
 
+until = partial(ui.until, timeout=30.0)  # this module's waits keep the patience they had
+
 TOGGLED = "✗*"  # the Settings row of a check switched off, not saved yet
-
-
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for the UI (screen: {pilot.app.screen})")
-        await pilot.pause(0.05)
-
-
-@pytest.fixture
-def lab(sandbox_url: str, aws_env: Path) -> str:
-    seed_fleet("lab")
-    return sandbox_url
 
 
 def first_row(app: DefenderApp) -> str:
@@ -39,7 +24,7 @@ def first_row(app: DefenderApp) -> str:
 
 async def settings_ready(pilot) -> None:
     app = pilot.app
-    await wait_for(
+    await until(
         pilot,
         lambda: (
             app.focused is not None
@@ -52,7 +37,7 @@ async def settings_ready(pilot) -> None:
 async def palette_texts(pilot, query: str) -> list[str]:
     """Open the palette, type `query`, and read the commands it offers."""
     await pilot.press("ctrl+p")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
     await pilot.press(*query)
     palette = pilot.app.screen
     await pilot.pause(0.3)  # the palette gathers from its providers in the background
@@ -69,8 +54,8 @@ async def test_palette_runs_a_pane_key(lab: str) -> None:
         texts = await palette_texts(pilot, "Toggle")
         assert "Toggle check" in texts, texts
         await pilot.press("down", "enter")
-        await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
-        await wait_for(pilot, lambda: first_row(app).startswith(TOGGLED))
+        await until(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        await until(pilot, lambda: first_row(app).startswith(TOGGLED))
 
 
 async def test_read_only_palette_has_no_mutating_commands(lab: str) -> None:
@@ -83,7 +68,7 @@ async def test_read_only_palette_has_no_mutating_commands(lab: str) -> None:
         for absent in ("Toggle check", "Edit threshold", "Save"):
             assert absent not in texts, texts
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        await until(pilot, lambda: not isinstance(app.screen, CommandPalette))
         app.read_only = False  # the same palette offers them once the pane allows them
         app.screen.refresh_bindings()
         assert "Toggle check" in await palette_texts(pilot, "e")
@@ -97,4 +82,4 @@ async def test_palette_goes_to_a_pane(lab: str) -> None:
         assert "Go to Results" in texts[0], texts
         await pilot.press("down", "enter")
         tabs = app.query_one(TabbedContent)
-        await wait_for(pilot, lambda: tabs.active == "tab-results")
+        await until(pilot, lambda: tabs.active == "tab-results")

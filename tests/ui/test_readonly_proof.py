@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,12 @@ from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
+from tests.support import ui
 from tests.support.mitigation import NEEDS, SHARED, make_role
 from tests.support.sandbox import make_client, request_counts, sandbox_settings
+from tests.support.ui import RecordingApp, connected
+
+until = partial(ui.until, timeout=20.0)  # this module's waits keep the patience they had
 
 # Per pane: how to get there, then the keys that change something when the app is writable (and the
 # harmless ones that reach them: a level down in Results, the task list in Mitigation).
@@ -30,24 +34,6 @@ SESSION: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("3", "results", True, ("c", "enter", "enter", "space", "s", "S", "a", "A", "s", "S", "a", "u", "a")),
     ("4", "mitigation", True, ("n", "e", "d", "c", "t", "c", "e", "d")),
 )
-
-
-class Recording(DefenderApp):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.errors: list[str] = []
-
-    def show_error(self, message: str) -> None:
-        self.errors.append(message)
-        super().show_error(message)
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
 
 
 @pytest.fixture
@@ -101,9 +87,9 @@ async def test_a_read_only_session_sends_no_change(account: str, tmp_path: Path,
     before = request_counts(account)
     journal = Journal.open(tmp_path / "journal.sqlite3")
     settings = Settings(audit_poll_seconds=0.3, mitigation_poll_seconds=0.3, idle_poll_seconds=1)
-    app = Recording(sandbox_settings(account, read_only=True), settings, journal)
+    app = RecordingApp(sandbox_settings(account, read_only=True), settings, journal)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.current_pane() is not None and app.focused is not None, "the app")
+        await connected(pilot, timeout=20.0)
         for key, pane_id, rows, keys in SESSION:
             await pilot.press(key)
             await until(pilot, lambda p=pane_id: app.current_pane().id == p and app.focused, pane_id)

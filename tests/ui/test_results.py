@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -22,6 +18,7 @@ from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
 from iot_defender_tui.ui.widgets.fast_table import FastTable
 from tests.support.sandbox import make_client
+from tests.support.ui import until
 
 LAB_CHECKS = (
     "DEVICE_CERTIFICATE_SHARED_CHECK",
@@ -55,13 +52,6 @@ class Harness(App[None]):
             self.errors.append(str(event.worker.error))
 
 
-@pytest.fixture
-def lab(sandbox_url: str) -> str:
-    runtime().options.audit_seconds = 0.5
-    seed_fleet("lab")
-    return sandbox_url
-
-
 def lines(table: FastTable) -> list[str]:
     return [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
 
@@ -72,13 +62,6 @@ def shown(pane: ResultsPane) -> str:
 
 def static_text(widget: Static) -> str:
     return str(widget.render())
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 async def open_shared_certificate_findings(pilot: Pilot, pane: ResultsPane) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from textual.app import App, ComposeResult
 
 from iot_defender_tui.ui.widgets.fast_table import Column, FastTable
 from iot_defender_tui.ui.widgets.row_batcher import RowBatcher
+from tests.support.ui import until
 
 
 class TableApp(App[None]):
@@ -17,15 +16,6 @@ class TableApp(App[None]):
 
 def rows(start: int, stop: int) -> list[tuple[str, tuple[str, str]]]:
     return [(f"k{i}", (f"row{i}", f"name{i}")) for i in range(start, stop)]
-
-
-async def until(pilot, condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await pilot.pause(0.02)
-    return True
 
 
 async def test_first_rows_at_once_then_batched_and_shown_after_a_pause_without_more_pages() -> None:
@@ -40,7 +30,7 @@ async def test_first_rows_at_once_then_batched_and_shown_after_a_pause_without_m
         batcher.add(rows(10, 15))
         assert table.row_count == 5  # within the interval: gathered, not painted page by page
         # No further page comes (a throttled retry, say): the gathered rows still show.
-        assert await until(pilot, lambda: table.row_count == 15)
+        await until(pilot, lambda: table.row_count == 15, "the gathered rows", timeout=5.0)
         assert flushed == [5, 15]
         await pilot.pause()
         assert "row14" in "\n".join(table.render_line(y).text for y in range(16))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 import pytest
 from textual.app import App, ComposeResult
@@ -22,6 +21,7 @@ from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.schedules import EMPTY, SchedulesPane
 from iot_defender_tui.ui.panes.schedules_form import ScheduleForm
 from tests.support.sandbox import make_client, request_counts, sandbox_settings
+from tests.support.ui import until
 
 LOGGING = "LOGGING_DISABLED_CHECK"
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
@@ -75,13 +75,6 @@ async def lab(sandbox_url: str, aws_env, journal):
     seed_fleet("lab")
     async with DefenderClient(sandbox_settings(sandbox_url), journal) as client:
         yield client
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 def cells(app: App) -> list[list[str]]:

@@ -4,8 +4,7 @@ shows it in its own message line and in the status line, leaves its busy state, 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from pathlib import Path
+from functools import partial
 
 import pytest
 from textual.pilot import Pilot
@@ -15,7 +14,6 @@ from textual.widgets import Input, SelectionList, Static
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.models import MitigationTask
 from iot_defender_tui.config import Settings
-from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.apply_mitigation import ApplyMitigationScreen
 from iot_defender_tui.ui.create_role import CreateRoleModal
@@ -25,25 +23,15 @@ from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
 from iot_defender_tui.ui.panes.mitigation_views import ExecutionsScreen
 from iot_defender_tui.ui.panes.schedules_form import ScheduleForm
 from iot_defender_tui.ui.pickers import role_picker
+from tests.support import ui
 from tests.support.mitigation import NEEDS, SHARED, make_role
 from tests.support.sandbox import make_client, sandbox_settings
 
-
-@pytest.fixture
-def lab(sandbox_url: str, aws_env: Path) -> str:
-    seed_fleet("lab")
-    return sandbox_url
+until = partial(ui.until, timeout=15.0)  # this module's waits keep the patience they had
 
 
 def boom(*args: object, **kwargs: object) -> None:
     raise RuntimeError("boom")
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out (screen: {pilot.app.screen})"
-        await pilot.pause(0.05)
 
 
 def text(screen: Screen, selector: str) -> str:

@@ -13,13 +13,12 @@ import os
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.errors import AwsError
@@ -28,7 +27,11 @@ from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
+from tests.support import ui
 from tests.support.sandbox import FAST, sandbox_settings
+from tests.support.ui import connected
+
+until = partial(ui.until, timeout=20.0)  # this module's waits keep the patience they had
 
 ACCESS_KEY = "AKIASECRETPROBE7Q2X"
 SECRET_KEY = "SecretProbeKey/9f3Kx+Zq7Lw0vTn4Hs8Jd2Gm5Rc1Yb6Ue"
@@ -110,13 +113,6 @@ def records() -> Iterator[list[str]]:
     logging.getLogger().removeHandler(handler)
 
 
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
-
-
 def screen_text(app: DefenderApp) -> str:
     return app.export_screenshot() + str(app.screen._compositor.render_update(full=True))
 
@@ -131,7 +127,7 @@ async def test_no_secret_in_the_journal_screens_or_logs(
     app = DefenderApp(sandbox_settings(sandbox_url), settings, journal)
     screens: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.current_pane() is not None and app.focused is not None)
+        await connected(pilot, timeout=20.0)
         await pilot.press("2", "o")  # a change, so the journal has something to hold
         await until(pilot, lambda: type(app.screen).__name__ == "CheckPickerModal")
         await pilot.press("enter")

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from pathlib import Path
-
-import pytest
+from functools import partial
 
 from iot_defender_tui.aws import catalogue
 from iot_defender_tui.config import Settings
-from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.settings import SettingsPane, ThresholdModal
+from tests.support import ui
 from tests.support.sandbox import make_client, request_counts, sandbox_settings
 
-
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            status = pilot.app.query("#status")
-            raise AssertionError(f"timed out waiting for the UI: {status.first().render() if status else ''}")
-        await pilot.pause(0.05)
+until = partial(ui.until, timeout=30.0)  # this module's waits keep the patience they had
 
 
 def table_text(app: DefenderApp) -> dict[str, str]:
@@ -37,7 +26,7 @@ def make_app(url: str, read_only: bool = False, journal=None) -> DefenderApp:
 
 async def ready(pilot) -> SettingsPane:
     app = pilot.app
-    await wait_for(pilot, lambda: bool(app.query("#settings-table")) and len(table_text(app)) == 17)
+    await until(pilot, lambda: bool(app.query("#settings-table")) and len(table_text(app)) == 17)
     return app.query_one(SettingsPane)
 
 
@@ -45,12 +34,6 @@ async def cursor_to(pilot, name: str) -> None:
     table = pilot.app.query_one("#settings-table")
     table.move_cursor(row=table.get_row_index(name))
     await pilot.pause()
-
-
-@pytest.fixture
-def lab(sandbox_url: str, aws_env: Path) -> str:
-    seed_fleet("lab")
-    return sandbox_url
 
 
 async def test_lists_all_checks_enabled_and_account_settings(lab: str) -> None:
@@ -75,10 +58,10 @@ async def test_toggle_off_and_save(lab: str, journal) -> None:
         assert table_text(app)[name].startswith("✗*")
         assert pane.has_unsaved_edits
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         assert "Disable: " in str(app.screen.query_one("#body").render())
         await pilot.press("y")
-        await wait_for(pilot, lambda: not pane.has_unsaved_edits and "Saved" in _message(app))
+        await until(pilot, lambda: not pane.has_unsaved_edits and "Saved" in _message(app))
     config = make_client(lab).describe_account_audit_configuration()["auditCheckConfigurations"]
     assert config[name]["enabled"] is False
     assert config["DEVICE_CERTIFICATE_SHARED_CHECK"]["enabled"] is True
@@ -91,7 +74,7 @@ async def test_threshold_validates_and_keeps_input(lab: str, journal) -> None:
         await ready(pilot)
         await cursor_to(pilot, name)
         await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, ThresholdModal))
+        await until(pilot, lambda: isinstance(app.screen, ThresholdModal))
         field = app.screen.query_one("#threshold-input")
         field.value = ""
         await pilot.press("1", "0", "enter")
@@ -100,12 +83,12 @@ async def test_threshold_validates_and_keeps_input(lab: str, journal) -> None:
         assert field.value == "10"
         field.value = "400"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: not isinstance(app.screen, ThresholdModal))
+        await until(pilot, lambda: not isinstance(app.screen, ThresholdModal))
         assert "400d" in table_text(app)[name]
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
-        await wait_for(pilot, lambda: "Saved" in _message(app))
+        await until(pilot, lambda: "Saved" in _message(app))
     config = make_client(lab).describe_account_audit_configuration()["auditCheckConfigurations"]
     assert config[name]["configuration"]["CERT_AGE_THRESHOLD_IN_DAYS"] == "400"
 
@@ -120,14 +103,14 @@ async def test_server_refusal_keeps_pending_edit(lab: str, journal) -> None:
         pane = await ready(pilot)
         await cursor_to(pilot, name)
         await pilot.press("space", "ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
-        await wait_for(pilot, lambda: "Not saved" in _message(app))
+        await until(pilot, lambda: "Not saved" in _message(app))
         assert "scheduled audit" in _message(app)
         assert "daily" in str(app.query_one("#status").render())
         assert pane.pending_enabled == {name: False}
         pane.refresh_now()  # a poll does not overwrite the pending edit
-        await wait_for(pilot, lambda: _idle(app))
+        await until(pilot, lambda: _idle(app))
         assert table_text(app)[name].startswith("✗*")
 
 
@@ -159,12 +142,12 @@ async def test_quit_with_unsaved_edits_asks(lab: str) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("space", "q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("n")
-        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmModal))
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmModal))
         assert app.is_running
         await pilot.press("q", "y")
-        await wait_for(pilot, lambda: not app.is_running)
+        await until(pilot, lambda: not app.is_running)
 
 
 def _message(app: DefenderApp) -> str:

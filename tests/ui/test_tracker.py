@@ -17,10 +17,9 @@ from iot_defender_tui.ui.finding_detail import FindingDetailScreen
 from iot_defender_tui.ui.panes.results import ResultsPane
 from tests.support.mitigation import make_role
 from tests.support.sandbox import FAST, make_client, request_counts, sandbox_settings
+from tests.support.ui import until
 from tests.ui.test_apply import ApplyHarness, apply_marked, seed_action
-from tests.ui.test_results import LAB_CHECKS, lab, open_shared_certificate_findings, static_text, until
-
-__all__ = ["lab"]
+from tests.ui.test_results import LAB_CHECKS, open_shared_certificate_findings, static_text
 
 DESCRIBE_MITIGATION = "DescribeAuditMitigationActionsTask"
 
