@@ -1,21 +1,37 @@
-"""One loopback sandbox per test session; every test starts from a reset moto."""
+"""Fixtures every test may use: one loopback sandbox per session, reset for each test; a clean AWS
+environment; a journal and a DefenderClient of the sandbox. Helpers are in tests/support/."""
 
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 
+from iot_defender_tui.aws.client import DefenderClient
+from iot_defender_tui.aws.journal import Journal
 from iot_defender_tui.sandbox.runtime import Clock, Options, runtime
 from iot_defender_tui.sandbox.server import SandboxServer
-from shapes import check_response
+from tests.support.sandbox import make_client, sandbox_settings
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+AWS_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_IOT",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
 
 
 @pytest.fixture(scope="session")
@@ -37,17 +53,44 @@ def sandbox_url(sandbox_server: SandboxServer) -> Iterator[str]:
     yield sandbox_server.url
 
 
-def make_client(url: str, service: str = "iot", **config: object):
-    """A boto3 client of the sandbox whose every IoT reply is checked against botocore's shapes."""
-    config.setdefault("retries", {"total_max_attempts": 1})  # a retried 500 would hide a bug
-    client = boto3.client(
-        service, endpoint_url=url, region_name=REGION, config=Config(**config), **CREDENTIALS
-    )
-    if service == "iot":
-        client.meta.events.register("before-parse.iot.*", check_response)
-    return client
-
-
 @pytest.fixture
 def iot(sandbox_url: str):
     return make_client(sandbox_url)
+
+
+@pytest.fixture
+def bare_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No AWS settings at all: empty config and credentials files, no AWS_* variables, no IMDS.
+
+    Returns the directory holding the (empty) `config` and `credentials` files.
+    """
+    for name in AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "config").write_text("")
+    (tmp_path / "credentials").write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("HOME", str(tmp_path))  # the SSO token cache lives under ~/.aws
+    return tmp_path
+
+
+@pytest.fixture
+def aws_env(bare_aws: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sandbox's dummy credentials in the environment, as a user of the sandbox would set them."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    return bare_aws
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    """A journal of this test's own: the client sends no write without one."""
+    with Journal.open(tmp_path / "journal.sqlite") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def dd(sandbox_url: str, aws_env: Path, journal: Journal) -> AsyncIterator[DefenderClient]:
+    async with DefenderClient(sandbox_settings(sandbox_url), journal) as client:
+        yield client

@@ -14,7 +14,7 @@ a second app on the same journal reconciles it, as a restart after a crash would
 
 Prints one JSON object: crashes, worker errors nobody reported, duplicate tasks (server tasks beyond what
 the user confirmed, per sandbox life), journal entries left without outcome, recovery seconds, and
-whether the screen's final lists equal the server's. `soak(seconds)` is what tests/test_soak.py runs.
+whether the screen's final lists equal the server's. `soak(seconds)` is what tests/soak/test_soak.py runs.
 """
 
 from __future__ import annotations

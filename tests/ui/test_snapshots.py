@@ -1,0 +1,75 @@
+"""Snapshots (pytest-textual-snapshot) of every pane of the real app on the sandbox lab, 80x24 and 120x40.
+
+After a deliberate UI change, regenerate and review the SVGs (tests/ui/__snapshots__/test_snapshots/):
+
+    python -m pytest tests/ui/test_snapshots.py --snapshot-update
+
+The screens are reproducible: scripts/screenshots.py `prepare` seeds the lab (plus a weekly schedule, a
+mitigation action and a finished mitigation task) on a frozen sandbox clock with deterministic ids and a
+fixed lab certificate; `freeze_ui_clock` makes the app read that clock; TZ=UTC fixes local times. Each
+case waits until its pane shows its data (polling, no fixed sleeps) before the snapshot is taken.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iot_defender_tui.config import Settings
+from iot_defender_tui.ui.app import DefenderApp
+from tests.support.sandbox import sandbox_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import screenshots as world
+
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+PANES = {
+    "settings": world.show_settings,
+    "schedules": world.show_schedules,
+    "results": world.show_results,
+    "mitigation": world.show_mitigation,
+}
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Local time is UTC in this process, and back to what it was afterwards (tzset is process-wide)."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if saved is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
+@pytest.fixture
+def lab(sandbox_url: str, aws_env: Path, utc: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    world.prepare(sandbox_url)
+    world.freeze_ui_clock(monkeypatch.setattr)
+    return sandbox_url
+
+
+def snap(snap_compare: Any, url: str, drive: Callable[[Any], Awaitable[None]], size: tuple[int, int]) -> bool:
+    app = DefenderApp(sandbox_settings(url), Settings(), None)
+    return snap_compare(app, terminal_size=size, run_before=drive)
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+@pytest.mark.parametrize("pane", PANES)
+def test_pane(snap_compare: Any, lab: str, pane: str, size: tuple[int, int]) -> None:
+    assert snap(snap_compare, lab, PANES[pane], size)
+
+
+@pytest.mark.parametrize("screen", ["findings", "finding"])
+def test_findings_80x24(snap_compare: Any, lab: str, screen: str) -> None:
+    drive = {"findings": world.show_findings, "finding": world.show_finding}[screen]
+    assert snap(snap_compare, lab, drive, (80, 24))
