@@ -6,7 +6,7 @@
 The world shown is reproducible, so regenerating only changes the files when the UI changed: the sandbox
 runs in this process on a frozen clock (`Clock(frozen_at=...)`) with deterministic ids and lab certificate
 (`Options.deterministic`), the app reads that same clock, and times are shown in UTC.
-tests/test_ui_snapshots.py imports `prepare`, `freeze_ui_clock` and `SHOTS` from here: the snapshot tests
+tests/ui/test_snapshots.py imports `prepare`, `freeze_ui_clock` and `SHOTS` from here: the snapshot tests
 and the screenshots show the same world.
 """
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 
 # Every operation that changes an AWS account and that the app may send (botocore operation names).
-# tests/test_guard.py holds this against botocore's IoT model so a new mutating operation cannot slip by.
+# tests/aws/test_guard.py holds this against botocore's IoT model so a new mutating operation cannot slip by.
 MUTATING_OPERATIONS: frozenset[str] = frozenset(
     {
         # Audit configuration and audits

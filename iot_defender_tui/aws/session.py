@@ -66,7 +66,7 @@ class Tuning:
 
     # Not "adaptive": aiobotocore's adaptive token bucket deadlocks once a request waiting for a send token
     # is cancelled (a pane hidden while AWS throttles), and every later request hangs without an error
-    # (tests/test_retry_stall.py). Pacing and throttling back-off are the app's own (ratelimit.py).
+    # (tests/aws/test_retry_stall.py). Pacing and throttling back-off are the app's own (ratelimit.py).
     retry_mode: str = "standard"
     max_attempts: int = 8  # botocore retries after the first attempt (its "max_attempts")
     connect_timeout: float = 10.0
