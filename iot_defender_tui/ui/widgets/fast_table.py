@@ -232,6 +232,14 @@ class FastTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._changed()
 
+    def notify_style_update(self) -> None:
+        # A theme (or CSS) change: every cached line holds the old colours.
+        super().notify_style_update()
+        cache = getattr(self, "_cache", None)  # Textual may style the widget before __init__ ends
+        if cache is not None:
+            cache.clear()
+        self.refresh()
+
     def _line(self, cells: Sequence[Text], marker: str, width: int, style: Style) -> Strip:
         line = row_text(self.columns, cells, marker if self.markable else None, width)
         segments = list(line.render(self.app.console))
@@ -254,23 +262,17 @@ class FastTable(ScrollView, can_focus=True):
         row = model.view[index]
         key = model.keys[row]
         marked = key in model.marked
-        is_cursor = index == self.cursor
-        cache_key = (key, width, marked, is_cursor, self.has_focus)
+        # Keyed on focus, not cleared on focus: focus changes only the cursor row's look, and the key says
+        # exactly what a line's pixels depend on, whether or not Textual restyles the table on focus.
+        cursor = ("focused" if self.has_focus else "blurred") if index == self.cursor else None
+        cache_key = (key, width, marked, cursor)
         strip = self._cache.get(cache_key)
         if strip is None:
             style = base
             if marked:
                 style += self.get_component_rich_style("fast-table--marked")
-            if is_cursor:
+            if cursor:
                 style += self.get_component_rich_style("fast-table--cursor")
             strip = self._line(model.styled(model.cells[row]), MARK if marked else "", width, style)
             self._cache[cache_key] = strip
         return strip
-
-    def on_focus(self) -> None:
-        self._cache.clear()
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self._cache.clear()
-        self.refresh()

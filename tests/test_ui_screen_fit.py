@@ -1,0 +1,67 @@
+"""At 80x24 over SSH: a list's colours follow a theme change and the focus."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+
+from iot_defender_tui.ui.widgets.fast_table import Column, FastTable
+
+SEVERITY = {"CRITICAL": "bold red", "LOW": "cyan"}
+COLUMNS = [
+    Column("Severity", width=8, style=lambda text: SEVERITY.get(text, "")),
+    Column("Reason", fraction=1),
+    Column("Status", width=8),
+]
+ROWS = [
+    ("f1", ("CRITICAL", "Policy allows broad access", Text("CANCELED", style="dim"))),
+    ("f2", ("LOW", "Certificate expiring", "ok")),
+]
+
+
+class TableApp(App[None]):
+    AUTO_FOCUS = None  # the tests choose when the table has focus
+
+    def compose(self) -> ComposeResult:
+        yield FastTable(COLUMNS, markable=True)
+
+
+def cells(strip: Strip) -> list[tuple[str, object]]:
+    return [(s.text.strip(), s.style) for s in strip if s.text.strip() and s.style is not None]
+
+
+async def test_a_theme_change_redraws_the_cached_rows() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        table = app.query_one(FastTable)
+        table.append_rows(ROWS)
+        table.focus()
+        app.theme = "textual-dark"
+        await pilot.pause()
+        before = (cells(table.render_line(1)), cells(table.render_line(2)))
+        app.theme = "nord"
+        await pilot.pause()
+        after = (cells(table.render_line(1)), cells(table.render_line(2)))
+        assert before[0] != after[0]  # the cursor row: the theme's accent and its text
+        assert before[1] != after[1]  # a plain row: the theme's text colour
+
+
+async def test_focus_and_blur_redraw_the_cursor_row() -> None:
+    """The cursor row's cached line follows the focus (its key holds it; nothing is cleared on focus)."""
+    app = TableApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        table = app.query_one(FastTable)
+        table.append_rows(ROWS)
+        await pilot.pause()
+        blurred = cells(table.render_line(1))
+        table.focus()
+        await pilot.pause()
+        focused = cells(table.render_line(1))
+        assert focused != blurred
+        app.set_focus(None)
+        await pilot.pause()
+        assert cells(table.render_line(1)) == blurred
+        table.focus()
+        await pilot.pause()
+        assert cells(table.render_line(1)) == focused
