@@ -1,11 +1,14 @@
-"""At 80x24 over SSH: a list's colours follow a theme change and the focus."""
+"""At 80x24 over SSH: the list's cursor row readable in every theme, and its colours follow a theme change."""
 
 from __future__ import annotations
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.strip import Strip
+from textual.theme import BUILTIN_THEMES
 
+from iot_defender_tui.ui.widgets.contrast import contrast
 from iot_defender_tui.ui.widgets.fast_table import Column, FastTable
 
 SEVERITY = {"CRITICAL": "bold red", "LOW": "cyan"}
@@ -29,6 +32,27 @@ class TableApp(App[None]):
 
 def cells(strip: Strip) -> list[tuple[str, object]]:
     return [(s.text.strip(), s.style) for s in strip if s.text.strip() and s.style is not None]
+
+
+@pytest.mark.parametrize("focused", [True, False], ids=["focused", "blurred"])
+async def test_the_cursor_row_is_readable_in_every_theme(focused: bool) -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        table = app.query_one(FastTable)
+        table.append_rows(ROWS)
+        if focused:
+            table.focus()
+        await pilot.pause()
+        for theme in sorted(BUILTIN_THEMES):
+            app.theme = theme
+            await pilot.pause()
+            for text, style in cells(table.render_line(1)):  # the cursor row
+                assert not style.dim, (theme, text)
+                assert style.color is not None and style.bgcolor is not None, (theme, text)
+                if not style.bgcolor.triplet:
+                    continue  # an ANSI theme: the terminal's own palette decides, nothing to measure
+                ratio = contrast(style.color, style.bgcolor)
+                assert ratio >= 4.5, (theme, text, str(style), round(ratio, 2))  # WCAG AA
 
 
 async def test_a_theme_change_redraws_the_cached_rows() -> None:

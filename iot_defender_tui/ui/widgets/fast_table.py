@@ -20,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import table_messages
+from .contrast import readable_on
 from .table_model import MARK, Cell, Column, TableModel, row_text
 
 __all__ = ["Cell", "Column", "FastTable"]
@@ -31,8 +32,8 @@ class FastTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     FastTable { height: 1fr; }
     FastTable > .fast-table--header { text-style: bold; background: $panel; }
-    FastTable > .fast-table--cursor { background: $accent 40%; }
-    FastTable:focus > .fast-table--cursor { background: $accent; }
+    FastTable > .fast-table--cursor { background: $accent 40%; color: auto 90%; }
+    FastTable:focus > .fast-table--cursor { background: $accent; color: auto 90%; }
     FastTable > .fast-table--marked { color: $warning; }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -240,10 +241,13 @@ class FastTable(ScrollView, can_focus=True):
             cache.clear()
         self.refresh()
 
-    def _line(self, cells: Sequence[Text], marker: str, width: int, style: Style) -> Strip:
+    def _line(
+        self, cells: Sequence[Text], marker: str, width: int, style: Style, over: Style | None = None
+    ) -> Strip:
+        """`style` lies under the cells' own styles; `over` (the cursor's colour) on top of them."""
         line = row_text(self.columns, cells, marker if self.markable else None, width)
         segments = list(line.render(self.app.console))
-        return Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
+        return Strip(Segment.apply_style(segments, style, over)).adjust_cell_length(width, style)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -269,10 +273,14 @@ class FastTable(ScrollView, can_focus=True):
         strip = self._cache.get(cache_key)
         if strip is None:
             style = base
+            over = None
             if marked:
                 style += self.get_component_rich_style("fast-table--marked")
             if cursor:
                 style += self.get_component_rich_style("fast-table--cursor")
-            strip = self._line(model.styled(model.cells[row]), MARK if marked else "", width, style)
+                # One readable colour over the whole cursor row: a cell's own colour or dim (red
+                # severity, a dim status, the theme's text) can vanish into the accent background.
+                over = Style(color=readable_on(style.bgcolor, style.color), dim=False)
+            strip = self._line(model.styled(model.cells[row]), MARK if marked else "", width, style, over)
             self._cache[cache_key] = strip
         return strip
