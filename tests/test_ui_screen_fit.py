@@ -1,4 +1,4 @@
-"""At 80x24 over SSH: the list's cursor row readable in every theme, and its colours follow a theme change."""
+"""At 80x24 over SSH: key hints that fit, a cursor row readable in every theme, colours follow the theme."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from textual.theme import BUILTIN_THEMES
 
 from iot_defender_tui.ui.widgets.contrast import contrast
 from iot_defender_tui.ui.widgets.fast_table import Column, FastTable
+from iot_defender_tui.ui.widgets.footer import GAP, Hint, fit
 
 SEVERITY = {"CRITICAL": "bold red", "LOW": "cyan"}
 COLUMNS = [
@@ -89,3 +90,14 @@ async def test_focus_and_blur_redraw_the_cursor_row() -> None:
         table.focus()
         await pilot.pause()
         assert cells(table.render_line(1)) == focused
+
+
+def test_hints_fit_in_columns_of_two_rows_and_drop_the_least_important_first() -> None:
+    keys = [("a", "Mitigate"), ("space", "Mark"), ("/", "Filter"), ("q", "Quit")]
+    ordered = [Hint(key, key, description) for key, description in keys]
+    pinned = [Hint("?", "?", "Help"), Hint("ctrl+p", "^p", "palette")]
+    assert fit(ordered, pinned, 80) == [ordered[:2], ordered[2:]]
+    # Too narrow for all: the last (least important) go first, the pinned column stays.
+    narrow = fit(ordered, pinned, 1 + 10 + GAP + 10)
+    assert narrow == [ordered[:2]]
+    assert fit(ordered, pinned, 5) == []

@@ -71,6 +71,21 @@ def test_pane(snap_compare: Any, lab: str, pane: str, size: tuple[int, int]) -> 
     assert snap(snap_compare, lab, PANES[pane], size)
 
 
+async def test_the_findings_footer_shows_every_key_at_80_columns(lab: str) -> None:
+    """The point of the findings list, `a` (apply mitigation), and the rest of its keys fit at 80x24."""
+    from iot_defender_tui.ui.widgets.footer import Footer
+
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await world.show_findings(pilot)
+        footer = app.screen.query_one(Footer)
+        text = footer.hint_text(80).plain
+        assert "a Mitigate" in text.splitlines()[0]  # first: the most important key
+        for hint in ("space Mark", "/ Filter", "s Suppress", "esc Back", "⏎ Open", "? Help"):
+            assert hint in text, hint
+        assert all(len(line) <= 80 for line in text.splitlines())
+
+
 @pytest.mark.parametrize("screen", ["findings", "finding"])
 def test_findings_80x24(snap_compare: Any, lab: str, screen: str) -> None:
     drive = {"findings": world.show_findings, "finding": world.show_finding}[screen]

@@ -15,6 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from ..aws.errors import AwsError
 from ..aws.models_base import safe
+from .widgets.footer import Footer
 
 ResultType = TypeVar("ResultType")
 
@@ -54,3 +55,8 @@ class DefenderScreen(_WorkerReporting, Screen[ResultType], Generic[ResultType]):
 
 class DefenderModal(_WorkerReporting, ModalScreen[ResultType], Generic[ResultType]):
     """Base of the app's modals."""
+
+    def on_mount(self) -> None:
+        # The modal's own keys (a form's ctrl+s, F2, F3…) at the bottom, over the app's footer, which
+        # would show the keys of the screen underneath.
+        self.mount(Footer())
