@@ -65,7 +65,14 @@ class DefenderApp(App):
     TabbedContent { height: 1fr; }
     TabPane { padding: 0; }
     #tabs { display: none; }
+    /* Toasts where no list row is: on the main screen over the header and the tab bar (every pane has
+       a title and a list header below them), elsewhere (a screen's list may start at its top) over the
+       footer. Newest last, one line of padding less than Textual's. */
+    ToastRack { dock: top; align: right top; margin-bottom: 0; max-height: 6; }
+    DefenderScreen ToastRack, DefenderModal ToastRack { dock: bottom; align: right bottom; max-height: 3; }
+    Toast { padding: 0 1; margin-top: 0; max-width: 75%; }
     """
+    NOTIFICATION_TIMEOUT = 4  # seconds: a toast confirms what was just done; errors stay in the status line
     COMMANDS = App.COMMANDS | {DefenderCommands}
     BINDINGS = [
         Binding("1", "show_pane('settings')", "Settings", id="pane-settings", show=False),

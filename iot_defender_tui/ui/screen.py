@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 from ..aws.errors import AwsError
 from ..aws.safe_text import safe
 from .contract import defender
+from .widgets.footer import Footer
 
 ResultType = TypeVar("ResultType")
 
@@ -51,3 +52,8 @@ class DefenderScreen(Screen[ResultType]):
 
 class DefenderModal(DefenderScreen[ResultType], ModalScreen[ResultType]):
     """Base of the app's modals: a modal screen that reports its workers like every screen."""
+
+    def on_mount(self) -> None:
+        # The modal's own keys (a form's ctrl+s, F2, F3…) at the bottom, over the app's footer, which
+        # would show the keys of the screen underneath.
+        self.mount(Footer())

@@ -31,7 +31,7 @@ TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELED"})
 VERIFY_AT_MOST = 10  # findings whose resources are described after a mitigation task
 EFFECTS_SHOWN = 3  # lines of effect in a notification; the rest is "+N more"
 VERIFY_ATTEMPTS = 3  # polls that may fail to check the effect before the outcome is told without it
-NOTE_SECONDS = 20.0
+NOTE_SECONDS = 8.0  # a task's outcome, several lines, read after the bell: longer than a toast's 4 s
 
 
 @dataclass(slots=True)

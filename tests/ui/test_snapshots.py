@@ -69,7 +69,54 @@ def test_pane(snap_compare: Any, lab: str, pane: str, size: tuple[int, int]) -> 
     assert snap(snap_compare, lab, PANES[pane], size)
 
 
+async def test_the_findings_footer_shows_every_key_at_80_columns(lab: str) -> None:
+    """The point of the findings list, `a` (apply mitigation), and the rest of its keys fit at 80x24."""
+    from iot_defender_tui.ui.widgets.footer import Footer
+
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await world.show_findings(pilot)
+        footer = app.screen.query_one(Footer)
+        text = footer.hint_text(80).plain
+        assert "a Mitigate" in text.splitlines()[0]  # first: the most important key
+        for hint in ("space Mark", "/ Filter", "s Suppress", "esc Back", "⏎ Open", "? Help"):
+            assert hint in text, hint
+        assert all(len(line) <= 80 for line in text.splitlines())
+
+
 @pytest.mark.parametrize("screen", ["findings", "finding"])
 def test_findings_80x24(snap_compare: Any, lab: str, screen: str) -> None:
     drive = {"findings": world.show_findings, "finding": world.show_finding}[screen]
     assert snap(snap_compare, lab, drive, (80, 24))
+
+
+async def test_toasts_are_short_and_cover_no_list_row_at_80x24(lab: str) -> None:
+    from textual.widgets._toast import Toast
+
+    from iot_defender_tui.ui.tracker import NOTE_SECONDS
+    from iot_defender_tui.ui.widgets.fast_table import FastTable
+
+    assert DefenderApp.NOTIFICATION_TIMEOUT <= 5 and NOTE_SECONDS <= 10
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await world.show_findings(pilot)
+        app.notify("Suppressed 3 finding(s).", markup=False)
+        app.notify("Mitigation task t-1 COMPLETED: 1 succeeded\ncert 1a… is now INACTIVE", title="Done")
+        await pilot.pause()
+        await pilot.pause()
+        table = app.query_one("#findings", FastTable)
+        rows = table.region.y + 1  # under the list's header
+        toasts = list(app.screen.query(Toast))
+        assert len(toasts) == 2
+        for toast in toasts:
+            region = toast.region  # clipped to the rack
+            assert region.bottom <= rows, (region, rows)
+
+        # A screen over the main one (its list may start at its top): over its footer instead.
+        await pilot.press("enter")
+        await world.until(pilot, lambda t: "SensorDevice01" in t, "the finding")
+        app.notify("Suppressed 1 finding(s).", markup=False)
+        await pilot.pause()
+        await pilot.pause()
+        shown = list(app.screen.query(Toast))  # the earlier two too: notifications are the app's
+        assert shown and all(t.region.y >= 24 - 3 for t in shown)

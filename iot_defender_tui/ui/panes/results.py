@@ -44,17 +44,18 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
     ResultsPane #crumb, ResultsPane #status { height: 1; }
     ResultsPane #status { color: $text-muted; }
     """
+    # Most important first: the footer drops hints from the end when the terminal is narrow.
     BINDINGS: ClassVar = [
-        Binding("escape", "back", "Back", id="results-back"),
-        Binding("r", "reload", "Reload", id="results-reload"),
-        Binding("slash", "filter", "Filter", id="results-filter"),
-        Binding("c", "cancel_task", "Cancel audit", id="results-cancel-audit"),
+        Binding("a", "apply_mitigation", "Mitigate", id="results-apply-mitigation"),
         Binding("space", "mark", "Mark", id="results-mark"),
+        Binding("c", "cancel_task", "Cancel audit", id="results-cancel-audit"),
+        Binding("slash", "filter", "Filter", id="results-filter"),
+        Binding("s", "suppress", "Suppress", id="results-suppress"),
+        Binding("escape", "back", "Back", id="results-back"),
         Binding("A", "mark_all", "Mark all", id="results-mark-all"),
         Binding("u", "clear_marks", "Unmark", id="results-clear-marks"),
-        Binding("s", "suppress", "Suppress", id="results-suppress"),
         Binding("S", "unsuppress", "Unsuppress", id="results-unsuppress"),
-        Binding("a", "apply_mitigation", "Mitigate", id="results-apply-mitigation"),
+        Binding("r", "reload", "Reload", id="results-reload"),
     ]
 
     def __init__(self, **kwargs) -> None:

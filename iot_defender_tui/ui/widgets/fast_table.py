@@ -20,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .. import messages
+from .contrast import readable_on
 from .table_model import MARK, Cell, Column, TableModel, row_text
 
 __all__ = ["Cell", "Column", "FastTable"]
@@ -31,8 +32,8 @@ class FastTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     FastTable { height: 1fr; }
     FastTable > .fast-table--header { text-style: bold; background: $panel; }
-    FastTable > .fast-table--cursor { background: $accent 40%; }
-    FastTable:focus > .fast-table--cursor { background: $accent; }
+    FastTable > .fast-table--cursor { background: $accent 40%; color: auto 90%; }
+    FastTable:focus > .fast-table--cursor { background: $accent; color: auto 90%; }
     FastTable > .fast-table--marked { color: $warning; }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -232,10 +233,21 @@ class FastTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._changed()
 
-    def _line(self, cells: Sequence[Text], marker: str, width: int, style: Style) -> Strip:
+    def notify_style_update(self) -> None:
+        # A theme (or CSS) change: every cached line holds the old colours.
+        super().notify_style_update()
+        cache = getattr(self, "_cache", None)  # Textual may style the widget before __init__ ends
+        if cache is not None:
+            cache.clear()
+        self.refresh()
+
+    def _line(
+        self, cells: Sequence[Text], marker: str, width: int, style: Style, over: Style | None = None
+    ) -> Strip:
+        """`style` lies under the cells' own styles; `over` (the cursor's colour) on top of them."""
         line = row_text(self.columns, cells, marker if self.markable else None, width)
         segments = list(line.render(self.app.console))
-        return Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
+        return Strip(Segment.apply_style(segments, style, over)).adjust_cell_length(width, style)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -254,23 +266,21 @@ class FastTable(ScrollView, can_focus=True):
         row = model.view[index]
         key = model.keys[row]
         marked = key in model.marked
-        is_cursor = index == self.cursor
-        cache_key = (key, width, marked, is_cursor, self.has_focus)
+        # Keyed on focus, not cleared on focus: focus changes only the cursor row's look, and the key says
+        # exactly what a line's pixels depend on, whether or not Textual restyles the table on focus.
+        cursor = ("focused" if self.has_focus else "blurred") if index == self.cursor else None
+        cache_key = (key, width, marked, cursor)
         strip = self._cache.get(cache_key)
         if strip is None:
             style = base
+            over = None
             if marked:
                 style += self.get_component_rich_style("fast-table--marked")
-            if is_cursor:
+            if cursor:
                 style += self.get_component_rich_style("fast-table--cursor")
-            strip = self._line(model.styled(model.cells[row]), MARK if marked else "", width, style)
+                # One readable colour over the whole cursor row: a cell's own colour or dim (red
+                # severity, a dim status, the theme's text) can vanish into the accent background.
+                over = Style(color=readable_on(style.bgcolor, style.color), dim=False)
+            strip = self._line(model.styled(model.cells[row]), MARK if marked else "", width, style, over)
             self._cache[cache_key] = strip
         return strip
-
-    def on_focus(self) -> None:
-        self._cache.clear()
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self._cache.clear()
-        self.refresh()
