@@ -20,16 +20,13 @@ from textual.worker import Worker, WorkerState
 from ..aws.catalogue import check_info
 from ..aws.errors import AwsError
 from ..aws.models import Finding, ResourceRef
+from .format import short_id, when
 from .screen import DefenderScreen, error_text
 from .widgets.footer import Footer
 
 if TYPE_CHECKING:
     from ..aws.client import DefenderClient
     from .tracker import TaskFinished  # not at run time: tracker imports this module
-
-
-def when(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 def _field(out: Text, label: str, value: str | None) -> None:
@@ -71,10 +68,6 @@ def describe_finding(finding: Finding) -> Text:
         for ref in finding.related:
             _resource_lines(out, ref)
     return out
-
-
-def short_id(identifier: str, keep: int = 6) -> str:
-    return identifier if len(identifier) <= keep + 1 else f"{identifier[:keep]}…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from textual.message import Message
 
 from ..aws.models import AuditTask, MitigationTask
 from .contract import TaskKind, defender
-from .finding_detail import fetch_state, short_id
+from .finding_detail import fetch_state
+from .format import short_id
 from .pane import Pane
 
 if TYPE_CHECKING:
