@@ -9,6 +9,7 @@ from textual.worker import Worker, WorkerState
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.config import Settings
 from iot_defender_tui.ui.contract import TaskKind
+from iot_defender_tui.ui.memory import MemoryPolicy
 from iot_defender_tui.ui.screen import error_text
 
 
@@ -20,6 +21,7 @@ class StandIn(App[None]):
         self.dd = dd
         self.read_only = read_only
         self.settings = settings or Settings()
+        self.memory = MemoryPolicy()
         self.errors: list[str] = []  # the status line's messages, worker errors included
         self.tracked: list[tuple[str, str]] = []
         self.panes_shown: list[str] = []

@@ -31,6 +31,7 @@ from .commands import DefenderCommands
 from .contract import TaskKind
 from .header import DefenderHeader
 from .help import HelpScreen
+from .memory import MemoryPolicy
 from .modals import ConfirmModal
 from .pane import Pane
 from .screen import error_text
@@ -111,6 +112,7 @@ class DefenderApp(App):
             self.theme = settings.theme
         self.set_keymap(settings.keymap)
         self.tracker = TaskTracker(self)
+        self.memory = MemoryPolicy()
 
     def compose(self) -> ComposeResult:
         yield DefenderHeader(
