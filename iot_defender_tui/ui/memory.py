@@ -1,17 +1,31 @@
 """The process's cyclic-GC policy, owned by the app: what lives as long as the app is frozen out of the
 collector's reach, so full collections stop walking it.
 
-Start-up (imports, styles, widgets) makes about a million such objects: cli.main holds the collector off
-while they are made, and `start_up_done` freezes them and lets it run again. A findings list is the other
-big one: a full collection walking 100,000 loaded findings took ~120 ms, and keys stuttered
+Start-up (imports, styles, widgets) makes about a million such objects; the collector walking them
+meanwhile cost ~0.1 s before the first frame. So cli.main holds it off (`collector_held_off`) while they
+are made, and `MemoryPolicy.start_up_done` (run_tui) freezes them and lets it run again. A findings list
+is the other big one: a full collection walking 100,000 loaded findings took ~120 ms, and keys stuttered
 (tests/perf/bench.py). Loads report what they keep through `kept` and `settled`; panes never call gc.
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 FREEZE_EVERY = 10_000  # long-lived objects made between two freezes while a load runs
+
+
+@contextmanager
+def collector_held_off() -> Iterator[None]:
+    """Around the app's whole run: the collector off until start-up is done, and on again at the end
+    whatever happened (the process may go on, as tests do)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class MemoryPolicy:
