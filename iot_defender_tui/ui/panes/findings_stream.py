@@ -76,10 +76,10 @@ class FindingsStream:
 
     def replace(self, changed: Iterable[Finding]) -> None:
         """Findings changed in place (a suppression): their rows redrawn where they stand."""
-        changed = list(changed)
-        for finding in changed:
+        findings = list(changed)
+        for finding in findings:
             self._findings[finding.finding_id] = finding
-        self.table.append_rows((f.finding_id, self.row(f)) for f in changed)
+        self.table.append_rows((f.finding_id, self.row(f)) for f in findings)
 
     def first_page(self, task_id: str) -> FirstPage:
         """The audit's first page of findings (of any check), asked for at once: `--task` asks with the
