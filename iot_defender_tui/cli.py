@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import re
@@ -285,18 +284,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_cli_settings(args)
     if settings is None:
         return 2
-    # Start-up (the imports, the app's styles and widgets) makes about a million objects that live as long
-    # as the app; the cyclic collector walking them meanwhile cost ~0.1 s before the first frame. It is
-    # held off until they are made, then they are frozen out of its reach (run_tui).
-    gc.disable()
-    try:
+    from .ui.memory import collector_held_off  # before the imports it holds the collector off for
+
+    with collector_held_off():
         from .ui.launch import run_tui
         from .ui.signals import signals_exit
 
         with signals_exit():
             return run_tui(args, settings)
-    finally:
-        gc.enable()
 
 
 def load_cli_settings(args: argparse.Namespace) -> Settings | None:

@@ -31,6 +31,7 @@ from .commands import DefenderCommands
 from .contract import TaskKind
 from .header import DefenderHeader
 from .help import HelpScreen
+from .memory import MemoryPolicy
 from .modals import ConfirmModal
 from .pane import Pane
 from .screen import error_text
@@ -58,6 +59,7 @@ def pane_class(pane_id: str) -> type[Pane]:
 
 
 class DefenderApp(App):
+    read_only_reason = "started with --read-only"  # or the settings' read_only, or the journal
     TITLE = "IoT Defender"
     CSS = """
     #status { height: 1; padding: 0 1; background: $panel; }
@@ -118,6 +120,7 @@ class DefenderApp(App):
             self.theme = settings.theme
         self.set_keymap(settings.keymap)
         self.tracker = TaskTracker(self)
+        self.memory = MemoryPolicy()
 
     def compose(self) -> ComposeResult:
         yield DefenderHeader(

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from ..aws.client import DefenderClient
     from ..config import Settings
+    from .memory import MemoryPolicy
 
 TaskKind = Literal["audit", "mitigation"]
 
@@ -24,6 +25,8 @@ class DefenderAppContract(Protocol):
     dd: DefenderClient | None
     settings: Settings
     read_only: bool  # from the flag, the settings or an unavailable journal; the client enforces it
+    read_only_reason: str  # why, for the refusal message
+    memory: MemoryPolicy  # the process's GC policy: a load says what it keeps, never calls gc itself
 
     def show_error(self, message: str) -> None:
         """The status line, in red, until the next error or a recovery clears it."""

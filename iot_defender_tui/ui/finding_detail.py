@@ -6,7 +6,6 @@ All of it is AWS text, so it is built as `rich.text.Text` and never parsed as ma
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -20,16 +19,13 @@ from ..aws.catalogue import check_info
 from ..aws.errors import AwsError
 from ..aws.models import Finding, ResourceRef
 from ..aws.resource_state import ResourceState, fetch_state
+from .format import when
 from .screen import DefenderScreen, error_text
 from .widgets.footer import Footer
 
 if TYPE_CHECKING:
     from ..aws.client import DefenderClient
     from .messages import TaskFinished
-
-
-def when(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 def _field(out: Text, label: str, value: str | None) -> None:
@@ -73,8 +69,6 @@ def describe_finding(finding: Finding) -> Text:
     return out
 
 
-def short_id(identifier: str, keep: int = 6) -> str:
-    return identifier if len(identifier) <= keep + 1 else f"{identifier[:keep]}…"
 
 
 def render_state(state: ResourceState | None) -> Text:

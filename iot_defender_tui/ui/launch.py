@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import dataclasses
-import gc
 import os
 import queue
 import re
@@ -152,8 +151,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             open_task=getattr(args, "task", None),
             journal_problem=journal_problem,
         )
-        gc.freeze()  # what start-up made so far lives as long as the app (cli.main)
-        gc.enable()
+        app.memory.start_up_done()  # what start-up made so far lives as long as the app (cli.main)
         app.run()
         return app.return_code or 0
     finally:

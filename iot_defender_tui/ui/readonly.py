@@ -12,11 +12,13 @@ from collections.abc import Collection
 from textual import events
 from textual.dom import DOMNode
 
+from .contract import defender
+
 MESSAGE = "Read-only: {what} refused; nothing was changed ({why})."
 
 
 def is_read_only(node: DOMNode) -> bool:
-    return bool(getattr(node.app, "read_only", False))
+    return defender(node.app).read_only
 
 
 def allowed(node: DOMNode, action: str, mutating: Collection[str]) -> bool:
@@ -28,13 +30,8 @@ def refused(node: DOMNode, what: str = "changes are") -> bool:
     """True, with the message shown, when the app is read-only: the action must stop here."""
     if not is_read_only(node):
         return False
-    why = getattr(node.app, "read_only_reason", "started with --read-only")
-    message = MESSAGE.format(what=what, why=why)
-    show = getattr(node.app, "show_error", None)
-    if callable(show):
-        show(message)
-    else:
-        node.app.notify(message, severity="warning", markup=False)
+    app = defender(node.app)
+    app.show_error(MESSAGE.format(what=what, why=app.read_only_reason))
     return True
 
 

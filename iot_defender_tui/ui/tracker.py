@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..aws.models import AuditTask, MitigationTask
 from ..aws.resource_state import ResourceState, fetch_state
 from .contract import TaskKind, defender
-from .finding_detail import short_id
+from .format import short_id
 from .messages import TaskFinished
 from .pane import Pane
 

@@ -138,7 +138,7 @@ async def load(app, pilot, url: str, task_id: str, idle_seconds: float, presses:
     send(app, "enter")
     checks = pane.query_one("#checks", FastTable)
     await until(lambda: checks.row_count > 0 and checks.has_focus, 60)
-    task = pane._tasks[task_id]
+    task = pane.tasks[task_id]
     keys = checks.visible_keys()
     if "__all__" in keys:
         chosen, expected = "__all__", sum(c.non_compliant for c in task.checks)
@@ -165,7 +165,7 @@ async def load(app, pilot, url: str, task_id: str, idle_seconds: float, presses:
     def watch_load(now: float) -> None:
         if "first_row" not in stamps and painted["row"]:
             stamps["first_row"] = now
-        if not pane._loading and table.row_count >= expected and painted["row"]:
+        if not pane.stream.loading and table.row_count >= expected and painted["row"]:
             stamps["all_loaded"] = now
             frames.watchers.remove(watch_load)
 
@@ -225,9 +225,9 @@ async def first(app, pilot, url: str, task_id: str) -> dict:
         if not state["painted"]:
             return
         stamps.setdefault("first_row", now)
-        task = pane._tasks.get(task_id)
+        task = pane.tasks.get(task_id)
         expected = sum(c.non_compliant for c in task.checks) if task else None
-        if not pane._loading and expected is not None and table.row_count >= expected:
+        if not pane.stream.loading and expected is not None and table.row_count >= expected:
             stamps["all_loaded"] = now
             state["rows"] = table.row_count
             frames.watchers.remove(watch)
@@ -338,7 +338,7 @@ async def busy(app, pilot, url: str, timeout: float) -> dict:
     def watch(now: float) -> None:
         # The newest task's "Checks" cell, done/total, as the screen shows it in this frame.
         # (The pane sets the rows from `_tasks` in the same synchronous step as it updates `_tasks`.)
-        running = [t for t in pane._tasks.values() if t.task_id == state["key"] or t.status == "IN_PROGRESS"]
+        running = [t for t in pane.tasks.values() if t.task_id == state["key"] or t.status == "IN_PROGRESS"]
         if not running or running[0].task_id not in tasks.model.index or running[0].statistics is None:
             return
         state["key"], stats = running[0].task_id, running[0].statistics

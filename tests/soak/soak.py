@@ -333,7 +333,9 @@ class Driver:
             await self.press("down")
         await self.press("enter")
         findings = results.query_one("#findings")
-        if not await self.until(lambda: results.level == 2 and findings.row_count and not results._loading):
+        if not await self.until(
+            lambda: results.level == 2 and findings.row_count and not results.stream.loading
+        ):
             raise StepFailed("the findings")
         return results
 
@@ -357,7 +359,7 @@ class Driver:
         noted = lambda: any(past in n for n in self.app.notes[notes:])  # noqa: E731
         if not await self.until(lambda: noted() or str(status.render()).startswith(past)):
             raise StepFailed(past.lower())
-        await self.until(lambda: not results._progress, 10)
+        await self.until(lambda: not results.suppressions.progress, 10)
         if not noted():
             raise StepFailed(f"{past.lower()}: {status.render()}"[:200])
 

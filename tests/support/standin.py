@@ -9,10 +9,13 @@ from textual.worker import Worker, WorkerState
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.config import Settings
 from iot_defender_tui.ui.contract import TaskKind
+from iot_defender_tui.ui.memory import MemoryPolicy
 from iot_defender_tui.ui.screen import error_text
 
 
 class StandIn(App[None]):
+    read_only_reason = "started with --read-only"
+
     def __init__(
         self, dd: DefenderClient | None = None, read_only: bool = False, settings: Settings | None = None
     ) -> None:
@@ -20,6 +23,7 @@ class StandIn(App[None]):
         self.dd = dd
         self.read_only = read_only
         self.settings = settings or Settings()
+        self.memory = MemoryPolicy()
         self.errors: list[str] = []  # the status line's messages, worker errors included
         self.tracked: list[tuple[str, str]] = []
         self.panes_shown: list[str] = []

@@ -41,7 +41,7 @@ async def open_all(pilot, pane: ResultsPane) -> dict[str, int]:
     table = pane.table
     counts = {k: int(table.row_cells(k)[3].plain) for k in table.visible_keys()}
     await pilot.press("enter")  # the cursor starts on the first row: All findings
-    await until(pilot, lambda: pane.level == 2 and not pane._loading and pane.table.row_count > 0)
+    await until(pilot, lambda: pane.level == 2 and not pane.stream.loading and pane.table.row_count > 0)
     return counts
 
 
@@ -56,12 +56,14 @@ async def test_all_findings_row_streams_every_check(fleet: str, dd: DefenderClie
         total = counts.pop("__all__")
         assert total == sum(counts.values()) and total > 3
         await pilot.press("enter")
-        await until(pilot, lambda: pane.level == 2 and not pane._loading and pane.table.row_count == total)
+        await until(
+            pilot, lambda: pane.level == 2 and not pane.stream.loading and pane.table.row_count == total
+        )
         assert "Audit > All findings > findings" in static_text(pane.query_one("#crumb", Static))
         assert lines(pane.table)[0].split()[:2] == ["Check", "Severity"]
         per_check = {k: n for k, n in counts.items() if n}
         found: dict[str, int] = {}
-        for finding in pane._findings.values():
+        for finding in pane.stream.findings.values():
             found[finding.check_name] = found.get(finding.check_name, 0) + 1
         assert found == per_check and len(found) == 3
         titles = {line[2:20].strip() for line in lines(pane.table)[1:] if line.strip()}
@@ -74,7 +76,7 @@ async def test_all_findings_row_streams_every_check(fleet: str, dd: DefenderClie
 
         await pilot.press("o")  # sort by Check
         keys = pane.table.visible_keys()
-        names = [pane._findings[str(k)].check_name for k in keys]
+        names = [pane.stream.findings[str(k)].check_name for k in keys]
         titles_sorted = [pane.table.row_cells(k)[0].plain.lower() for k in keys]
         assert titles_sorted == sorted(titles_sorted) and len(set(names)) == 3
         assert "Check ▲" in lines(pane.table)[0]
@@ -91,7 +93,9 @@ async def test_marks_suppress_and_apply_across_checks(fleet: str, dd: DefenderCl
         keys = table.visible_keys()
         first = keys[0]
         other = next(
-            k for k in keys if pane._findings[str(k)].check_name != pane._findings[str(first)].check_name
+            k
+            for k in keys
+            if pane.stream.findings[str(k)].check_name != pane.stream.findings[str(first)].check_name
         )
         for key in (first, other):
             table.move_to_key(key)
@@ -112,7 +116,9 @@ async def test_marks_suppress_and_apply_across_checks(fleet: str, dd: DefenderCl
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         assert "2 findings of 2 checks" in static_text(app.screen.query_one("#body", Static))
         await pilot.press("y")
-        await until(pilot, lambda: not pane._progress and table.row_cells(other)[5].plain == "yes")
+        await until(
+            pilot, lambda: not pane.suppressions.progress and table.row_cells(other)[5].plain == "yes"
+        )
         assert table.row_cells(first)[5].plain == "yes"
         suppressions = make_client(fleet).list_audit_suppressions()["suppressions"]
         assert sorted(s["checkName"] for s in suppressions) == sorted(f.check_name for f in picked)
@@ -125,10 +131,10 @@ async def test_leaving_all_findings_stops_the_stream(fleet: str, dd: DefenderCli
         pane = app.query_one(ResultsPane)
         await open_checks(pilot, pane)
         await pilot.press("enter", "escape")
-        assert pane.level == 1 and not pane._loading
+        assert pane.level == 1 and not pane.stream.loading
         await pilot.pause()
         running = [w for w in app.workers if w.group == "results-findings" and w.state == WorkerState.RUNNING]
         assert running == []
         await pilot.press("enter")  # and opening it again loads everything once
-        await until(pilot, lambda: pane.level == 2 and not pane._loading and pane.table.row_count > 3)
-        assert pane.table.row_count == len(pane._findings)
+        await until(pilot, lambda: pane.level == 2 and not pane.stream.loading and pane.table.row_count > 3)
+        assert pane.table.row_count == len(pane.stream.findings)

@@ -14,7 +14,7 @@ from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
-from iot_defender_tui.ui.panes.results import FINDINGS, TASKS, ResultsPane
+from iot_defender_tui.ui.panes.results import Level, ResultsPane
 from tests.support.factories import defender_state, seed_cert_findings, seed_task
 from tests.support.sandbox import make_client, sandbox_settings
 from tests.support.ui import until
@@ -52,7 +52,10 @@ def active(app: DefenderApp) -> str:
 
 
 async def loaded(pilot: Pilot, pane: ResultsPane, rows: int) -> None:
-    await until(pilot, lambda: pane.level == FINDINGS and pane.table.row_count == rows and not pane._loading)
+    await until(
+        pilot,
+        lambda: pane.level == Level.FINDINGS and pane.table.row_count == rows and not pane.stream.loading,
+    )
 
 
 def test_task_flag_parses() -> None:
@@ -95,11 +98,11 @@ async def test_opens_all_findings_without_a_key(audit: tuple[str, str]) -> None:
         assert pane.table.mark_count == 1 and "1 marked" in static_text(pane.query_one("#status", Static))
 
         await pilot.press("escape")  # a mark does not stop escape: up to this audit's checks
-        assert pane.level == FINDINGS - 1
+        assert pane.level == Level.CHECKS
         await until(pilot, lambda: "All findings" in shown(pane) and "> checks" in crumb(pane))
         assert all(any(check in k for k in pane.table.visible_keys()) for check in LAB_CHECKS)
         await pilot.press("escape")  # up to the task list, filled by the pane's poll
-        assert pane.level == TASKS
+        assert pane.level == Level.TASKS
         await until(pilot, lambda: task_id in pane.table.visible_keys() and "COMPLETED" in shown(pane))
         assert app.focused is pane.query_one("#tasks")
         await pilot.press("2")  # pane keys as usual
@@ -113,7 +116,7 @@ async def test_unknown_task_shows_a_message_and_the_task_list(audit: tuple[str, 
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: "Audit task no-such-task not found" in status(app))
         pane = app.query_one(ResultsPane)
-        assert active(app) == "tab-results" and pane.level == TASKS
+        assert active(app) == "tab-results" and pane.level == Level.TASKS
         await until(pilot, lambda: task_id in pane.table.visible_keys())
         assert "COMPLETED" in shown(pane) and "Audit tasks" in crumb(pane)
         assert app.is_running
@@ -129,7 +132,10 @@ async def test_a_pane_key_pressed_before_the_audit_opens_wins(audit: tuple[str, 
         await pilot.press("2")
         await until(pilot, lambda: app.dd is not None)
         pane = app.query_one(ResultsPane)
-        await until(pilot, lambda: pane.level == FINDINGS and not pane._loading and pane.table.row_count > 0)
+        await until(
+            pilot,
+            lambda: pane.level == Level.FINDINGS and not pane.stream.loading and pane.table.row_count > 0,
+        )
         await pilot.pause(0.2)
         assert active(app) == "tab-schedules"  # the deep link loaded behind it, without taking focus
         assert app.focused is not None and pane not in app.focused.ancestors_with_self

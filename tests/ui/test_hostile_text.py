@@ -476,7 +476,7 @@ async def test_findings_table_and_detail_in_the_app(sandbox_url: str, aws_env: P
         await until(pilot, lambda: "non-compliant" in _table_text(pane.table))
         pane.table.move_to_key(check)
         await pilot.press("enter")
-        await until(pilot, lambda: pane.table.row_count == 1 and not pane._loading)
+        await until(pilot, lambda: pane.table.row_count == 1 and not pane.stream.loading)
         rows = _table_text(pane.table)
         assert "[bold]dev[/]" in rows
         assert_clean(rows)

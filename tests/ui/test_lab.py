@@ -75,7 +75,7 @@ async def test_the_lab_by_keyboard(lab: str, journal) -> None:
         while results.table.cursor_key != SHARED:
             await pilot.press("down")
         await pilot.press("enter")
-        await until(pilot, lambda: results.table.row_count == 1 and not results._loading, "the finding")
+        await until(pilot, lambda: results.table.row_count == 1 and not results.stream.loading, "the finding")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FindingDetailScreen), "the finding detail")
         detail = str(app.screen.query_one("#finding", Static).render())

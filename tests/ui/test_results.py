@@ -65,7 +65,7 @@ async def open_shared_certificate_findings(pilot: Pilot, pane: ResultsPane) -> N
     table = pane.table
     table.move_to_key("DEVICE_CERTIFICATE_SHARED_CHECK")
     await pilot.press("enter")
-    await until(pilot, lambda: pane.table.row_count == 1 and not pane._loading)
+    await until(pilot, lambda: pane.table.row_count == 1 and not pane.stream.loading)
 
 
 async def test_tasks_checks_findings_and_detail(lab: str, dd: DefenderClient) -> None:
@@ -85,7 +85,7 @@ async def test_tasks_checks_findings_and_detail(lab: str, dd: DefenderClient) ->
 
         pane.table.move_to_key("DEVICE_CERTIFICATE_SHARED_CHECK")
         await pilot.press("enter")
-        await until(pilot, lambda: pane.table.row_count == 1 and not pane._loading)
+        await until(pilot, lambda: pane.table.row_count == 1 and not pane.stream.loading)
         assert "cert " in shown(pane)
 
         await pilot.press("enter")
@@ -227,7 +227,7 @@ async def open_biggest_check(pilot: Pilot, pane: ResultsPane, at_least: int) -> 
     assert counts[name] >= at_least, counts
     table.move_to_key(name)
     await pilot.press("enter")
-    await until(pilot, lambda: pane.table.row_count == counts[name] and not pane._loading)
+    await until(pilot, lambda: pane.table.row_count == counts[name] and not pane.stream.loading)
 
 
 async def test_suppress_marked_findings_one_by_one_then_reload(lab: str, dd: DefenderClient) -> None:
@@ -241,7 +241,7 @@ async def test_suppress_marked_findings_one_by_one_then_reload(lab: str, dd: Def
         table = pane.table
         first, second, third = table.visible_keys()[:3]
         # Suppressed behind the pane's back: its request fails, the other two still go.
-        taken = pane._findings[str(second)]
+        taken = pane.stream.findings[str(second)]
         make_client(lab).create_audit_suppression(
             checkName=taken.check_name,
             resourceIdentifier=taken.resource.identifier,
@@ -255,7 +255,7 @@ async def test_suppress_marked_findings_one_by_one_then_reload(lab: str, dd: Def
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         assert "3 findings" in static_text(app.screen.query_one("#body", Static))
         await pilot.press("y")
-        await until(pilot, lambda: app.errors != [] and not pane._progress)
+        await until(pilot, lambda: app.errors != [] and not pane.suppressions.progress)
         assert "Suppressed 2 of 3; 1 failed" in app.errors[0]
         assert len(make_client(lab).list_audit_suppressions()["suppressions"]) == 3
         rows = {k: table.row_cells(k)[4].plain for k in (first, second, third)}
@@ -265,6 +265,6 @@ async def test_suppress_marked_findings_one_by_one_then_reload(lab: str, dd: Def
         table.move_to_key(third)
         await pilot.press("r")  # reload: same cursor finding, marks kept
         # The reload shows what AWS says now: the finding suppressed behind the pane's back too.
-        await until(pilot, lambda: "yes" in lines(table)[2] and not pane._loading)
+        await until(pilot, lambda: "yes" in lines(table)[2] and not pane.stream.loading)
         assert table.cursor_key == third and table.marked == {first, second, third}
         assert "3 marked" in static_text(pane.query_one("#status", Static))

@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 from ...aws.errors import AwsError
 from ...aws.models import MitigationAction, MitigationTask
 from ..contract import defender
+from ..format import when
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
@@ -27,7 +28,6 @@ from .mitigation_views import (
     Row,
     filter_status,
     status_text,
-    when,
 )
 
 TASK_DAYS = 90

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from ...aws.errors import AwsError
 from ...aws.models import MitigationExecution, MitigationTask
 from ...aws.safe_text import safe
 from ..contract import defender
+from ..format import leading_number, when
 from ..screen import DefenderScreen, error_text
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.filter_bar import FilterBar
@@ -31,12 +31,6 @@ STATUS_STYLE = {
 }
 
 
-def _done(text: str) -> int:
-    """'3/10' → 3, so the counts sort as numbers."""
-    head = text.split("/", 1)[0]
-    return int(head) if head.isdigit() else -1
-
-
 ACTION_COLUMNS = (
     Column("Name", fraction=2),
     Column("Type", fraction=2),
@@ -46,10 +40,10 @@ ACTION_COLUMNS = (
 TASK_COLUMNS = (
     Column("Task", fraction=1),
     Column("Status", width=11),
-    Column("Succ", width=5, sort_key=_done),
-    Column("Fail", width=5, sort_key=_done),
-    Column("Skip", width=5, sort_key=_done),
-    Column("Canc", width=5, sort_key=_done),
+    Column("Succ", width=5, sort_key=leading_number),
+    Column("Fail", width=5, sort_key=leading_number),
+    Column("Skip", width=5, sort_key=leading_number),
+    Column("Canc", width=5, sort_key=leading_number),
     Column("Started", width=19),
 )
 EXECUTION_COLUMNS = (
@@ -70,30 +64,8 @@ def filter_status(table: FastTable) -> str:
     return f" ({table.row_count}/{table.total_count} shown, filter: {table.filter_text})"
 
 
-def when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
-
-
 def status_text(status: str) -> Text:
     return Text(status or "-", style=STATUS_STYLE.get(status, ""))
-
-
-def sync_table(table: DataTable, rows: dict[str, Row]) -> None:
-    """Show `rows` (key → cells, in order) changing only what changed, so the cursor and scroll stay."""
-    current = [str(key.value) for key in table.rows]
-    if current != list(rows):
-        # Rows came, went or moved: rebuild, keeping the cursor on the same row where it still exists.
-        keep = current[table.cursor_row] if current and 0 <= table.cursor_row < len(current) else None
-        table.clear()
-        for key, cells in rows.items():
-            table.add_row(*cells, key=key)
-        if keep in rows:
-            table.move_cursor(row=list(rows).index(keep))
-        return
-    for key, cells in rows.items():
-        for column, cell in zip(table.columns, cells, strict=False):
-            if table.get_cell(key, column) != cell:
-                table.update_cell(key, column, cell)
 
 
 # The finding ids of a task's target are AWS's structure as sent (they are sent back to list the

@@ -1,14 +1,19 @@
 """Results: audit tasks → a task's checks → a check's findings → one finding, with enter and escape.
 
 Tasks come from ListAuditTasks (last 90 days), each described once (finished tasks do not change) and
-again on every poll while IN_PROGRESS. Findings stream page by page into a FastTable, so the first page
-shows while the rest of a large audit is still arriving.
+again on every poll while IN_PROGRESS. Findings stream page by page into a FastTable (FindingsStream), so
+the first page shows while the rest of a large audit is still arriving. `--task` opens straight on an
+audit's "All findings". Keys change things from here: cancel an audit, suppress or unsuppress findings
+(Suppressions), hand the marked findings to the apply-mitigation screen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from enum import IntEnum
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,25 +23,39 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from ...aws.catalogue import check_info
+from ...aws.errors import AwsError, NotFoundError
 from ...aws.models import AuditTask, Finding
+from ..apply_mitigation import MAX_FINDINGS, ApplyMitigationScreen
+from ..contract import defender
 from ..finding_detail import FindingDetailScreen
+from ..format import short_time
+from ..modals import ConfirmModal
 from ..pane import Pane
-from ..readonly import is_read_only, refuse_key
+from ..readonly import is_read_only, refuse_key, refused
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
-from ..widgets.row_batcher import RowBatcher
 from . import results_views as views
-from .results_changes import ResultsChanges
-from .results_stream import ResultsStream
+from .findings_stream import FindingsStream, FindingsView
+from .results_suppress import Suppressions
 
-TASKS, CHECKS, FINDINGS = 0, 1, 2
+
+class Level(IntEnum):
+    """The list shown, top to bottom; escape goes up one."""
+
+    TASKS = 0
+    CHECKS = 1
+    FINDINGS = 2
+
+
+TABLES = ("#tasks", "#checks", "#findings")  # by Level
 MUTATING = {"cancel_task", "suppress", "unsuppress", "apply_mitigation"}
 # AWS keeps 90 days and refuses a startTime even slightly older, so stay a little inside it.
 LOOKBACK = timedelta(days=90) - timedelta(minutes=10)
 DESCRIBE_AT_ONCE = 8  # DescribeAuditTask calls in flight while filling the task list
+OPEN_WAIT = 5.0  # seconds the task list and the identity wait for `--task`'s first rows at most
 
 
-class ResultsPane(ResultsStream, ResultsChanges, Pane):
+class ResultsPane(Pane):
     title = "Results"
 
     DEFAULT_CSS = """
@@ -61,45 +80,56 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("id", "results")
         super().__init__(**kwargs)
-        self.level = TASKS
+        self.level = Level.TASKS
         self._tasks: dict[str, AuditTask] = {}
         self._task_id: str | None = None
         self._check_name: str | None = None
-        self._findings: dict[str, Finding] = {}
-        self._loading = False
-        self._batcher: RowBatcher | None = None  # the streaming load's, while one runs
-        self._opened = asyncio.Event()  # cleared while `--task`'s audit opens (see ResultsStream)
+        self._opened = asyncio.Event()  # cleared while `--task`'s audit opens (see open_audit)
         self._opened.set()
-        self._progress = ""  # a change running over several findings: "Suppressing 3/40…"
+        findings = FastTable(views.FINDING_COLUMNS, markable=True, id="findings")
+        self.stream = FindingsStream(
+            self,
+            findings,
+            changed=self._update_status,
+            shown=self._rows_shown,
+            ended=self._opened.set,
+            failed=self._error,
+        )
+        self.suppressions = Suppressions(self, self.stream, self._update_status)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Audit tasks (last 90 days)"), id="crumb")
         yield FastTable(views.TASK_COLUMNS, id="tasks")
         yield FastTable(views.CHECK_COLUMNS, id="checks")
-        yield FastTable(views.FINDING_COLUMNS, markable=True, id="findings")
+        yield self.stream.table
         yield FilterBar(id="filter")
         yield Static(Text(""), id="status")
 
     def on_mount(self) -> None:
-        self._show_level(TASKS)
+        self._show_level(Level.TASKS)
+
+    @property
+    def tasks(self) -> Mapping[str, AuditTask]:
+        """The audit tasks listed, by id, as last described."""
+        return self._tasks
 
     # -- levels -----------------------------------------------------------------------------------
     @property
     def table(self) -> FastTable:
-        return self.query_one(("#tasks", "#checks", "#findings")[self.level], FastTable)
+        return self.query_one(TABLES[self.level], FastTable)
 
-    def _show_level(self, level: int, *, focus: bool = True) -> None:
+    def _show_level(self, level: Level, *, focus: bool = True) -> None:
         self.level = level
-        for n, name in enumerate(("#tasks", "#checks", "#findings")):
+        for n, name in enumerate(TABLES):
             self.query_one(name).display = n == level
         self._hide_filter()
         if focus:
             self.table.focus()
         crumb = Text("Audit tasks (last 90 days)")
-        if level >= CHECKS and self._task_id:
+        if level >= Level.CHECKS and self._task_id:
             task = self._tasks.get(self._task_id)
-            crumb = Text(f"Audit {views.short_time(task.start_time if task else None)} > checks")
-        if level == FINDINGS and self._check_name:
+            crumb = Text(f"Audit {short_time(task.start_time if task else None)} > checks")
+        if level == Level.FINDINGS and self._check_name:
             title = views.ALL_TITLE if self._check_name == views.ALL else check_info(self._check_name).title
             crumb = Text(f"Audit > {title} > findings")
         self.query_one("#crumb", Static).update(crumb)
@@ -111,12 +141,12 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
         parts = [
             f"{table.row_count}/{table.total_count} shown" if table.filter_text else f"{table.row_count}"
         ]
-        if self.level == FINDINGS:
+        if self.level == Level.FINDINGS:
             parts.append(f"{table.mark_count} marked")
-            if self._loading:
+            if self.stream.loading:
                 parts.append("loading…")
-            if self._progress:
-                parts.append(self._progress)
+            if self.suppressions.progress:
+                parts.append(self.suppressions.progress)
         if table.filter_text:
             parts.append(f"filter: {table.filter_text}")
         # One line whatever it says: no layout pass (a streaming load updates it several times a second).
@@ -130,23 +160,20 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
         event.stop()
         if event.control is not self.table:
             return  # a hidden level's table: its key means nothing here
-        if self.level == TASKS:
+        if self.level == Level.TASKS:
             self._task_id = str(event.key)
             self._fill_checks()
-            self._show_level(CHECKS)
+            self._show_level(Level.CHECKS)
             if self._task_id not in self._tasks or not self._tasks[self._task_id].checks:
                 self.refresh_now()
-        elif self.level == CHECKS:
+        elif self.level == Level.CHECKS:
             self._check_name = str(event.key)
             every = self._check_name == views.ALL
-            self.query_one("#findings", FastTable).set_columns(
-                views.ALL_FINDING_COLUMNS if every else views.FINDING_COLUMNS
-            )
-            self._findings.clear()
-            self._show_level(FINDINGS)
-            self._start_stream(reload=False)
+            self.stream.table.set_columns(views.ALL_FINDING_COLUMNS if every else views.FINDING_COLUMNS)
+            self._show_level(Level.FINDINGS)
+            self.stream.load(self._view())
         else:
-            finding = self._findings.get(str(event.key))
+            finding = self.stream.findings.get(str(event.key))
             if finding is not None:
                 self.app.push_screen(FindingDetailScreen(finding, self.dd))
 
@@ -157,22 +184,20 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
             bar.table = self.table
             bar.clear_filter()
             self._update_status()
-        elif self.level > TASKS:
-            if self.level == FINDINGS:
-                self.workers.cancel_group(self, "results-findings")
-                self._stop_batcher()
-                self._loading = False
-            self._show_level(self.level - 1)
+        elif self.level > Level.TASKS:
+            if self.level == Level.FINDINGS:
+                self.stream.stop()
+            self._show_level(Level(self.level - 1))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
-            return self.level > TASKS or bool(self.table.filter_text) or self.query_one(FilterBar).shown
+            return self.level > Level.TASKS or bool(self.table.filter_text) or self.query_one(FilterBar).shown
         if action == "cancel_task":
-            return self.level == TASKS and not is_read_only(self)
+            return self.level == Level.TASKS and not is_read_only(self)
         if action in ("suppress", "unsuppress", "apply_mitigation"):
-            return self.level == FINDINGS and not is_read_only(self)
+            return self.level == Level.FINDINGS and not is_read_only(self)
         if action in ("mark", "mark_all", "clear_marks", "reload"):
-            return self.level == FINDINGS
+            return self.level == Level.FINDINGS
         return True
 
     def on_key(self, event: events.Key) -> None:
@@ -199,7 +224,7 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
         self.busy = any(t.status == "IN_PROGRESS" for t in self._tasks.values())
         tasks = views.sorted_tasks(list(self._tasks.values()))
         self.query_one("#tasks", FastTable).set_rows((t.task_id, views.task_row(t)) for t in tasks)
-        if self.level == CHECKS:
+        if self.level == Level.CHECKS:
             self._fill_checks()
         self._update_status()
 
@@ -210,6 +235,70 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
         if checks:
             rows.insert(0, (views.ALL, views.all_row(checks)))
         self.query_one("#checks", FastTable).set_rows(rows)
+
+    # -- findings ---------------------------------------------------------------------------------
+    def _view(self) -> FindingsView:
+        """The findings list the user opened: one check's, or for "All findings" those of every check of
+        the audit that found something."""
+        task_id, check_name = self._task_id or "", self._check_name or ""
+        task = self._tasks.get(task_id)
+        checks = views.with_findings(list(task.checks)) if task and check_name == views.ALL else []
+        return FindingsView(task_id, check_name, tuple(checks))
+
+    def action_reload(self) -> None:
+        """`r` in findings: fetch them again. Not on a timer: a finished audit's findings only change
+        through suppression, which this pane applies to its rows itself."""
+        self.stream.load(self._view(), reload=True)
+
+    def _rows_shown(self) -> None:
+        self._update_status()
+        # After the frame showing them: what waits for them (the task list, the identity) would else
+        # hold that frame back by ~0.1 s.
+        self.call_after_refresh(self._opened.set)
+
+    def _error(self, error: Exception) -> None:
+        defender(self.app).show_error(str(error))
+
+    def open_audit(self, task_id: str) -> None:
+        """`--task`: straight to the audit's "All findings", described and streamed without waiting for
+        the task list; the poll fills the levels above once the first rows show."""
+        self._opened.clear()
+        work = self._open_audit(task_id)
+        self.run_worker(work, name="open task", group="results-open", exclusive=True, exit_on_error=False)
+
+    async def opened(self) -> None:
+        """Returns once the audit of `open_audit` shows its first rows, or could not be opened (or after
+        OPEN_WAIT seconds: a load cancelled before it began would never say)."""
+        if self._opened.is_set():
+            return  # every poll asks: no timer task for the usual case
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._opened.wait(), OPEN_WAIT)
+
+    async def _open_audit(self, task_id: str) -> None:
+        streaming = False
+        first_page = self.stream.first_page(task_id)  # asked for with the description, not after it
+        try:
+            task = await self.dd.describe_audit_task(task_id)  # which checks found something
+            if self.level != Level.TASKS:
+                return  # the user went into an audit meanwhile: theirs wins
+            self._tasks[task_id] = task
+            self._task_id, self._check_name = task_id, views.ALL
+            self._fill_checks()  # what escape goes back to
+            self.stream.table.set_columns(views.ALL_FINDING_COLUMNS)
+            # Focus only if shown: focusing into a hidden tab makes Textual switch to it, undoing the pane
+            # a key chose meanwhile. Hidden, the app's `_focus_in` puts it on the findings when shown.
+            shown = all(getattr(node, "display", True) for node in self.ancestors_with_self)
+            self._show_level(Level.FINDINGS, focus=shown)
+            self.stream.load(self._view(), first_page=first_page)
+            streaming = True  # the stream tells `opened()` (its `shown` and `ended`)
+        except NotFoundError:
+            defender(self.app).show_error(f"Audit task {task_id} not found")
+        except AwsError as error:
+            self._error(error)
+        finally:
+            if not streaming:
+                first_page.cancel()
+                self._opened.set()
 
     # -- filter and marks -------------------------------------------------------------------------
     def action_filter(self) -> None:
@@ -236,13 +325,63 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
 
     def marked_findings(self) -> list[Finding]:
         """The marked findings in list order, or the one under the cursor (for apply-mitigation)."""
-        if self.level != FINDINGS:
+        if self.level != Level.FINDINGS:
             return []
         table = self.table
+        findings = self.stream.findings
         marked = table.marked
         if marked:
-            return [self._findings[str(k)] for k in table.visible_keys() if k in marked] or [
-                self._findings[str(k)] for k in marked
+            return [findings[str(k)] for k in table.visible_keys() if k in marked] or [
+                findings[str(k)] for k in marked
             ]
         key = table.cursor_key
-        return [self._findings[str(key)]] if key is not None else []
+        return [findings[str(key)]] if key is not None else []
+
+    # -- changes (refused in read-only) -----------------------------------------------------------
+    def action_cancel_task(self) -> None:
+        key = self.table.cursor_key
+        if refused(self) or self.level != Level.TASKS or key is None:
+            return
+        task = self._tasks[str(key)]
+        if task.status != "IN_PROGRESS":
+            defender(self.app).show_error("Only an audit in progress can be canceled.")
+            return
+        body = Text(f"Cancel the audit started {short_time(task.start_time)} ({task.task_id})?")
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self.run_worker(self._cancel(task.task_id), group="results-change", exit_on_error=False)
+
+        self.app.push_screen(ConfirmModal("Cancel audit", body, "Cancel audit"), confirmed)
+
+    async def _cancel(self, task_id: str) -> None:
+        try:
+            await self.dd.cancel_audit_task(task_id)
+        except AwsError as error:
+            self._error(error)
+        self.refresh_now()
+
+    def action_suppress(self) -> None:
+        if not refused(self):
+            self.suppressions.suppress(self.marked_findings())
+
+    def action_unsuppress(self) -> None:
+        if not refused(self):
+            self.suppressions.unsuppress(self.marked_findings())
+
+    def action_apply_mitigation(self) -> None:
+        findings = self.marked_findings()
+        if refused(self) or not findings:
+            return
+        if len(findings) > MAX_FINDINGS:
+            # Refuse rather than silently apply to only the first 25.
+            defender(self.app).show_error(
+                f"AWS takes at most {MAX_FINDINGS} findings per mitigation task; {len(findings)} are marked."
+            )
+            return
+
+        def started(task_id: str | None) -> None:
+            if task_id:
+                defender(self.app).action_show_pane("mitigation")
+
+        self.app.push_screen(ApplyMitigationScreen(findings, self.dd), started)

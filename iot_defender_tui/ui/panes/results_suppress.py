@@ -1,8 +1,13 @@
-"""The suppress dialog: how long, and why. Returns the choice; the pane confirms and sends it."""
+"""Suppressing findings from the Results pane: the dialog (how long, and why) and the changes it leads to
+(confirmed, then one request per resource, the rows updated as they go). Refused in read-only by the pane.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
@@ -11,10 +16,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...aws.catalogue import check_info
+from ...aws.errors import AwsError
+from ...aws.models import Finding
+from ..contract import defender
+from ..modals import ConfirmModal
 from ..screen import DefenderModal
+from .findings_stream import FindingsStream
 
 # CreateAuditSuppression's AuditDescription: at most 1000 characters of [\p{Graph}\x20]*, where AWS's
 # \p{Graph} is Java's, visible ASCII only. Checked here so a refusal names the character, and nothing is sent.
@@ -89,3 +101,158 @@ class SuppressModal(DefenderModal[SuppressChoice | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def resource_key(finding: Finding) -> str:
+    """What one suppression covers: the check and the resource (whose identifier is a dict)."""
+    return finding.check_name + json.dumps(finding.resource.identifier, sort_keys=True, default=str)
+
+
+def targets(findings: list[Finding], suppressed: bool) -> tuple[list[Finding], int]:
+    """Of `findings`, those still to change, one per resource, and how many already are as asked: one
+    suppression covers every finding of the check on that resource."""
+    chosen: dict[str, Finding] = {}
+    already = 0
+    for finding in findings:
+        if finding.is_suppressed == suppressed:
+            already += 1
+        else:
+            chosen.setdefault(resource_key(finding), finding)
+    return list(chosen.values()), already
+
+
+def what(findings: list[Finding]) -> str:
+    if len(findings) == 1:
+        return f"{check_info(findings[0].check_name).title} on {findings[0].resource.readable}"
+    checks = {f.check_name for f in findings}
+    if len(checks) > 1:
+        return f"{len(findings)} findings of {len(checks)} checks"
+    return f"{len(findings)} findings of {check_info(findings[0].check_name).title}"
+
+
+class Suppressions:
+    """Suppress or unsuppress a list's findings: asked, confirmed, then sent one by one in a worker of
+    `owner`; the findings (and their rows) of `stream` follow. `changed` is told when `progress` changes."""
+
+    UPDATE_EVERY = 25  # rows update as it goes, without a re-sort per finding
+
+    def __init__(self, owner: Widget, stream: FindingsStream, changed: Callable[[], None]) -> None:
+        self._owner = owner
+        self._stream = stream
+        self._changed = changed
+        self._progress = ""
+
+    @property
+    def progress(self) -> str:
+        """A change running over several findings: "Suppressing 3/40…"; empty when none runs."""
+        return self._progress
+
+    def suppress(self, findings: list[Finding]) -> None:
+        """`findings` (the marked ones, else the cursor's) suppressed, after the dialog and a confirmation."""
+        findings, already = targets(findings, True)
+        if not self._startable(findings, already, "suppressed"):
+            return
+
+        def chosen(choice: SuppressChoice | None) -> None:
+            if choice is None:
+                return
+            body = Text(f"Suppress {what(findings)} for {choice.label}.")
+            if choice.description:
+                body.append(f"\nDescription: {choice.description}")
+            if already:
+                body.append(f"\n{already} already suppressed are left as they are.")
+            self._owner.app.push_screen(
+                ConfirmModal(f"Suppress {len(findings)} finding(s)", body, "Suppress"),
+                lambda ok: ok and self._run(self._change_all(findings, choice)),
+            )
+
+        subject = findings[0].resource.readable if len(findings) == 1 else f"{len(findings)} findings"
+        self._owner.app.push_screen(SuppressModal(subject), chosen)
+
+    def unsuppress(self, findings: list[Finding]) -> None:
+        """The suppression of `findings` removed, after a confirmation."""
+        findings, already = targets(findings, False)
+        if not self._startable(findings, already, "not suppressed"):
+            return
+        body = Text(f"Remove the suppression of {what(findings)}?")
+        if already:
+            body.append(f"\n{already} not suppressed are left as they are.")
+        self._owner.app.push_screen(
+            ConfirmModal(f"Remove {len(findings)} suppression(s)", body, "Remove"),
+            lambda ok: ok and self._run(self._change_all(findings, None)),
+        )
+
+    def _startable(self, findings: list[Finding], already: int, state: str) -> bool:
+        if self._progress:
+            defender(self._owner.app).show_error("A suppression change is still running.")
+            return False
+        if not findings:
+            if already:
+                defender(self._owner.app).show_error(f"Already {state}.")
+            return False
+        return True
+
+    def _run(self, work) -> None:
+        self._owner.run_worker(work, group="results-change", exit_on_error=False)
+
+    async def _change_all(self, findings: list[Finding], choice: SuppressChoice | None) -> None:
+        """One request per finding, in order; a failure is noted and the rest still go."""
+        verb, past = ("Suppressing", "Suppressed") if choice else ("Unsuppressing", "Unsuppressed")
+        every = self.UPDATE_EVERY
+        failed: list[str] = []
+        done: list[Finding] = []
+        try:
+            for n, finding in enumerate(findings, 1):
+                self._progress = f"{verb} {n}/{len(findings)}…"
+                self._changed()
+                try:
+                    await self._change_one(finding, choice)
+                except AwsError as error:
+                    failed.append(f"{finding.resource.readable}: {error.text}")
+                    continue
+                done.append(finding)
+                if len(done) % every == 0:
+                    self._set_suppressed(done[-every:], choice is not None)
+        finally:
+            self._set_suppressed(done[len(done) - len(done) % every :], choice is not None)
+            self._progress = ""
+            self._changed()
+        if failed:
+            more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
+            defender(self._owner.app).show_error(
+                f"{past} {len(done)} of {len(findings)}; {len(failed)} failed: "
+                + "; ".join(failed[:3])
+                + more
+            )
+        else:
+            self._owner.app.notify(f"{past} {len(done)} finding(s).", markup=False)
+
+    async def _change_one(self, finding: Finding, choice: SuppressChoice | None) -> None:
+        dd = defender(self._owner.app).dd
+        if choice is None:
+            await dd.delete_suppression(finding.check_name, finding.resource)
+            return
+        await dd.create_suppression(
+            finding.check_name,
+            finding.resource,
+            expiration=choice.expiration(),
+            indefinitely=True if choice.days is None else None,
+            description=choice.description or None,
+        )
+
+    def _set_suppressed(self, changed: list[Finding], suppressed: bool) -> None:
+        # Every finding of this check on the same resource is covered by the one suppression.
+        resources = {resource_key(f) for f in changed}
+        if not resources:
+            return
+        # A cheap test first: serialising 100,000 identifiers per batch would stall the screen.
+        checks = {f.check_name for f in changed}
+        identifiers = [f.resource.identifier for f in changed]
+        same = [
+            f
+            for f in self._stream.findings.values()
+            if f.check_name in checks
+            and f.resource.identifier in identifiers
+            and resource_key(f) in resources
+        ]
+        self._stream.replace(dataclasses.replace(f, is_suppressed=suppressed) for f in same)

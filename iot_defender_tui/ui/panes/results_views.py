@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from functools import lru_cache
-
 from rich.text import Text
 
 from ...aws.catalogue import check_info, severity_rank
 from ...aws.models import AuditTask, CheckResult, Finding
+from ..format import leading_number, short_time
 from ..widgets.fast_table import Column
 
 SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan"}
@@ -16,11 +14,6 @@ STATUS_STYLE = {"IN_PROGRESS": "bold yellow", "FAILED": "red", "CANCELED": "dim"
 CHECK_STATUS = {"COMPLETED_NON_COMPLIANT": "non-compliant", "COMPLETED_COMPLIANT": "compliant"}
 ALL = "__all__"  # the checks list's first row: every finding of the audit in one list
 ALL_TITLE = "All findings"
-
-
-@lru_cache(maxsize=4096)  # findings of one audit share a few times: one str each, formatted once
-def short_time(value: datetime | None) -> str:
-    return value.astimezone().strftime("%m-%d %H:%M") if value else "-"
 
 
 def _severity_rank_key(text: str) -> int:
@@ -31,25 +24,20 @@ def _severity_style(text: str) -> str:
     return SEVERITY_STYLE.get(text, "")
 
 
-def _number(text: str) -> int:
-    head = text.split("/", 1)[0]
-    return int(head) if head.isdigit() else -1
-
-
 TASK_COLUMNS = (
     Column("Started", width=11),
     Column("Type", fraction=1),
     Column("Status", width=11),
-    Column("Checks", width=7, sort_key=_number),
-    Column("Non-compliant", width=13, sort_key=_number),
+    Column("Checks", width=7, sort_key=leading_number),
+    Column("Non-compliant", width=13, sort_key=leading_number),
 )
 CHECK_COLUMNS = (
     Column("Check", fraction=1),
     Column("Severity", width=8, sort_key=_severity_rank_key),
     Column("Status", width=13),
-    Column("Non-c", width=5, sort_key=_number),
-    Column("Total", width=6, sort_key=_number),
-    Column("Supp", width=4, sort_key=_number),
+    Column("Non-c", width=5, sort_key=leading_number),
+    Column("Total", width=6, sort_key=leading_number),
+    Column("Supp", width=4, sort_key=leading_number),
 )
 FINDING_COLUMNS = (
     Column("Severity", width=8, sort_key=_severity_rank_key, style=_severity_style),

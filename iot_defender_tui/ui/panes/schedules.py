@@ -21,7 +21,7 @@ from ..check_picker import CheckPickerModal, ordered
 from ..contract import defender
 from ..modals import ConfirmModal
 from ..pane import Pane
-from .mitigation_views import Row, sync_table
+from ..widgets.data_table_sync import Row, sync_table
 from .schedules_form import NONE_ENABLED, ScheduleForm, checks_text, when_text
 
 DESCRIBE_AT_ONCE = 4

@@ -1,0 +1,181 @@
+"""A findings list's load: one check's (or every check's) findings streamed into a table as pages arrive,
+and reloads that swap the rows in one go.
+
+The Results pane holds one and asks it (`loading`, `findings`); the stream answers through the callbacks
+it was given. Its worker runs on the owner (the pane), so it ends with the pane and its failures reach
+the app's reporter like the pane's own. What it loads lives as long as the list: it tells the app's
+memory policy so (ui/memory.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from textual.widget import Widget
+
+from ...aws.errors import AwsError
+from ...aws.models import Finding
+from ..contract import defender
+from ..widgets.fast_table import FastTable
+from ..widgets.row_batcher import RowBatcher
+from . import results_views as views
+
+FETCH_AT_ONCE = 4  # checks whose findings are fetched at the same time for "All findings"
+FIRST_PAGE = 100  # findings of `--task`'s first request: a screen's worth, read ~2.5x sooner than 250
+PAINT_EVERY = 0.25  # seconds between two hand-overs of streamed rows to the table (see RowBatcher)
+GROUP = "results-findings"  # the worker group: one load at a time
+
+FirstPage = asyncio.Future[tuple[Finding, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingsView:
+    """What a list shows: one check's findings of an audit, or for views.ALL those of `checks`."""
+
+    task_id: str
+    check_name: str
+    checks: tuple[str, ...] = ()  # views.ALL: the checks that found something
+
+
+class FindingsStream:
+    def __init__(
+        self,
+        owner: Widget,
+        table: FastTable,
+        *,
+        changed: Callable[[], None],  # `loading` changed: the status line says so
+        shown: Callable[[], None],  # streamed rows reached the table
+        ended: Callable[[], None],  # a load ended, however (finished, failed, abandoned)
+        failed: Callable[[AwsError], None],  # what arrived before stays on screen
+    ) -> None:
+        self.table = table
+        self._owner = owner
+        self._changed, self._shown, self._ended, self._failed = changed, shown, ended, failed
+        self._view: FindingsView | None = None
+        self._findings: dict[str, Finding] = {}
+        self._loading = False
+        self._batcher: RowBatcher | None = None  # the streaming load's, while one runs
+
+    @property
+    def loading(self) -> bool:
+        """True from a load's start until its last row is in the table."""
+        return self._loading
+
+    @property
+    def findings(self) -> Mapping[str, Finding]:
+        """The findings listed, by id (the table's row keys)."""
+        return self._findings
+
+    def row(self, finding: Finding) -> tuple[str, ...]:
+        if self._view is not None and self._view.check_name == views.ALL:
+            return views.all_finding_row(finding)
+        return views.finding_row(finding)
+
+    def replace(self, changed: Iterable[Finding]) -> None:
+        """Findings changed in place (a suppression): their rows redrawn where they stand."""
+        findings = list(changed)
+        for finding in findings:
+            self._findings[finding.finding_id] = finding
+        self.table.append_rows((f.finding_id, self.row(f)) for f in findings)
+
+    def first_page(self, task_id: str) -> FirstPage:
+        """The audit's first page of findings (of any check), asked for at once: `--task` asks with the
+        audit's description, not after (the two round trips one after the other were ~0.1 s of the wait
+        for the first row). Empty if it fails: the checks' own pages bring every finding anyway."""
+        return asyncio.ensure_future(self._first_page(task_id))
+
+    def load(self, view: FindingsView, *, reload: bool = False, first_page: FirstPage | None = None) -> None:
+        """A first load (the table's rows cleared beforehand) streams rows in as pages arrive; a reload
+        keeps the old rows until the new ones are all there, then swaps them in one go so the cursor and
+        marks stay on the findings that remain."""
+        self._stop_batcher()
+        self._view = view
+        if not reload:
+            self._findings.clear()
+        self._owner.run_worker(
+            self._stream(view, reload, first_page), group=GROUP, exclusive=True, exit_on_error=False
+        )
+
+    def stop(self) -> None:
+        """The list is left: its load is abandoned, rows still pending dropped."""
+        self._owner.workers.cancel_group(self._owner, GROUP)
+        self._stop_batcher()
+        self._loading = False
+
+    def _stop_batcher(self) -> None:
+        # At once, not in the cancelled worker's `finally`: that may run after the next load has begun.
+        if self._batcher is not None:
+            self._batcher.close()
+            self._batcher = None
+
+    async def _stream(self, view: FindingsView, reload: bool, first_page: FirstPage | None) -> None:
+        table = self.table
+        memory = defender(self._owner.app).memory
+        fresh: dict[str, Finding] = {} if reload else self._findings
+        batcher = None if reload else RowBatcher(self._owner, table, PAINT_EVERY, self._shown)
+        self._batcher = batcher
+        self._loading = True
+        self._changed()
+        try:
+            async for page in self._pages_after(view, first_page):
+                for finding in page:
+                    fresh[finding.finding_id] = finding
+                if batcher is not None:
+                    batcher.add([(f.finding_id, self.row(f)) for f in page])
+                memory.kept(len(page))
+            if batcher is not None:
+                batcher.flush()
+            else:
+                self._findings = fresh
+                table.set_rows((f.finding_id, self.row(f)) for f in fresh.values())
+            memory.settled()
+        except AwsError as error:
+            if batcher is not None:
+                batcher.flush()  # what arrived before the error stays on screen
+            self._failed(error)
+        finally:
+            if first_page is not None:
+                first_page.cancel()  # not awaited if the load was left before it came
+            self._ended()
+            if batcher is not None:
+                batcher.close()
+            if self._batcher is batcher:
+                self._loading = False
+                self._changed()
+
+    async def _first_page(self, task_id: str) -> tuple[Finding, ...]:
+        dd = defender(self._owner.app).dd
+        with contextlib.suppress(AwsError):
+            pages = dd.iter_findings(task_id=task_id, page_size=FIRST_PAGE)
+            async with contextlib.aclosing(pages):
+                async for page in pages:
+                    return page
+        return ()
+
+    async def _pages_after(
+        self, view: FindingsView, first_page: FirstPage | None
+    ) -> AsyncIterator[tuple[Finding, ...]]:
+        """`first_page`'s findings, then the view's pages without them: they come again there, and the
+        table, though it keeps one row per finding, rebuilds its whole view for every row replaced."""
+        shown: set[str] = set()
+        if first_page is not None:
+            page = await first_page
+            shown = {finding.finding_id for finding in page}
+            yield page
+        async for page in self._pages(view):
+            yield tuple(f for f in page if f.finding_id not in shown) if shown else page
+
+    async def _pages(self, view: FindingsView) -> AsyncIterator[tuple[Finding, ...]]:
+        """The check's pages, or for "All findings" the pages of every check that found something,
+        fetched concurrently and yielded as they arrive."""
+        dd = defender(self._owner.app).dd
+        if view.check_name != views.ALL:
+            async for page in dd.iter_findings(task_id=view.task_id, check_name=view.check_name):
+                yield page
+            return
+        if view.checks:
+            async for _check, page in dd.fetch_findings(view.task_id, list(view.checks), FETCH_AT_ONCE):
+                yield page
