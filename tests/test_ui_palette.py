@@ -17,6 +17,8 @@ from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.actions import INSIDE, WORDS, catalogue
 from iot_defender_tui.ui.app import PANES, DefenderApp, pane_class
 from iot_defender_tui.ui.check_picker import CheckPickerModal
+from iot_defender_tui.ui.finding_detail import FindingDetailScreen
+from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
 from iot_defender_tui.ui.panes.results import CHECKS, FINDINGS, TASKS, ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
 from iot_defender_tui.ui.widgets.fast_table import FastTable
@@ -276,3 +278,23 @@ async def test_the_palette_shows_the_users_keys(lab: str) -> None:
         assert notes[-1].endswith("Mark findings with m (or A for all), then press x.")
         hits = dict(await palette_hits(pilot, "go to results"))
         assert hits["Go to Results"].endswith("(f3)"), hits
+
+
+async def test_from_a_finding_the_palette_closes_it_and_goes(lab: str) -> None:
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settings_ready(pilot)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.query_one(TabbedContent).active == "tab-results")
+        await wait_for(pilot, lambda: results(app).table.row_count > 0)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: results(app).level == CHECKS and results(app).table.row_count > 0)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: results(app).level == FINDINGS and results(app).table.row_count > 0)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingDetailScreen))
+        await palette_hits(pilot, "new mitigation action")
+        await choose(pilot, "New mitigation action")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionForm))
+        assert app.query_one(TabbedContent).active == "tab-mitigation"
+        assert not any(isinstance(s, FindingDetailScreen) for s in app.screen_stack)
