@@ -347,6 +347,26 @@ class DefenderApp(App):
         if self.current_pane() is pane:  # still the one shown
             self._activate(pane_id)
 
+    def pane_type(self, pane_id: str) -> type[Pane]:
+        return pane_class(pane_id)
+
+    async def show_pane_ready(self, pane_id: str) -> Pane | None:
+        """Show a pane and return it once the focus is in it: the palette runs the pane's action then,
+        before _focus_in could move the focus back under a screen the action opened."""
+        if not self._panes_shown:
+            self.action_show_pane(pane_id)  # shown once connected
+            return None
+        if self._pane(pane_id) is None:
+            await self._compose_pane(pane_id)
+        self.action_show_pane(pane_id)
+        pane = self._pane(pane_id)
+        for _ in range(100):  # a few frames; ~2 s at most if the pane took no focus
+            focused = self.screen.focused
+            if self.current_pane() is pane and focused is not None and pane in focused.ancestors:
+                break
+            await asyncio.sleep(0.02)
+        return pane
+
     def _focus_in(self, pane: Pane) -> None:
         """A table first (keys act on it), never a filter Input: digits typed there would not switch panes."""
         if self.current_pane() is not pane:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.widget import Widget
     from textual.worker import Worker, WorkerState
 
     from ..aws.client import DefenderClient
@@ -50,10 +51,15 @@ class PaletteHost(Protocol):
 
     pane_keys: list[tuple[str, str, str]]  # (pane id, key, label), in tab order
 
-    def action_show_pane(self, pane_id: str) -> None: ...
+    def pane_type(self, pane_id: str) -> type[Widget]:
+        """A pane's class, composed or not (the palette reads its BINDINGS)."""
 
-    def action_refresh(self) -> None:
-        """Poll the current pane now (or retry a failed connection)."""
+    def current_pane(self) -> Widget | None:
+        """The pane shown, once connected."""
+
+    async def show_pane_ready(self, pane_id: str) -> Widget | None:
+        """Show a pane (composing it the first time) and return it once the focus is in it; None while
+        not connected (it is shown once connected)."""
 
 
 def palette_host(app: App) -> PaletteHost:
