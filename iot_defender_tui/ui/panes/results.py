@@ -25,6 +25,7 @@ from ..readonly import is_read_only, refuse_key
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
 from ..widgets.row_batcher import RowBatcher
+from ..wording import plural
 from . import results_views as views
 from .results_changes import ResultsChanges
 from .results_stream import ResultsStream
@@ -67,6 +68,7 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
         self._check_name: str | None = None
         self._findings: dict[str, Finding] = {}
         self._loading = False
+        self._listed = False  # until the first list of tasks arrives
         self._batcher: RowBatcher | None = None  # the streaming load's, while one runs
         self._opened = asyncio.Event()  # cleared while `--task`'s audit opens (see ResultsStream)
         self._opened.set()
@@ -108,9 +110,15 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
 
     def _update_status(self) -> None:
         table = self.table
-        parts = [
-            f"{table.row_count}/{table.total_count} shown" if table.filter_text else f"{table.row_count}"
-        ]
+        # A count says what it counts; before the first answer there is nothing to count yet.
+        if self.level == TASKS and not self._listed:
+            count = f"throttled, retrying ({self.retries})…" if self.retries else "loading…"
+        elif table.filter_text:
+            count = f"{table.row_count}/{table.total_count} shown"
+        else:  # the checks' list starts with its "All findings" row, not a check
+            rows = table.row_count - (self.level == CHECKS and table.row_count > 0)
+            count = plural(rows, ("audit task", "check", "finding")[self.level])
+        parts = [count]
         if self.level == FINDINGS:
             parts.append(f"{table.mark_count} marked")
             if self._loading:
@@ -199,8 +207,12 @@ class ResultsPane(ResultsStream, ResultsChanges, Pane):
         self.busy = any(t.status == "IN_PROGRESS" for t in self._tasks.values())
         tasks = views.sorted_tasks(list(self._tasks.values()))
         self.query_one("#tasks", FastTable).set_rows((t.task_id, views.task_row(t)) for t in tasks)
+        self._listed = True
         if self.level == CHECKS:
             self._fill_checks()
+        self._update_status()
+
+    def show_retries(self) -> None:
         self._update_status()
 
     def _fill_checks(self) -> None:

@@ -19,6 +19,7 @@ from ..contract import defender
 from ..modals import ConfirmModal
 from ..readonly import refused
 from ..widgets.fast_table import FastTable
+from ..wording import plural
 from . import results_views as views
 from .results_suppress import SuppressChoice, SuppressModal
 
@@ -71,7 +72,8 @@ class ResultsChanges:
             if answer:
                 self.run_worker(self._cancel(task.task_id), group="results-change", exit_on_error=False)
 
-        self.app.push_screen(ConfirmModal("Cancel audit", body, "Cancel audit"), confirmed)
+        modal = ConfirmModal("Cancel audit?", body, "Cancel audit", "Keep it running")
+        self.app.push_screen(modal, confirmed)
 
     async def _cancel(self, task_id: str) -> None:
         try:
@@ -97,8 +99,8 @@ class ResultsChanges:
             return f"{check_info(findings[0].check_name).title} on {findings[0].resource.readable}"
         checks = {f.check_name for f in findings}
         if len(checks) > 1:
-            return f"{len(findings)} findings of {len(checks)} checks"
-        return f"{len(findings)} findings of {check_info(findings[0].check_name).title}"
+            return f"{plural(len(findings), 'finding')} of {plural(len(checks), 'check')}"
+        return f"{plural(len(findings), 'finding')} of {check_info(findings[0].check_name).title}"
 
     def _startable(self, findings: list[Finding], already: int, state: str) -> bool:
         if self._refused():
@@ -126,7 +128,7 @@ class ResultsChanges:
             if already:
                 body.append(f"\n{already} already suppressed are left as they are.")
             self.app.push_screen(
-                ConfirmModal(f"Suppress {len(findings)} finding(s)", body, "Suppress"),
+                ConfirmModal(f"Suppress {plural(len(findings), 'finding')}", body, "Suppress"),
                 lambda ok: ok and self._run_change(self._change_all(findings, choice)),
             )
 
@@ -141,7 +143,7 @@ class ResultsChanges:
         if already:
             body.append(f"\n{already} not suppressed are left as they are.")
         self.app.push_screen(
-            ConfirmModal(f"Remove {len(findings)} suppression(s)", body, "Remove"),
+            ConfirmModal(f"Remove {plural(len(findings), 'suppression')}", body, "Remove"),
             lambda ok: ok and self._run_change(self._change_all(findings, None)),
         )
 
@@ -177,7 +179,7 @@ class ResultsChanges:
                 + more
             )
         else:
-            self.app.notify(f"{past} {len(done)} finding(s).", markup=False)
+            self.app.notify(f"{past} {plural(len(done), 'finding')}.", markup=False)
 
     async def _change_one(self, finding: Finding, choice: SuppressChoice | None) -> None:
         if choice is None:
