@@ -12,13 +12,14 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .aws.safe_text import safe
 from .config import (
     ConfigError,
     Settings,
+    check_keymap_ids,
     endpoint_problem,
     journal_path,
     load_settings,
@@ -29,8 +30,6 @@ from .config import (
 if TYPE_CHECKING:
     from .aws.journal import JournalEntry
 
-T = TypeVar("T", int, float)
-
 # Numbers as a user types them, ASCII only: int() and float() also take other scripts' digits, "1_000",
 # "nan" and "inf", none of which is a port, a count or a number of seconds.
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -39,30 +38,46 @@ _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 def _int_in(low: int | None, high: int | None) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        if not _INTEGER.fullmatch(text.strip()):
-            raise argparse.ArgumentTypeError(f"not a whole number in digits 0-9: {text!r}")
-        return _within(int(text), low, high, text)
+        if not _INTEGER.fullmatch(text.strip()) or not _inside(int(text), low, high):
+            raise argparse.ArgumentTypeError(_expected("a whole number", low, high, text))
+        return int(text)
 
     return parse
 
 
 def _number_in(low: float, high: float, *, above_low: bool = False) -> Callable[[str], float]:
     def parse(text: str) -> float:
-        if not _DECIMAL.fullmatch(text.strip()):
-            raise argparse.ArgumentTypeError(f"not a number in digits 0-9: {text!r}")
-        value = float(text)
-        if above_low and value <= low:
-            raise argparse.ArgumentTypeError(f"must be more than {low:g}: {text}")
-        return _within(value, low, high, text)
+        if not _DECIMAL.fullmatch(text.strip()) or not _inside(float(text), low, high, above_low=above_low):
+            raise argparse.ArgumentTypeError(_expected("a number", low, high, text, above_low=above_low))
+        return float(text)
 
     return parse
 
 
-def _within(value: T, low: T | None, high: T | None, text: str) -> T:
-    if (low is not None and value < low) or (high is not None and value > high):  # type: ignore[operator]
-        allowed = f"at least {low:g}" if high is None else f"from {low:g} to {high:g}"
-        raise argparse.ArgumentTypeError(f"must be {allowed}: {text}")
-    return value
+def _inside(value: float, low: float | None, high: float | None, *, above_low: bool = False) -> bool:
+    if low is not None and (value <= low if above_low else value < low):
+        return False
+    return high is None or value <= high
+
+
+def _expected(kind: str, low: float | None, high: float | None, text: str, *, above_low: bool = False) -> str:
+    """ "expected a whole number from 0 to 65535, got '99999'": what the flag takes, then what it got."""
+    if low is None and high is None:
+        allowed = kind
+    elif above_low:
+        allowed = f"{kind} more than {_figure(low)} and at most {_figure(high)}"
+    elif high is None:
+        allowed = f"{kind} ≥ {_figure(low)}"
+    else:
+        allowed = f"{kind} from {_figure(low)} to {_figure(high)}"
+    # int() and float() also read other scripts' digits: say why "٨٠" is not taken.
+    digits = " in digits 0-9" if any(c.isdigit() and not c.isascii() for c in text) else ""
+    return f"expected {allowed}{digits}, got {text!r}"
+
+
+def _figure(value: float | None) -> str:
+    """1000000 rather than 1e+06; 0.5 stays 0.5."""
+    return f"{value:.0f}" if value == int(value or 0) else f"{value:g}"
 
 
 def _non_negative(kind: type) -> Callable[[str], object]:
@@ -296,10 +311,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def load_cli_settings(args: argparse.Namespace) -> Settings | None:
     """The settings for an app command, or None after printing why the config file cannot be used."""
+    ignore_errors = bool(getattr(args, "ignore_config", False))
     try:
-        settings = load_settings(
-            getattr(args, "config", None), ignore_errors=bool(getattr(args, "ignore_config", False))
-        )
+        settings = load_settings(getattr(args, "config", None), ignore_errors=ignore_errors)
+        if settings.keymap:
+            settings = _known_keymap(settings, ignore_errors=ignore_errors)
     except ConfigError as err:
         print(f"iot-defender-tui: {err}", file=sys.stderr)
         print(
@@ -311,6 +327,19 @@ def load_cli_settings(args: argparse.Namespace) -> Settings | None:
         print(
             "iot-defender-tui: warning: starting with the default settings (--ignore-config)", file=sys.stderr
         )
+    return settings
+
+
+def _known_keymap(settings: Settings, *, ignore_errors: bool) -> Settings:
+    """The settings if every `[keymap]` id is one the UI has (config.py cannot know them: a layer below)."""
+    from .ui.binding_ids import binding_ids
+
+    try:
+        check_keymap_ids(settings, binding_ids())
+    except ConfigError as err:
+        if not ignore_errors:
+            raise
+        return Settings(source=settings.source, error=err)
     return settings
 
 

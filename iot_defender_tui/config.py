@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,11 +261,37 @@ def _keymap(value: object, fail: Any) -> dict[str, str]:
                 "keymap",
             )
         if not _BINDING_ID.fullmatch(binding):
-            raise fail(binding, f"keymap: {binding!r} is not a binding id such as start-audit", "keymap")
+            raise fail(binding, f"keymap: {binding!r} is not a binding id such as refresh", "keymap")
         if problem := key_problem(key):
             raise fail(binding, f"keymap.{binding}: {problem}", "keymap")
         keymap[binding] = key.strip()
     return keymap
+
+
+def check_keymap_ids(settings: Settings, known: Iterable[str]) -> None:
+    """Raise ConfigError naming the `[keymap]` ids that are none of `known` (the UI's binding ids).
+
+    The UI knows its ids, not this layer: the caller passes them.
+    """
+    known = sorted(known)
+    unknown = [binding for binding in settings.keymap if binding not in known]
+    if not unknown or settings.source is None:
+        return
+    hints = [
+        f"{u!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, known, n=1)) else repr(u)
+        for u in unknown
+    ]
+    noun = "id" if len(unknown) == 1 else "ids"
+    try:
+        text = settings.source.read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    raise ConfigError(
+        settings.source,
+        f"keymap: unknown binding {noun} {', '.join(hints)}; known ids: {', '.join(known)}",
+        line=_line_of(text, unknown[0], "keymap"),
+        key=unknown[0],
+    )
 
 
 def _describe(value: object) -> str:

@@ -24,7 +24,7 @@ from .errors import THROTTLING_CODES, AwsError, NotFoundError, map_error
 from .models_resources import Identity
 from .pagination import PageSpec, pages
 from .ratelimit import RateLimiter, retry_throttled
-from .session import ConnectionSettings, Tuning, create_session, effective_region
+from .session import ConnectionSettings, Tuning, create_session, effective_region, fail_fast_on_refused
 
 if TYPE_CHECKING:
     from .journal import Journal
@@ -113,6 +113,7 @@ class ClientCore:
             **plain,
         )
         client = await self._stack.enter_async_context(creator)
+        fail_fast_on_refused(client)
         (self._writers if writer else self._clients)[service] = client
         return client
 

@@ -133,6 +133,15 @@ def profile_flag(profile: str | None) -> str:
     return f"--profile {profile}" if profile else "--profile NAME"
 
 
+def refused(error: BaseException | None) -> bool:
+    """Whether `error` is a connection the endpoint refused (nothing listens on that port)."""
+    if not isinstance(error, EndpointConnectionError):
+        return False
+    cause = error.kwargs.get("error")
+    return isinstance(getattr(cause, "os_error", cause), ConnectionRefusedError)
+
+
+
 def map_error(
     exc: BaseException, operation: str | None, profile: str | None, *, service: str = "iot"
 ) -> AwsError:
@@ -173,6 +182,14 @@ def map_error(
         exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError
     ):
         url = exc.kwargs.get("endpoint_url")
+        if refused(exc):
+            return EndpointUnreachableError(
+                "ConnectionRefused",
+                f"Cannot connect to {url or '(unknown URL)'}: connection refused.",
+                operation,
+                "Nothing listens there: check --endpoint-url (is the sandbox running?).",
+                url,
+            )
         what = "did not answer in time" if isinstance(exc, ReadTimeoutError) else "could not be reached"
         return EndpointUnreachableError(
             "EndpointUnreachable",

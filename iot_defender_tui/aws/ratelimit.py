@@ -12,6 +12,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -127,6 +128,16 @@ class Backoff:
         return min(self.cap, self.base * (2**attempt)) * (0.5 + roll / 2)
 
 
+# Who wants to hear of each retry of a throttled request made in this context: a pane sets it around its
+# poll, to show "throttled, retrying (2)…" where its data is missing, rather than an empty list.
+RETRYING: ContextVar[Callable[[], None] | None] = ContextVar("RETRYING", default=None)
+
+
+def report_retry() -> None:
+    if (listener := RETRYING.get()) is not None:
+        listener()
+
+
 async def retry_throttled(
     call: Callable[[], Awaitable[T]],
     is_throttle: Callable[[BaseException], bool],
@@ -140,5 +151,6 @@ async def retry_throttled(
         except Exception as exc:
             if not is_throttle(exc) or attempt >= backoff.attempts:
                 raise
+            report_retry()
             await asyncio.sleep(backoff.delay(attempt))
             attempt += 1

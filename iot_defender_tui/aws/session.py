@@ -11,13 +11,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiobotocore.session import AioSession
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
-from .errors import UnknownRegionError, map_error
-from .ratelimit import Backoff
+from .errors import THROTTLING_CODES, UnknownRegionError, map_error, refused
+from .ratelimit import Backoff, report_retry
 
 SERVICES = frozenset({"iot", "sts", "iam", "sns"})
 REGION_SHAPE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
@@ -85,6 +86,31 @@ class Tuning:
             read_timeout=self.read_timeout,
             max_pool_connections=20,
         )
+
+
+def _on_needs_retry(
+    caught_exception: BaseException | None = None, response: Any = None, **_: object
+) -> None:
+    # A refused connection is answered at once and will not be accepted 100 ms later: botocore's retries of
+    # it (up to 8, with back-off) kept "Connecting…" on screen for 20-40 s. Raising here ends the request
+    # with that error; the app's own reconnect loop retries on its slower clock, and says so.
+    if refused(caught_exception):
+        assert caught_exception is not None
+        raise caught_exception
+    if response is not None and _throttled(response[1]):
+        report_retry()  # botocore is about to retry it: whoever waits for the data may say so
+
+
+def _throttled(parsed: Any) -> bool:
+    if not isinstance(parsed, dict):
+        return False
+    status = parsed.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return parsed.get("Error", {}).get("Code") in THROTTLING_CODES or status == 429
+
+
+def fail_fast_on_refused(client: Any) -> None:
+    """Make `client` report a refused connection at once rather than retry it, and report throttling."""
+    client.meta.events.register_first("needs-retry", _on_needs_retry, unique_id="refused-is-final")
 
 
 def create_session(settings: ConnectionSettings) -> AioSession:

@@ -23,12 +23,14 @@ from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from ..aws.client import DefenderClient, reconcile_journal
+from ..aws.errors import EndpointUnreachableError
 from ..aws.journal import Journal
 from ..aws.models import Identity
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
 from .commands import DefenderCommands
 from .contract import TaskKind
+from .format import plural
 from .header import DefenderHeader
 from .help import HelpScreen
 from .memory import MemoryPolicy
@@ -144,6 +146,7 @@ class DefenderApp(App):
     # -- connection ----------------------------------------------------------------------------------
     connect_retry: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0, 30.0)  # pauses before retries; the last repeats
     _connect_failures = 0
+    _retry_delay = 0.0
     _retry_timer: Timer | None = None
 
     def on_mount(self) -> None:
@@ -174,6 +177,7 @@ class DefenderApp(App):
     def _retry_later(self) -> None:
         delay = self.connect_retry[min(self._connect_failures, len(self.connect_retry) - 1)]
         self._connect_failures += 1
+        self._retry_delay = delay
         self._retry_timer = self.set_timer(delay, self._start_connect)
         self._connecting_text(f"Cannot connect to AWS (why: below). Retrying in {delay:g} s; r retries now.")
 
@@ -235,7 +239,7 @@ class DefenderApp(App):
         if results:
             settled = sum(r.closed for r in results)
             rest = " The rest stay unknown: see `iot-defender-tui journal`." if settled < len(results) else ""
-            message = f"Journal: {settled} of {len(results)} unknown outcome(s) settled.{rest}"
+            message = f"Journal: {settled} of {plural(len(results), 'unknown outcome')} settled.{rest}"
             self.notify(message, markup=False)
 
     async def _show_panes(self) -> None:
@@ -443,6 +447,14 @@ class DefenderApp(App):
     def report_worker(self, worker: Worker, state: WorkerState) -> None:
         """Any worker's end: errors go to the status line (never a crash), polls stamp the header."""
         if state == WorkerState.ERROR:
+            if worker.group == "connect" and isinstance(worker.error, EndpointUnreachableError):
+                # What failed and what happens next, first: the status line is one row.
+                error = worker.error
+                self.show_error(
+                    f"{error.message.rstrip('.')} — retrying in {self._retry_delay:g} s (r to retry now). "
+                    f"{error.hint or ''}".rstrip()
+                )
+                return
             text = error_text(worker)
             label = worker.name or worker.group
             self.show_error(f"{label}: {text}" if label and label != "default" else text)

@@ -26,3 +26,8 @@ def leading_number(text: str) -> int:
     """'3/10' → 3, '7' → 7, '-' → -1: a count column's sort key, so counts sort as numbers."""
     head = text.split("/", 1)[0]
     return int(head) if head.isdigit() else -1
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`count` and `word`, in the plural unless it is 1 (`many` when adding an "s" is wrong)."""
+    return f"{count} {word if count == 1 else many or f'{word}s'}"

@@ -27,11 +27,15 @@ class ConfirmModal(DefenderModal[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm-no"),
     ]
 
-    def __init__(self, title: str, body: str | Text, confirm_label: str = "Apply") -> None:
+    def __init__(
+        self, title: str, body: str | Text, confirm_label: str = "Apply", dismiss_label: str = "Cancel"
+    ) -> None:
         super().__init__()
         self._title = title
         self._body = body if isinstance(body, Text) else Text(body)
         self._confirm_label = confirm_label
+        # Not "Cancel" when the change itself is a cancellation: two "Cancel" buttons read alike.
+        self._dismiss_label = dismiss_label
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -39,7 +43,7 @@ class ConfirmModal(DefenderModal[bool]):
             yield Static(self._body, id="body")
             with Horizontal():
                 yield Button(f"{self._confirm_label} (y)", variant="warning", id="yes")
-                yield Button("Cancel (n)", id="no")
+                yield Button(f"{self._dismiss_label} (n)", id="no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -12,6 +12,7 @@ from textual.containers import Container
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from ..aws.ratelimit import RETRYING
 from .contract import defender
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class Pane(Container):
 
     title: ClassVar[str] = ""
     busy: bool = False  # set by poll(): fast polling while something is in progress
+    retries: int = 0  # throttled requests of the running poll retried so far
 
     def __init__(self, *children, **kwargs) -> None:
         super().__init__(*children, **kwargs)
@@ -53,7 +55,24 @@ class Pane(Container):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self.run_worker(self.poll, group=f"poll-{self.id}", exclusive=True, exit_on_error=False)
+        self.run_worker(self._poll, group=f"poll-{self.id}", exclusive=True, exit_on_error=False)
+
+    async def _poll(self) -> None:
+        self.retries = 0
+        RETRYING.set(self._retried)  # this worker's own context: other panes' retries are theirs
+        try:
+            await self.poll()
+        finally:
+            if self.retries:
+                self.retries = 0
+                self.show_retries()
+
+    def _retried(self) -> None:
+        self.retries += 1
+        self.show_retries()
+
+    def show_retries(self) -> None:
+        """Say `self.retries` (throttled requests of this poll retried so far) where data is missing."""
 
     def pause(self) -> None:
         if self._timer is not None:

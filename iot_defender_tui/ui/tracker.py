@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..aws.models import AuditTask, MitigationTask
 from ..aws.resource_state import ResourceState, fetch_state
 from .contract import TaskKind, defender
-from .format import short_id
+from .format import plural, short_id
 from .messages import TaskFinished
 from .pane import Pane
 
@@ -45,7 +45,7 @@ def audit_outcome(task: AuditTask) -> tuple[str, SeverityLevel]:
     text = f"Audit {short_id(task.task_id, 8)} {task.status}"
     stats = task.statistics
     if stats is not None:
-        text += f": {stats.non_compliant} of {stats.total} checks non-compliant"
+        text += f": {stats.non_compliant} of {plural(stats.total, 'check')} non-compliant"
         if stats.failed:
             text += f", {stats.failed} failed"
     severity: SeverityLevel = {"COMPLETED": "information", "CANCELED": "warning"}.get(task.status, "error")
@@ -92,7 +92,7 @@ async def effects(dd: DefenderClient, task: MitigationTask) -> list[str]:
     if len(lines) > EFFECTS_SHOWN:
         lines = [*lines[:EFFECTS_SHOWN], f"+{len(lines) - EFFECTS_SHOWN} more"]
     if len(ids) > len(checked):
-        lines.append(f"(effect checked on the first {len(checked)} of {len(ids)} findings)")
+        lines.append(f"(effect checked on the first {len(checked)} of {plural(len(ids), 'finding')})")
     return lines
 
 

@@ -26,7 +26,7 @@ idle_poll_seconds = 60.0
 
 [keymap]
 refresh = "ctrl+r"
-"start-audit" = "f5"
+"schedules-run-audit" = "f5"
 """
 
 
@@ -93,7 +93,7 @@ def test_values_are_read(home: Path):
     assert (settings.audit_poll_seconds, settings.mitigation_poll_seconds, settings.idle_poll_seconds) == (
         1.0, 0.5, 60.0,
     )  # fmt: skip
-    assert settings.keymap == {"refresh": "ctrl+r", "start-audit": "f5"}
+    assert settings.keymap == {"refresh": "ctrl+r", "schedules-run-audit": "f5"}
     assert settings.source == path and settings.error is None
     assert load_settings(path) == settings
 

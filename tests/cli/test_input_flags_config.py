@@ -134,12 +134,12 @@ def test_good_config_values_are_taken(config):
     config(
         'theme = "nord"\nregion = "cn-north-1"\nprofile = "prod-admin"\n'
         'endpoint_url = "https://iot.eu-west-1.amazonaws.com"\n'
-        '[keymap]\nrefresh = "ctrl+r"\n"start-audit" = "f5,question_mark"\nquit = "ctrl+shift+q"\n'
+        '[keymap]\nrefresh = "ctrl+r"\n"schedules-run-audit" = "f5,question_mark"\nquit = "ctrl+shift+q"\n'
     )
     settings = load_settings()
     assert (settings.theme, settings.region) == ("nord", "cn-north-1")
     assert settings.keymap["quit"] == "ctrl+shift+q"
-    assert settings.keymap["start-audit"] == "f5,question_mark"
+    assert settings.keymap["schedules-run-audit"] == "f5,question_mark"
 
 
 def test_every_key_the_app_binds_is_a_key_the_keymap_takes():
@@ -171,3 +171,45 @@ def test_a_bad_theme_stops_the_tui_with_exit_2_before_it_starts(config, capsys, 
     err = capsys.readouterr().err
     assert err.startswith(f"iot-defender-tui: {path}, line 1: theme: unknown theme 'no-such-theme'")
     assert "textual-dark" in err and started == []
+
+
+def test_unknown_keymap_ids_stop_the_app_with_exit_2_naming_them(config, capsys, monkeypatch):
+    from iot_defender_tui.ui import launch
+
+    started = []
+    monkeypatch.setattr(launch, "run_tui", lambda *args: started.append(args) or 0)
+    path = config('[keymap]\nrefresh = "f5"\n"start-audit" = "f6"\nbogus = "x"\n')
+    assert cli.main([]) == 2 and started == []
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"iot-defender-tui: {path}, line 3: keymap: unknown binding ids 'start-audit', 'bogus'; known ids: "
+    )
+    assert "schedules-run-audit" in err and "refresh" in err
+    assert cli.main(["journal"]) == 2, "a broken config stops every app command alike"
+
+
+def test_a_misspelt_keymap_id_gets_a_suggestion_and_ignore_config_starts_with_defaults(config, capsys):
+    config('[keymap]\nrefrseh = "f5"\n')
+    assert cli.main(["--ignore-config", "journal"]) == 0
+    err = capsys.readouterr().err
+    assert "unknown binding id 'refrseh' (did you mean 'refresh'?)" in err
+    assert "starting with the default settings" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["journal", "--limit", "abc"], "argument --limit: expected a whole number ≥ 1, got 'abc'"),
+        (["journal", "--limit", "0"], "argument --limit: expected a whole number ≥ 1, got '0'"),
+        (["journal", "--limit", ARABIC_80], f"≥ 1 in digits 0-9, got '{ARABIC_80}'"),
+        (["sandbox", "--port", "70000"], "--port: expected a whole number from 0 to 65535, got '70000'"),
+        (["--devices", "-3"], "argument --devices: expected a whole number from 0 to 1000000, got '-3'"),
+        (["sandbox", "--seed", "x"], "argument --seed: expected a whole number, got 'x'"),
+        (["sandbox", "--throttle-rate", "2"], "--throttle-rate: expected a number from 0 to 1, got '2'"),
+        (["sandbox", "--day-seconds", "0"], "expected a number more than 0 and at most 315360000, got '0'"),
+        (["sandbox", "--audit-seconds", "nan"], "expected a number from 0 to 315360000, got 'nan'"),
+    ],
+)
+def test_a_bad_number_flag_says_what_it_expected_and_what_it_got(capsys, argv, says):
+    err = _refused(capsys, *argv)
+    assert says in err and "invalid" not in err and "e+" not in err, err

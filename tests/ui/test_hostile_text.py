@@ -431,7 +431,7 @@ async def test_status_line_shows_errors_escaped(aws_env: Path) -> None:
     app = DefenderApp(sandbox_settings(closed_port_url()), Settings(), None, tuning=FAST)
     async with app.run_test(size=(100, 24)) as pilot:
         status = app.query_one("#status", Static)
-        await until(pilot, lambda: "could not be reached" in str(status.render()))  # the first connection
+        await until(pilot, lambda: "connection refused" in str(status.render()))  # the first connection
         for error in (RuntimeError(HOSTILE_NAME), AwsError(HOSTILE_NAME, HOSTILE_NAME, hint=HOSTILE_NAME)):
             app.report_worker(SimpleNamespace(error=error, name="load", group="load"), WorkerState.ERROR)
             await pilot.pause()

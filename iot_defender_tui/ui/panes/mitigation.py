@@ -251,7 +251,8 @@ class MitigationPane(Pane):
                     exit_on_error=False,
                 )
 
-        self.app.push_screen(ConfirmModal("Cancel mitigation task?", body, "Cancel task"), confirmed)
+        modal = ConfirmModal("Cancel mitigation task?", body, "Cancel task", "Keep it running")
+        self.app.push_screen(modal, confirmed)
 
     async def _mutate(self, call, done: str) -> None:
         try:

@@ -271,8 +271,11 @@ class ActionForm(EditForm):
         if isinstance(collected, str):
             self._error(collected)
             return
-        self._error("")
         name, role, params = collected
+        if self._action is not None and (role, params) == (self._action.role_arn, self._action.params):
+            self._error("Nothing to save: the action is as it was.")
+            return  # no question to answer, no request to send
+        self._error("")
         verb = "Update" if self._action else "Create"
         body = Text()
         body.append(f"{verb} mitigation action ")

@@ -14,7 +14,7 @@ from ...aws.errors import AwsError
 from ...aws.models import MitigationExecution, MitigationTask
 from ...aws.safe_text import safe
 from ..contract import defender
-from ..format import leading_number, when
+from ..format import leading_number, plural, when
 from ..screen import DefenderScreen, error_text
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.filter_bar import FilterBar
@@ -180,7 +180,7 @@ class ExecutionsScreen(DefenderScreen[None]):
             self._show_status()
             self.set_timer(defender(self.app).settings.idle_poll_seconds, self.action_reload)
             return
-        self._status = Text.assemble("Task ", status_text(task.status), f"  {len(rows)} execution(s)")
+        self._status = Text.assemble("Task ", status_text(task.status), f"  {plural(len(rows), 'execution')}")
         self._show_status()
         self.query_one(FastTable).set_rows(rows.items())
         if task.status == "IN_PROGRESS":

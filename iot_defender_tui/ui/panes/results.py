@@ -28,7 +28,7 @@ from ...aws.models import AuditTask, Finding
 from ..apply_mitigation import MAX_FINDINGS, ApplyMitigationScreen
 from ..contract import defender
 from ..finding_detail import FindingDetailScreen
-from ..format import short_time
+from ..format import plural, short_time
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import is_read_only, refuse_key, refused
@@ -84,6 +84,7 @@ class ResultsPane(Pane):
         self._tasks: dict[str, AuditTask] = {}
         self._task_id: str | None = None
         self._check_name: str | None = None
+        self._listed = False  # until the first list of tasks arrives
         self._opened = asyncio.Event()  # cleared while `--task`'s audit opens (see open_audit)
         self._opened.set()
         findings = FastTable(views.FINDING_COLUMNS, markable=True, id="findings")
@@ -138,9 +139,15 @@ class ResultsPane(Pane):
 
     def _update_status(self) -> None:
         table = self.table
-        parts = [
-            f"{table.row_count}/{table.total_count} shown" if table.filter_text else f"{table.row_count}"
-        ]
+        # A count says what it counts; before the first answer there is nothing to count yet.
+        if self.level == Level.TASKS and not self._listed:
+            count = f"throttled, retrying ({self.retries})…" if self.retries else "loading…"
+        elif table.filter_text:
+            count = f"{table.row_count}/{table.total_count} shown"
+        else:  # the checks' list starts with its "All findings" row, not a check
+            rows = table.row_count - (self.level == Level.CHECKS and table.row_count > 0)
+            count = plural(rows, ("audit task", "check", "finding")[self.level])
+        parts = [count]
         if self.level == Level.FINDINGS:
             parts.append(f"{table.mark_count} marked")
             if self.stream.loading:
@@ -224,8 +231,12 @@ class ResultsPane(Pane):
         self.busy = any(t.status == "IN_PROGRESS" for t in self._tasks.values())
         tasks = views.sorted_tasks(list(self._tasks.values()))
         self.query_one("#tasks", FastTable).set_rows((t.task_id, views.task_row(t)) for t in tasks)
+        self._listed = True
         if self.level == Level.CHECKS:
             self._fill_checks()
+        self._update_status()
+
+    def show_retries(self) -> None:
         self._update_status()
 
     def _fill_checks(self) -> None:
@@ -352,7 +363,8 @@ class ResultsPane(Pane):
             if answer:
                 self.run_worker(self._cancel(task.task_id), group="results-change", exit_on_error=False)
 
-        self.app.push_screen(ConfirmModal("Cancel audit", body, "Cancel audit"), confirmed)
+        modal = ConfirmModal("Cancel audit?", body, "Cancel audit", "Keep it running")
+        self.app.push_screen(modal, confirmed)
 
     async def _cancel(self, task_id: str) -> None:
         try:

@@ -24,6 +24,7 @@ from ...aws.catalogue import check_info
 from ...aws.errors import AwsError
 from ...aws.models import Finding
 from ..contract import defender
+from ..format import plural
 from ..modals import ConfirmModal
 from ..screen import DefenderModal
 from .findings_stream import FindingsStream
@@ -126,8 +127,8 @@ def what(findings: list[Finding]) -> str:
         return f"{check_info(findings[0].check_name).title} on {findings[0].resource.readable}"
     checks = {f.check_name for f in findings}
     if len(checks) > 1:
-        return f"{len(findings)} findings of {len(checks)} checks"
-    return f"{len(findings)} findings of {check_info(findings[0].check_name).title}"
+        return f"{plural(len(findings), 'finding')} of {plural(len(checks), 'check')}"
+    return f"{plural(len(findings), 'finding')} of {check_info(findings[0].check_name).title}"
 
 
 class Suppressions:
@@ -162,7 +163,7 @@ class Suppressions:
             if already:
                 body.append(f"\n{already} already suppressed are left as they are.")
             self._owner.app.push_screen(
-                ConfirmModal(f"Suppress {len(findings)} finding(s)", body, "Suppress"),
+                ConfirmModal(f"Suppress {plural(len(findings), 'finding')}", body, "Suppress"),
                 lambda ok: ok and self._run(self._change_all(findings, choice)),
             )
 
@@ -178,7 +179,7 @@ class Suppressions:
         if already:
             body.append(f"\n{already} not suppressed are left as they are.")
         self._owner.app.push_screen(
-            ConfirmModal(f"Remove {len(findings)} suppression(s)", body, "Remove"),
+            ConfirmModal(f"Remove {plural(len(findings), 'suppression')}", body, "Remove"),
             lambda ok: ok and self._run(self._change_all(findings, None)),
         )
 
@@ -225,7 +226,7 @@ class Suppressions:
                 + more
             )
         else:
-            self._owner.app.notify(f"{past} {len(done)} finding(s).", markup=False)
+            self._owner.app.notify(f"{past} {plural(len(done), 'finding')}.", markup=False)
 
     async def _change_one(self, finding: Finding, choice: SuppressChoice | None) -> None:
         dd = defender(self._owner.app).dd

@@ -19,6 +19,7 @@ from ...aws.models import AuditConfiguration, ScheduledAudit
 from ...aws.safe_text import safe
 from ..check_picker import CheckPickerModal, ordered
 from ..contract import defender
+from ..format import plural
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..widgets.data_table_sync import Row, sync_table
@@ -94,7 +95,7 @@ class SchedulesPane(Pane):
     def _show(self) -> None:
         enabled = len(self.config.enabled_checks) if self.config else 0
         heading = Text.assemble(
-            ("Scheduled audits", "bold"), f"  ·  {enabled} checks enabled (Settings, key 1)"
+            ("Scheduled audits", "bold"), f"  ·  {plural(enabled, 'check')} enabled (Settings, key 1)"
         )
         self.query_one("#heading", Static).update(heading)
         empty = self.query_one("#empty", Static)
@@ -237,7 +238,8 @@ class SchedulesPane(Pane):
             self.run_worker(self._start_audit(checks), group="schedules-audit", exit_on_error=False)
 
         self.app.push_screen(
-            ConfirmModal(f"Start an on-demand audit of {len(checks)} checks?", body, "Start"), confirmed
+            ConfirmModal(f"Start an on-demand audit of {plural(len(checks), 'check')}?", body, "Start"),
+            confirmed,
         )
 
     async def _start_audit(self, checks: tuple[str, ...]) -> None:
@@ -248,7 +250,7 @@ class SchedulesPane(Pane):
             return
         finally:
             self._starting = False
-        self.app.notify(f"Audit {safe(task_id)} started ({len(checks)} checks)", markup=False)
+        self.app.notify(f"Audit {safe(task_id)} started ({plural(len(checks), 'check')})", markup=False)
         defender(self.app).track_task("audit", task_id)
 
 

@@ -24,6 +24,7 @@ from ...aws.models import ScheduledAudit
 from ..check_picker import CheckPickerModal, ordered
 from ..contract import defender
 from ..form import EditForm, field_values
+from ..format import plural
 from ..modals import ConfirmModal
 
 NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")  # ScheduledAuditName in AWS's model; matched whole
@@ -43,6 +44,11 @@ class Schedule:
     day_of_week: str | None
     day_of_month: str | None
     checks: tuple[str, ...]
+
+
+def _unchanged(s: Schedule, a: ScheduledAudit) -> bool:
+    was = (a.frequency, a.day_of_week, a.day_of_month, set(a.check_names))
+    return (s.frequency, s.day_of_week, s.day_of_month, set(s.checks)) == was
 
 
 def when_text(frequency: str | None, day_of_week: str | None, day_of_month: str | None) -> str:
@@ -142,7 +148,7 @@ class ScheduleForm(EditForm):
         self.query_one("#p-day").display = self.frequency == "MONTHLY"
 
     def _show_checks(self) -> None:
-        summary = Text(f"{len(self.checks)} of {len(self._enabled)} enabled checks: ", style="bold")
+        summary = Text(f"{len(self.checks)} of {plural(len(self._enabled), 'enabled check')}: ", style="bold")
         titles = checks_text(ordered(self.checks))
         # Two lines at most, so the form fits 80x24; the picker (F2) lists them all.
         summary.append(titles if len(titles) <= 90 else titles[:89] + "…")
@@ -182,7 +188,9 @@ class ScheduleForm(EditForm):
             if DAY_DIGITS.fullmatch(day) and 1 <= int(day) <= 31:
                 day = str(int(day))  # AWS's pattern has no leading zero: "07" is sent as "7"
             elif day != "LAST":
-                return f"Day of the month: 1 to 31 in digits 0-9, or LAST (not {typed or 'empty'!r})."
+                if not typed:
+                    return "Day of the month: enter 1 to 31, or LAST."
+                return f"Day of the month: 1 to 31 in digits 0-9, or LAST (not {typed!r})."
         if not self._enabled:
             return NONE_ENABLED
         if not self.checks:
@@ -203,15 +211,18 @@ class ScheduleForm(EditForm):
         if isinstance(collected, str):
             self._error(collected)
             return
-        self._error("")
         s, a = collected, self._audit
+        if a is not None and _unchanged(s, a):
+            self._error("Nothing to save: the schedule is as it was.")
+            return  # no question to answer, no request to send
+        self._error("")
         verb = "Update" if a else "Create"
         body = Text.assemble(f"{verb} scheduled audit ", (s.name, "bold"))
         body.append(f"\nRuns: {when_text(s.frequency, s.day_of_week, s.day_of_month)}")
         body.append(f"\nChecks ({len(s.checks)}): {checks_text(s.checks)}")
         if a is not None:
             was = when_text(a.frequency, a.day_of_week, a.day_of_month)
-            body.append(f"\n(was: {was}; {len(a.check_names)} checks)", style="dim")
+            body.append(f"\n(was: {was}; {plural(len(a.check_names), 'check')})", style="dim")
 
         def confirmed(ok: bool | None) -> None:
             if ok:

@@ -19,6 +19,7 @@ from ...aws import catalogue
 from ...aws.errors import AwsError
 from ...aws.models import AuditConfiguration, CheckConfiguration
 from ..contract import defender
+from ..format import plural
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
@@ -72,6 +73,8 @@ class ThresholdModal(DefenderModal[int | None]):
         text = self.query_one(Input).value
         p = self._parameter
         try:
+            if not text.strip():
+                raise ValueError(f"Enter a number of days, {p.minimum} to {p.maximum}.")
             if not WHOLE_DAYS.fullmatch(text.strip()):
                 raise ValueError(f"{p.label} must be a whole number of days in digits 0-9, not {text!r}.")
             value = p.validate(text)
@@ -298,5 +301,5 @@ class SettingsPane(Pane):
         for name, params in sent_params.items():
             if self.pending_params.get(name) == params:
                 del self.pending_params[name]
-        self.message(f"Saved {len(checks)} check(s).", "green")
+        self.message(f"Saved {plural(len(checks), 'check')}.", "green")
         self.refresh_now()
