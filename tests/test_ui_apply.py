@@ -6,6 +6,7 @@ import time
 
 from aws_fixtures import request_counts
 from mitigation_helpers import NEEDS, SHARED, make_role
+from textual.widgets import SelectionList
 from test_ui_results import Harness, lab, open_shared_certificate_findings, static_text, until
 
 from conftest import make_client
@@ -66,10 +67,10 @@ async def apply_marked(pilot, app: ApplyHarness) -> ApplyMitigationScreen:
     await pilot.press("a")
     await until(pilot, lambda: isinstance(app.screen, ApplyMitigationScreen))
     screen = app.screen
-    await until(pilot, lambda: screen.query_one("#actions").option_count == 1)
+    await until(pilot, lambda: screen.query_one(SelectionList).option_count == 1)
     await pilot.press("space")  # pick the one offered action
-    summary = static_text(screen.query_one("#summary"))
-    assert "1 finding on" in summary and "1. DeactivateCert (UPDATE_DEVICE_CERTIFICATE)" in summary
+    assert "1 finding of 1 check" in static_text(screen.query_one("#title"))
+    assert "Device certificate shared: 1. DeactivateCert" in static_text(screen.query_one("#summary"))
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
     confirm = static_text(app.screen.query_one("#body"))  # what will change, named before it happens

@@ -1,20 +1,25 @@
-"""Apply mitigation actions to the marked findings: pick actions, see exactly what will change, confirm.
+"""Apply mitigation actions to the marked findings: pick actions per check, see exactly what will change,
+confirm.
 
-Only actions whose type applies to every selected finding's check (per the catalogue) are offered, so
-AWS never gets a mapping it would refuse. The task id is derived from the request by the AWS layer, so
-confirming the same selection while its task runs finds that task instead of starting another; once it
-has ended, applying again starts a new one. The notification says which.
+StartAuditMitigationActionsTask maps each audit check to its own actions, so the dialog groups the marked
+findings by check and offers, under each check, only the actions whose type applies to it (per the
+catalogue): a certificate check gets its deactivation while a logging check gets its logging action, in
+one task. A check left without a pick is left out of the task with its findings, and the confirmation
+says so. The task id is derived from the request by the AWS layer, so confirming the same picks while
+their task runs finds that task instead of starting another; once it has ended, applying again starts a
+new one. The notification says which.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
@@ -30,7 +35,8 @@ from .modals import ConfirmModal
 from .screen import DefenderModal, error_text
 
 MAX_FINDINGS = 25  # AWS's limit on findingIds in one StartAuditMitigationActionsTask
-RESOURCES_SHOWN = 8
+MAX_ACTIONS_PER_CHECK = 5  # AWS's limit on the actions mapped to one check
+RESOURCES_SHOWN = 8  # per check, in the confirmation
 
 
 def started_message(start: MitigationStart) -> str:
@@ -45,11 +51,68 @@ def started_message(start: MitigationStart) -> str:
     return f"Mitigation task {start.task_id} started"
 
 
-def applicable_types(findings: list[Finding]) -> set[str]:
-    """Action types that apply to every check of `findings`."""
-    checks = {f.check_name for f in findings}
-    sets = [set(check_info(c).action_types) for c in checks]
-    return set.intersection(*sets) if sets else set()
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@dataclass
+class CheckGroup:
+    """The marked findings of one check, the actions offered for it and those picked, in pick order."""
+
+    check: str
+    findings: list[Finding]
+    offered: dict[str, MitigationAction] = field(default_factory=dict)
+    picked: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return check_info(self.check).title
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return check_info(self.check).action_types
+
+    def resources(self, shown: int = RESOURCES_SHOWN) -> str:
+        names = [f.resource.readable for f in self.findings[:shown]]
+        more = len(self.findings) - shown
+        return ", ".join(names + ([f"+{more} more"] if more > 0 else []))
+
+
+def group_by_check(findings: list[Finding]) -> list[CheckGroup]:
+    """One group per check, in the order the checks first appear among the findings."""
+    groups: dict[str, CheckGroup] = {}
+    for finding in findings:
+        groups.setdefault(finding.check_name, CheckGroup(finding.check_name, [])).findings.append(finding)
+    return list(groups.values())
+
+
+class CheckActions(SelectionList[str]):
+    """The actions offered for one check. Arrows go on into the next or previous check's list at the ends."""
+
+    def __init__(self, group: CheckGroup, index: int) -> None:
+        super().__init__(id=f"actions-{index}", classes="check-actions")
+        self.group = group
+
+    def _neighbour(self, step: int) -> CheckActions | None:
+        lists = [w for w in self.screen.query(CheckActions) if w.option_count]
+        at = lists.index(self) + step if self in lists else -1
+        return lists[at] if 0 <= at < len(lists) else None
+
+    def action_cursor_down(self) -> None:
+        following = self._neighbour(1) if self.highlighted == self.option_count - 1 else None
+        if following is None:
+            super().action_cursor_down()
+        else:
+            following.highlighted = 0
+            following.focus()
+
+    def action_cursor_up(self) -> None:
+        preceding = self._neighbour(-1) if self.highlighted == 0 else None
+        if preceding is None:
+            super().action_cursor_up()
+        else:
+            preceding.highlighted = preceding.option_count - 1
+            preceding.focus()
 
 
 class ApplyMitigationScreen(DefenderModal[str | None]):
@@ -59,12 +122,17 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
     ApplyMitigationScreen { align: center middle; }
     ApplyMitigationScreen > Vertical { width: 76; max-width: 98%; height: auto; max-height: 96%;
         border: thick $warning; background: $surface; padding: 0 1; }
-    ApplyMitigationScreen #actions { height: auto; max-height: 6; }
-    ApplyMitigationScreen #summary { height: auto; max-height: 11; overflow-y: auto; }
+    ApplyMitigationScreen #checks { height: auto; max-height: 12; }
+    ApplyMitigationScreen .check-heading { height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+        text-style: bold; }
+    ApplyMitigationScreen .check-actions { border: none; padding: 0 0 0 1; }
+    ApplyMitigationScreen .check-actions:focus { border: none; border-left: outer $accent; padding: 0; }
+    ApplyMitigationScreen .check-note { height: auto; padding: 0 0 0 2; color: $text-muted; }
+    ApplyMitigationScreen #summary { height: auto; max-height: 5; }
     ApplyMitigationScreen #message { height: auto; color: $error; }
     ApplyMitigationScreen #hint { color: $text-muted; height: 1; }
     """
-    # Enter has priority: inside the SelectionList it would only toggle an option, and space does that.
+    # Enter has priority: inside a SelectionList it would only toggle an option, and space does that.
     BINDINGS: ClassVar = [
         Binding("enter", "apply", "Apply", id="apply-mitigation-apply", priority=True),
         Binding("ctrl+s", "apply", "Apply", id="apply-mitigation-save"),
@@ -75,17 +143,26 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         super().__init__()
         self.findings = findings
         self.dd = dd
-        self._actions: dict[str, MitigationAction] = {}
-        self._picked: list[str] = []  # action names in the order the user picked them
+        self.groups = group_by_check(findings)
         self._starting = False
 
     def compose(self) -> ComposeResult:
+        count = plural(len(self.findings), "finding")
+        checks = plural(len(self.groups), "check")
         with Vertical():
-            yield Static(Text("Apply mitigation", style="bold"), id="title")
-            yield SelectionList[str](id="actions")
+            yield Static(Text(f"Apply mitigation · {count} of {checks}", style="bold"), id="title")
+            with VerticalScroll(id="checks", can_focus=False):
+                for index, group in enumerate(self.groups):
+                    heading = f"{group.title} · {plural(len(group.findings), 'finding')}: {group.resources()}"
+                    yield Static(Text(heading), classes="check-heading", id=f"heading-{index}")
+                    yield CheckActions(group, index)
+                    yield Static(Text(""), classes="check-note", id=f"note-{index}")
             yield Static(Text("Loading mitigation actions…"), id="message")
             yield Static(Text(""), id="summary")
-            yield Static(Text("space pick · enter apply · escape cancel"), id="hint")
+            hint = "space pick · tab next check · enter apply · escape cancel"
+            yield Static(
+                Text(hint if len(self.groups) > 1 else hint.replace(" · tab next check", "")), id="hint"
+            )
 
     def on_mount(self) -> None:
         self._update_summary()
@@ -99,23 +176,31 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         except AwsError as error:
             self._message(str(error))
             return
-        types = applicable_types(self.findings)
-        self._actions = {a.name: a for a in described if a.action_type in types}
-        options = self.query_one("#actions", SelectionList)
-        options.clear_options()
-        options.add_options(
-            Selection(Text(f"{a.name} ({a.action_type})"), a.name) for a in self._actions.values()
-        )
-        if self._actions:
+        first: CheckActions | None = None
+        for index, group in enumerate(self.groups):
+            group.offered = {a.name: a for a in described if a.action_type in group.types}
+            options = self.query_one(f"#actions-{index}", CheckActions)
+            options.clear_options()
+            options.add_options(
+                Selection(Text(f"{a.name} ({a.action_type})"), a.name) for a in group.offered.values()
+            )
+            options.display = bool(group.offered)
+            if group.offered:
+                options.highlighted = 0  # so space picks straight away
+                first = first or options
+            else:
+                note = f"No action of type {', '.join(group.types)} yet: left out."
+                self.query_one(f"#note-{index}", Static).update(Text(note))
+        if first is not None:
             self._message("")
-            options.highlighted = 0  # so space picks straight away
-            options.focus()
+            first.focus()
         else:
-            wanted = ", ".join(sorted(types)) or "none"
+            wanted = ", ".join(sorted({t for g in self.groups for t in g.types})) or "none"
             self._message(
                 f"No mitigation action applies to these findings (types that would: {wanted}). "
                 "Create one in the Mitigation pane (4, then n)."
             )
+        self._update_summary()
 
     def worker_ended(self, worker: Worker, state: WorkerState) -> None:
         if worker.group == "apply-start":
@@ -127,55 +212,78 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         self.query_one("#message", Static).update(Text(message))
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        if not isinstance(event.selection_list, CheckActions):
+            return
+        group = event.selection_list.group
         selected = list(event.selection_list.selected)
-        self._picked = [n for n in self._picked if n in selected] + [
-            n for n in selected if n not in self._picked
+        group.picked = [n for n in group.picked if n in selected] + [
+            n for n in selected if n not in group.picked
         ]
         self._update_summary()
 
     def _update_summary(self) -> None:
-        count = len(self.findings)
-        body = Text(f"{count} finding{'s' if count != 1 else ''} on:\n")
-        for finding in self.findings[:RESOURCES_SHOWN]:
-            body.append(f"  {finding.resource.readable} ({check_info(finding.check_name).title})\n")
-        if count > RESOURCES_SHOWN:
-            body.append(f"  +{count - RESOURCES_SHOWN} more\n")
-        if self._picked:
-            body.append("Actions, in order:\n")
-            for n, name in enumerate(self._picked, 1):
-                body.append(f"  {n}. {name} ({self._actions[name].action_type})\n")
-        else:
-            body.append("No action picked yet.")
-        self.query_one("#summary", Static).update(body.rstrip() or body)
+        if not any(g.offered for g in self.groups):
+            self.query_one("#summary", Static).update(Text(""))
+            return
+        body = Text()
+        for group in self.groups:
+            body.append(f"{group.title}: ", style="bold")
+            if group.picked:
+                body.append(", ".join(f"{n}. {name}" for n, name in enumerate(group.picked, 1)))
+            else:
+                body.append("nothing picked, left out", style="italic")
+            body.append("\n")
+        body.rstrip()
+        self.query_one("#summary", Static).update(body)
 
     def mapping(self) -> dict[str, list[str]]:
-        return {check: list(self._picked) for check in dict.fromkeys(f.check_name for f in self.findings)}
+        """auditCheckToActionsMapping: each check with a pick → its actions, in the order picked."""
+        return {g.check: list(g.picked) for g in self.groups if g.picked}
+
+    def targeted(self) -> list[Finding]:
+        """The findings the task is started on: those of the checks with a pick."""
+        return [f for g in self.groups if g.picked for f in g.findings]
 
     def action_apply(self) -> None:
         if self._starting:
             return
-        if not self._picked:
+        if not self.mapping():
             self._message("Pick at least one action (space).")
             return
-        if len(self.findings) > MAX_FINDINGS:
+        crowded = [g.title for g in self.groups if len(g.picked) > MAX_ACTIONS_PER_CHECK]
+        if crowded:
             self._message(
-                f"AWS takes at most {MAX_FINDINGS} findings per task; {len(self.findings)} selected."
+                f"AWS takes at most {MAX_ACTIONS_PER_CHECK} actions per check: {', '.join(crowded)}."
             )
             return
-        # What will happen, named: each action's effect, then the resources it falls on.
-        body = Text(f"Apply {len(self._picked)} action(s) to {len(self.findings)} finding(s):\n")
-        for n, name in enumerate(self._picked, 1):
-            action = self._actions[name]
-            # An unknown action type's params stay a dict, with no summary.
-            effect = getattr(action.params, "summary", None) or action.action_type
-            body.append(f"  {n}. {name}: {effect}\n")
-        body.append("on:\n")
-        for finding in self.findings[:RESOURCES_SHOWN]:
-            body.append(f"  {finding.resource.readable}\n")
-        if len(self.findings) > RESOURCES_SHOWN:
-            body.append(f"  +{len(self.findings) - RESOURCES_SHOWN} more\n")
+        findings = self.targeted()
+        if len(findings) > MAX_FINDINGS:
+            self._message(f"AWS takes at most {MAX_FINDINGS} findings per task; {len(findings)} selected.")
+            return
+        self._message("")
+        self.app.push_screen(ConfirmModal("Apply mitigation", self.confirmation(), "Apply"), self._confirmed)
+
+    def confirmation(self) -> Text:
+        """What will happen, named per check: each action's effect, then the resources it falls on."""
+        findings, picked = self.targeted(), [g for g in self.groups if g.picked]
+        body = Text(
+            f"Apply mitigation to {plural(len(findings), 'finding')} of {plural(len(picked), 'check')}:\n"
+        )
+        for group in picked:
+            body.append(f"{group.title} ({plural(len(group.findings), 'finding')}):\n", style="bold")
+            for n, name in enumerate(group.picked, 1):
+                action = group.offered[name]
+                # An unknown action type's params stay a dict, with no summary.
+                effect = getattr(action.params, "summary", None) or action.action_type
+                body.append(f"  {n}. {name}: {effect}\n")
+            body.append(f"  on: {group.resources()}\n")
+        left_out = [g for g in self.groups if not g.picked]
+        if left_out:
+            body.append("Left out, no action picked: ", style="bold")
+            body.append(", ".join(f"{g.title} ({plural(len(g.findings), 'finding')})" for g in left_out))
+            body.append("\n")
         body.append("This changes resources in the account.")
-        self.app.push_screen(ConfirmModal("Apply mitigation", body, "Apply"), self._confirmed)
+        return body
 
     def _confirmed(self, answer: bool | None) -> None:
         if answer and not self._starting:
@@ -184,11 +292,11 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
             self.run_worker(self._start(), group="apply-start", exclusive=True, exit_on_error=False)
 
     async def _start(self) -> None:
-        target = {"findingIds": [f.finding_id for f in self.findings]}
+        target = {"findingIds": [f.finding_id for f in self.targeted()]}
         try:
             start = await self.dd.start_mitigation_task(target, self.mapping())
         except (AwsError, ReadOnlyError) as error:
-            self._message(str(error))  # the selection stays, so the user can fix and retry
+            self._message(str(error))  # the picks stay, so the user can fix and retry
             self._starting = False
             return
         self.app.notify(started_message(start), markup=False)
