@@ -9,20 +9,17 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Button, Input, Static
-from textual.worker import Worker, WorkerState
+from textual.widgets import Input, Static
 
-from ...aws.catalogue import check_info
-from ...aws.client import DefenderClient
 from ...aws.errors import AwsError
 from ...aws.models import MitigationAction, MitigationTask
 from ..contract import defender
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
-from ..screen import error_text
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
+from .mitigation_delete import DeleteActionConfirm
 from .mitigation_forms import ActionForm
 from .mitigation_views import (
     ACTION_COLUMNS,
@@ -266,72 +263,3 @@ class MitigationPane(Pane):
 
 async def _same(value: MitigationAction) -> MitigationAction:
     return value
-
-
-class DeleteActionConfirm(ConfirmModal):
-    """The delete confirmation, warning when a running mitigation task uses the action (AWS allows the
-    delete, so the user may still confirm). It opens at once and looks the tasks up; `y` waits for that
-    look-up, so the warning, if any, is on screen before the delete can be confirmed."""
-
-    def __init__(self, name: str, dd: DefenderClient) -> None:
-        super().__init__(
-            "Delete mitigation action?", self._body(name, "Looking for running tasks that use it…"), "Delete"
-        )
-        self.target_name = name
-        self.dd = dd
-        self.checked = False
-
-    @staticmethod
-    def _body(name: str, note: str | Text) -> Text:
-        body = Text.assemble(
-            "Delete mitigation action ", (name, "bold"), "?\nTasks already run keep their results.\n"
-        )
-        body.append_text(note if isinstance(note, Text) else Text(note, style="italic"))
-        return body
-
-    def on_mount(self) -> None:
-        self.run_worker(self._look_up(), group="delete-check", exclusive=True, exit_on_error=False)
-
-    async def _look_up(self) -> None:
-        try:
-            tasks = await self.dd.running_tasks_using(self.target_name)
-        except AwsError as err:
-            note: str | Text = f"Running tasks could not be checked: {err.text}"
-        else:
-            note = running_tasks_note(self.target_name, tasks)
-        self.query_one("#body", Static).update(self._body(self.target_name, note))
-        self.checked = True
-
-    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
-        if state == WorkerState.ERROR:  # not an AwsError: say so, and let the user decide
-            self.query_one("#body", Static).update(
-                self._body(self.target_name, f"Running tasks could not be checked: {error_text(worker)}")
-            )
-            self.checked = True
-
-    def action_answer(self, answer: bool) -> None:
-        if answer and not self.checked:
-            return
-        super().action_answer(answer)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "yes" and not self.checked:
-            event.stop()
-            return
-        super().on_button_pressed(event)
-
-
-def running_tasks_note(name: str, tasks: tuple[MitigationTask, ...]) -> Text:
-    if not tasks:
-        return Text("No running mitigation task uses it.", style="italic")
-    note = Text("Warning: ", style="bold red")
-    note.append(
-        f"running mitigation task{'s' if len(tasks) > 1 else ''} use{'' if len(tasks) > 1 else 's'} it:\n"
-    )
-    for task in tasks:
-        checks = [check_info(c).title for c, names in task.mapping.items() if name in names]
-        note.append("  ")
-        note.append(task.task_id, style="bold")
-        note.append(f" (IN_PROGRESS, for {', '.join(checks)})\n")
-    note.append("AWS allows deleting it while the task runs.")
-    return note
