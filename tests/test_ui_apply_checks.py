@@ -165,7 +165,8 @@ async def test_a_check_left_without_a_pick_is_left_out(lab: str, dd: DefenderCli
         while screen.focused.group.check != SHARED:  # type: ignore[union-attr]
             await pilot.press("tab")
         await pick(pilot, screen, SHARED, ["DeactivateCert"])
-        assert "Logging disabled: nothing picked, left out" in static_text(screen.query_one("#summary"))
+        summary = static_text(screen.query_one("#summary", Static))
+        assert "Left out: IoT policies overly permissive, Logging disabled" in summary
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         confirm = static_text(app.screen.query_one("#body", Static))

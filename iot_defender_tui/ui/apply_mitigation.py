@@ -156,7 +156,9 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
                     heading = f"{group.title} · {plural(len(group.findings), 'finding')}: {group.resources()}"
                     yield Static(Text(heading), classes="check-heading", id=f"heading-{index}")
                     yield CheckActions(group, index)
-                    yield Static(Text(""), classes="check-note", id=f"note-{index}")
+                    note = Static(Text(""), classes="check-note", id=f"note-{index}")
+                    note.display = False  # until it has something to say
+                    yield note
             yield Static(Text("Loading mitigation actions…"), id="message")
             yield Static(Text(""), id="summary")
             hint = "space pick · tab next check · enter apply · escape cancel"
@@ -190,7 +192,9 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
                 first = first or options
             else:
                 note = f"No action of type {', '.join(group.types)} yet: left out."
-                self.query_one(f"#note-{index}", Static).update(Text(note))
+                shown = self.query_one(f"#note-{index}", Static)
+                shown.update(Text(note))
+                shown.display = True
         if first is not None:
             self._message("")
             first.focus()
@@ -222,19 +226,20 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         self._update_summary()
 
     def _update_summary(self) -> None:
-        if not any(g.offered for g in self.groups):
-            self.query_one("#summary", Static).update(Text(""))
-            return
-        body = Text()
-        for group in self.groups:
+        """The task as picked so far: each check's actions in the order they run, then what is left out."""
+        summary = self.query_one("#summary", Static)
+        summary.display = any(g.offered for g in self.groups)
+        picked = [g for g in self.groups if g.picked]
+        body = Text() if picked else Text("Nothing picked yet.\n", style="italic")
+        for group in picked:
             body.append(f"{group.title}: ", style="bold")
-            if group.picked:
-                body.append(", ".join(f"{n}. {name}" for n, name in enumerate(group.picked, 1)))
-            else:
-                body.append("nothing picked, left out", style="italic")
-            body.append("\n")
+            body.append(", ".join(f"{n}. {name}" for n, name in enumerate(group.picked, 1)) + "\n")
+        left_out = [g.title for g in self.groups if not g.picked]
+        if picked and left_out:
+            body.append("Left out: ", style="bold")
+            body.append(", ".join(left_out))
         body.rstrip()
-        self.query_one("#summary", Static).update(body)
+        summary.update(body)
 
     def mapping(self) -> dict[str, list[str]]:
         """auditCheckToActionsMapping: each check with a pick → its actions, in the order picked."""
