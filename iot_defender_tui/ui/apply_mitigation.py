@@ -213,7 +213,9 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
             self._message(error_text(worker))
 
     def _message(self, message: str) -> None:
-        self.query_one("#message", Static).update(Text(message))
+        shown = self.query_one("#message", Static)
+        shown.update(Text(message))
+        shown.display = bool(message)  # no blank row at 80x24 when there is nothing to say
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
         if not isinstance(event.selection_list, CheckActions):
