@@ -6,8 +6,8 @@ import time
 
 from aws_fixtures import request_counts
 from mitigation_helpers import NEEDS, SHARED, make_role
-from textual.widgets import SelectionList
 from test_ui_results import Harness, lab, open_shared_certificate_findings, static_text, until
+from textual.widgets import SelectionList
 
 from conftest import make_client
 from iot_defender_tui.aws.client import DefenderClient
@@ -70,7 +70,7 @@ async def apply_marked(pilot, app: ApplyHarness) -> ApplyMitigationScreen:
     await until(pilot, lambda: screen.query_one(SelectionList).option_count == 1)
     await pilot.press("space")  # pick the one offered action
     assert "1 finding of 1 check" in static_text(screen.query_one("#title"))
-    assert "Device certificate shared: 1. DeactivateCert" in static_text(screen.query_one("#summary"))
+    assert "Task: 1 finding of 1 check." in static_text(screen.query_one("#summary"))
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
     confirm = static_text(app.screen.query_one("#body"))  # what will change, named before it happens

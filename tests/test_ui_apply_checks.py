@@ -106,9 +106,12 @@ async def test_each_check_gets_its_own_actions_in_one_task(lab: str, dd: Defende
             if n:
                 await pilot.press("tab")
             await pick(pilot, screen, check, picks[check])
-        summary = static_text(screen.query_one("#summary", Static))
-        assert "Device certificate shared: 1. NotifyOps, 2. DeactivateCert" in summary
-        assert "IoT policies overly permissive: 1. ReplacePolicy" in summary
+        assert static_text(screen.query_one("#summary", Static)) == "Task: 3 findings of 3 checks."
+        # Two picks for one check: each says when it runs (AWS applies them in order).
+        shared = next(w for w in screen.query(CheckActions) if w.group.check == SHARED)
+        labels = [str(shared.get_option_at_index(i).prompt) for i in range(shared.option_count)]
+        assert "NotifyOps (PUBLISH_FINDING_TO_SNS)  runs 1st" in labels
+        assert "DeactivateCert (UPDATE_DEVICE_CERTIFICATE)  runs 2nd" in labels
 
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
@@ -166,7 +169,10 @@ async def test_a_check_left_without_a_pick_is_left_out(lab: str, dd: DefenderCli
             await pilot.press("tab")
         await pick(pilot, screen, SHARED, ["DeactivateCert"])
         summary = static_text(screen.query_one("#summary", Static))
-        assert "Left out: IoT policies overly permissive, Logging disabled" in summary
+        assert (
+            summary
+            == "Task: 1 finding of 1 check. Left out: IoT policies overly permissive, Logging disabled."
+        )
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         confirm = static_text(app.screen.query_one("#body", Static))

@@ -86,6 +86,17 @@ def group_by_check(findings: list[Finding]) -> list[CheckGroup]:
     return list(groups.values())
 
 
+ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
+
+
+def option_label(action: MitigationAction, position: int | None) -> Text:
+    """An offered action; `position`: when it runs among its check's picks."""
+    label = Text(f"{action.name} ({action.action_type})")
+    if position is not None:
+        label.append(f"  runs {ORDINALS[position - 1] if position <= 5 else f'{position}th'}", style="bold")
+    return label
+
+
 class CheckActions(SelectionList[str]):
     """The actions offered for one check. Arrows go on into the next or previous check's list at the ends."""
 
@@ -128,7 +139,7 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
     ApplyMitigationScreen .check-actions { border: none; padding: 0 0 0 1; }
     ApplyMitigationScreen .check-actions:focus { border: none; border-left: outer $accent; padding: 0; }
     ApplyMitigationScreen .check-note { height: auto; padding: 0 0 0 2; color: $text-muted; }
-    ApplyMitigationScreen #summary { height: auto; max-height: 5; }
+    ApplyMitigationScreen #summary { height: auto; max-height: 4; }
     ApplyMitigationScreen #message { height: auto; color: $error; }
     ApplyMitigationScreen #hint { color: $text-muted; height: 1; }
     """
@@ -183,9 +194,7 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
             group.offered = {a.name: a for a in described if a.action_type in group.types}
             options = self.query_one(f"#actions-{index}", CheckActions)
             options.clear_options()
-            options.add_options(
-                Selection(Text(f"{a.name} ({a.action_type})"), a.name) for a in group.offered.values()
-            )
+            options.add_options(Selection(option_label(a, None), a.name) for a in group.offered.values())
             options.display = bool(group.offered)
             if group.offered:
                 options.highlighted = 0  # so space picks straight away
@@ -218,29 +227,38 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         shown.display = bool(message)  # no blank row at 80x24 when there is nothing to say
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
-        if not isinstance(event.selection_list, CheckActions):
+        options = event.selection_list
+        if not isinstance(options, CheckActions):
             return
-        group = event.selection_list.group
-        selected = list(event.selection_list.selected)
+        group = options.group
+        selected = list(options.selected)
         group.picked = [n for n in group.picked if n in selected] + [
             n for n in selected if n not in group.picked
         ]
+        # With two picks or more, each says when it runs: AWS applies a check's actions in order.
+        for index, name in enumerate(group.offered):
+            position = (
+                group.picked.index(name) + 1 if name in group.picked and len(group.picked) > 1 else None
+            )
+            options.replace_option_prompt_at_index(index, option_label(group.offered[name], position))
         self._update_summary()
 
     def _update_summary(self) -> None:
-        """The task as picked so far: each check's actions in the order they run, then what is left out."""
+        """What the task holds so far, and which checks are left out (each check's picks are in its list)."""
         summary = self.query_one("#summary", Static)
         summary.display = any(g.offered for g in self.groups)
         picked = [g for g in self.groups if g.picked]
-        body = Text() if picked else Text("Nothing picked yet.\n", style="italic")
-        for group in picked:
-            body.append(f"{group.title}: ", style="bold")
-            body.append(", ".join(f"{n}. {name}" for n, name in enumerate(group.picked, 1)) + "\n")
+        if not picked:
+            summary.update(Text("Nothing picked yet.", style="italic"))
+            return
+        findings = sum(len(g.findings) for g in picked)
+        body = Text.assemble(
+            ("Task: ", "bold"), f"{plural(findings, 'finding')} of {plural(len(picked), 'check')}."
+        )
         left_out = [g.title for g in self.groups if not g.picked]
-        if picked and left_out:
-            body.append("Left out: ", style="bold")
-            body.append(", ".join(left_out))
-        body.rstrip()
+        if left_out:
+            body.append(" Left out: ", style="bold")
+            body.append(", ".join(left_out) + ".")
         summary.update(body)
 
     def mapping(self) -> dict[str, list[str]]:
