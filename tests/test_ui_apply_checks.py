@@ -7,7 +7,9 @@ import asyncio
 import time
 
 import pytest
+from app_standin import StandIn
 from mitigation_helpers import LOGGING_CHECK, NEEDS, POLICY_CHECK, SHARED, executions, make_role, start
+from rich.text import Text
 from test_ui_apply import ApplyHarness, mitigation_tasks, seed_action
 from test_ui_mitigation import Harness as MitigationHarness
 from test_ui_results import lab, shown, static_text, until
@@ -16,7 +18,7 @@ from textual.widgets import Static
 from conftest import make_client
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.sandbox.runtime import runtime
-from iot_defender_tui.ui.apply_mitigation import ApplyMitigationScreen, CheckActions
+from iot_defender_tui.ui.apply_mitigation import ApplyConfirm, ApplyMitigationScreen, CheckActions
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.mitigation import MitigationPane
 from iot_defender_tui.ui.panes.mitigation_delete import DeleteActionConfirm
@@ -177,9 +179,8 @@ async def test_a_check_left_without_a_pick_is_left_out(lab: str, dd: DefenderCli
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         confirm = static_text(app.screen.query_one("#body", Static))
         assert "Apply mitigation to 1 finding of 1 check" in confirm
-        left_out = confirm.split("Left out, no action picked:")[1]
-        assert "IoT policies overly permissive (1 finding)" in left_out
-        assert "Logging disabled (1 finding)" in left_out
+        left_out = "Left out, no action picked (2 findings): IoT policies overly permissive, Logging disabled"
+        assert left_out in confirm
         await pilot.press("y")
         await until(pilot, lambda: not isinstance(app.screen, (ApplyMitigationScreen, ConfirmModal)))
 
@@ -209,6 +210,22 @@ async def test_arrows_run_on_into_the_next_check(lab: str, dd: DefenderClient) -
         await pilot.press("escape")
         assert not isinstance(app.screen, ApplyMitigationScreen)
     assert mitigation_tasks(lab) == []
+
+
+async def test_a_confirmation_taller_than_the_screen_scrolls_by_keyboard() -> None:
+    answers: list[bool | None] = []
+    app = StandIn()
+    async with app.run_test(size=(80, 24)) as pilot:
+        body = Text("\n".join(f"line {n}" for n in range(40)))
+        await app.push_screen(ApplyConfirm("Apply mitigation", body, "Apply"), answers.append)
+        shown = app.screen.query_one("#body-scroll")
+        await until(pilot, lambda: shown.max_scroll_y > 0)
+        await pilot.press("down", "down")
+        assert shown.scroll_y == 2
+        await pilot.press("pagedown", "up")
+        assert shown.scroll_y == 9
+        await pilot.press("y")
+    assert answers == [True]
 
 
 def lab_audit(iot) -> dict:

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import SelectionList, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
@@ -115,7 +116,7 @@ class CheckActions(SelectionList[str]):
             super().action_cursor_down()
         else:
             following.highlighted = 0
-            following.focus()
+            self.screen.set_focus(following)  # now: keys typed on go to it, not to this list
 
     def action_cursor_up(self) -> None:
         preceding = self._neighbour(-1) if self.highlighted == 0 else None
@@ -123,7 +124,46 @@ class CheckActions(SelectionList[str]):
             super().action_cursor_up()
         else:
             preceding.highlighted = preceding.option_count - 1
-            preceding.focus()
+            self.screen.set_focus(preceding)
+
+
+class ApplyConfirm(ConfirmModal):
+    """The confirmation. Many checks make it taller than a small screen: its body then scrolls (arrows,
+    page keys), so everything that will change can be read before `y`."""
+
+    DEFAULT_CSS = """
+    ApplyConfirm #body-scroll { height: auto; }
+    ApplyConfirm #body { height: auto; max-height: 1000; overflow-y: hidden; }
+    """
+    BINDINGS: ClassVar = [
+        Binding("down", "scroll_body(1)", "Scroll", show=False, id="apply-confirm-down"),
+        Binding("up", "scroll_body(-1)", "Scroll", show=False, id="apply-confirm-up"),
+        Binding("pagedown", "scroll_body(8)", "Scroll", show=False, id="apply-confirm-page-down"),
+        Binding("pageup", "scroll_body(-8)", "Scroll", show=False, id="apply-confirm-page-up"),
+    ]
+    FRAME_ROWS = 9  # what the modal needs besides the body: border, padding, title, buttons
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self._title, style="bold"), id="title")
+            with VerticalScroll(id="body-scroll", can_focus=False):
+                yield Static(self._body, id="body")
+            with Horizontal():
+                yield Button(f"{self._confirm_label} (y)", variant="warning", id="yes")
+                yield Button("Cancel (n)", id="no")
+
+    def on_mount(self) -> None:
+        self._fit(self.app.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        # The modal may take 90% of the screen; the body gets what the frame leaves.
+        self.query_one("#body-scroll").styles.max_height = max(3, int(height * 0.9) - self.FRAME_ROWS)
+
+    def action_scroll_body(self, lines: int) -> None:
+        self.query_one("#body-scroll").scroll_relative(y=lines, animate=False)
 
 
 class ApplyMitigationScreen(DefenderModal[str | None]):
@@ -286,7 +326,7 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
             self._message(f"AWS takes at most {MAX_FINDINGS} findings per task; {len(findings)} selected.")
             return
         self._message("")
-        self.app.push_screen(ConfirmModal("Apply mitigation", self.confirmation(), "Apply"), self._confirmed)
+        self.app.push_screen(ApplyConfirm("Apply mitigation", self.confirmation(), "Apply"), self._confirmed)
 
     def confirmation(self) -> Text:
         """What will happen, named per check: each action's effect, then the resources it falls on."""
@@ -304,9 +344,9 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
             body.append(f"  on: {group.resources()}\n")
         left_out = [g for g in self.groups if not g.picked]
         if left_out:
-            body.append("Left out, no action picked: ", style="bold")
-            body.append(", ".join(f"{g.title} ({plural(len(g.findings), 'finding')})" for g in left_out))
-            body.append("\n")
+            count = sum(len(g.findings) for g in left_out)
+            body.append(f"Left out, no action picked ({plural(count, 'finding')}): ", style="bold")
+            body.append(", ".join(g.title for g in left_out) + "\n")
         body.append("This changes resources in the account.")
         return body
 
