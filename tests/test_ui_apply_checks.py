@@ -7,17 +7,20 @@ import asyncio
 import time
 
 import pytest
-from app_standin import StandIn
+from aws_fixtures import sandbox_settings
 from mitigation_helpers import LOGGING_CHECK, NEEDS, POLICY_CHECK, SHARED, executions, make_role, start
 from rich.text import Text
 from test_ui_apply import ApplyHarness, mitigation_tasks, seed_action
 from test_ui_mitigation import Harness as MitigationHarness
 from test_ui_results import lab, shown, static_text, until
+from test_ui_screens import connected
 from textual.widgets import Static
 
 from conftest import make_client
 from iot_defender_tui.aws.client import DefenderClient
+from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.runtime import runtime
+from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.apply_mitigation import ApplyConfirm, ApplyMitigationScreen, CheckActions
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.mitigation import MitigationPane
@@ -212,14 +215,17 @@ async def test_arrows_run_on_into_the_next_check(lab: str, dd: DefenderClient) -
     assert mitigation_tasks(lab) == []
 
 
-async def test_a_confirmation_taller_than_the_screen_scrolls_by_keyboard() -> None:
+async def test_a_confirmation_taller_than_the_screen_scrolls_by_keyboard(lab: str, aws_env) -> None:
+    # In the real app: its CSS (`#body { height: 1fr; }`) once stretched the text so nothing scrolled.
     answers: list[bool | None] = []
-    app = StandIn()
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
     async with app.run_test(size=(80, 24)) as pilot:
+        await connected(pilot)
         body = Text("\n".join(f"line {n}" for n in range(40)))
         await app.push_screen(ApplyConfirm("Apply mitigation", body, "Apply"), answers.append)
         shown = app.screen.query_one("#body-scroll")
         await until(pilot, lambda: shown.max_scroll_y > 0)
+        assert shown.size.height == int(24 * 0.9) - ApplyConfirm.FRAME_ROWS
         await pilot.press("down", "down")
         assert shown.scroll_y == 2
         await pilot.press("pagedown", "up")

@@ -80,11 +80,12 @@ class CheckGroup:
 
 
 def group_by_check(findings: list[Finding]) -> list[CheckGroup]:
-    """One group per check, in the order the checks first appear among the findings."""
+    """One group per check, most severe first then by title (as the checks list shows them), whatever
+    order the findings were marked or streamed in."""
     groups: dict[str, CheckGroup] = {}
     for finding in findings:
         groups.setdefault(finding.check_name, CheckGroup(finding.check_name, [])).findings.append(finding)
-    return list(groups.values())
+    return sorted(groups.values(), key=lambda g: (check_info(g.check).severity_rank, g.title))
 
 
 ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
@@ -133,7 +134,7 @@ class ApplyConfirm(ConfirmModal):
 
     DEFAULT_CSS = """
     ApplyConfirm #body-scroll { height: auto; }
-    ApplyConfirm #body { height: auto; max-height: 1000; overflow-y: hidden; }
+    ApplyConfirm #body { max-height: 1000; overflow-y: hidden; }
     """
     BINDINGS: ClassVar = [
         Binding("down", "scroll_body(1)", "Scroll", show=False, id="apply-confirm-down"),
@@ -153,6 +154,9 @@ class ApplyConfirm(ConfirmModal):
                 yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
+        # Inline, as the app's own CSS (`#body { height: 1fr; }`, meant for its main body) outranks any
+        # DEFAULT_CSS and would stretch the text to the scroll view's height, leaving nothing to scroll.
+        self.query_one("#body").styles.height = "auto"
         self._fit(self.app.size.height)
 
     def on_resize(self, event: events.Resize) -> None:
