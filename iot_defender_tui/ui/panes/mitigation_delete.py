@@ -83,9 +83,10 @@ def running_tasks_note(name: str, tasks: tuple[MitigationTask, ...]) -> Text:
     if not tasks:
         return Text("No running mitigation task uses it.", style="italic")
     note = Text("Warning: ", style="bold red")
-    note.append(
-        f"running mitigation task{'s' if len(tasks) > 1 else ''} use{'' if len(tasks) > 1 else 's'} it:\n"
+    count = (
+        "a running mitigation task uses" if len(tasks) == 1 else f"{len(tasks)} running mitigation tasks use"
     )
+    note.append(f"{count} it:\n")
     for task in tasks:
         checks = [check_info(c).title for c, names in task.mapping.items() if name in names]
         note.append("  ")
