@@ -21,7 +21,8 @@ from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
-from iot_defender_tui.ui.apply_mitigation import ApplyConfirm, ApplyMitigationScreen, CheckActions
+from iot_defender_tui.ui.apply_checks import ApplyConfirm, CheckActions
+from iot_defender_tui.ui.apply_mitigation import ApplyMitigationScreen
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.mitigation import MitigationPane
 from iot_defender_tui.ui.panes.mitigation_delete import DeleteActionConfirm
