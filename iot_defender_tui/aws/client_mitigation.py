@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import guard, pagination
@@ -25,6 +26,8 @@ def action_params(params: ActionParams | Mapping[str, Any]) -> dict[str, Any]:
 TASK_ENDED = frozenset({"COMPLETED", "FAILED", "CANCELED"})
 # Earlier runs of one request are probed one by one; past this many, something else is wrong.
 MAX_TASK_ATTEMPTS = 50
+# How far back a still running task is looked for (the Mitigation pane lists as many days).
+RUNNING_TASK_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,22 @@ class MitigationMixin(ClientCore):
         }
         found = await self._all("iot", "ListAuditMitigationActionsTasks", params, pagination.iot("tasks"))
         return tuple(MitigationTask.from_api(item) for item in found)
+
+    async def running_tasks_using(self, action_name: str) -> tuple[MitigationTask, ...]:
+        """The IN_PROGRESS mitigation tasks whose auditCheckToActionsMapping names `action_name`.
+
+        A listed task carries no mapping, so each running one is described (few run at once: AWS allows 10).
+        """
+        now = datetime.now(UTC)
+        running = await self.list_mitigation_tasks(
+            now - timedelta(days=RUNNING_TASK_DAYS), now + timedelta(minutes=5), status="IN_PROGRESS"
+        )
+        described = await asyncio.gather(*(self.describe_mitigation_task(t.task_id) for t in running))
+        return tuple(
+            t
+            for t in described
+            if t.status == "IN_PROGRESS" and any(action_name in names for names in t.mapping.values())
+        )
 
     async def cancel_mitigation_task(self, task_id: str) -> None:
         await self._mutate("iot", "CancelAuditMitigationActionsTask", {"taskId": task_id})

@@ -1,9 +1,13 @@
-"""Apply mitigation actions to the marked findings: pick actions, see exactly what will change, confirm.
+"""Apply mitigation actions to the marked findings: pick actions per check, see exactly what will change,
+confirm.
 
-Only actions whose type applies to every selected finding's check (per the catalogue) are offered, so
-AWS never gets a mapping it would refuse. The task id is derived from the request by the AWS layer, so
-confirming the same selection while its task runs finds that task instead of starting another; once it
-has ended, applying again starts a new one. The notification says which.
+StartAuditMitigationActionsTask maps each audit check to its own actions, so the dialog groups the marked
+findings by check and offers, under each check, only the actions whose type applies to it (per the
+catalogue): a certificate check gets its deactivation while a logging check gets its logging action, in
+one task. A check left without a pick is left out of the task with its findings, and the confirmation
+says so. The task id is derived from the request by the AWS layer, so confirming the same picks while
+their task runs finds that task instead of starting another; once it has ended, applying again starts a
+new one. The notification says which.
 """
 
 from __future__ import annotations
@@ -14,23 +18,22 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
-from ..aws.catalogue import check_info
 from ..aws.client import DefenderClient
 from ..aws.client_mitigation import MitigationStart
 from ..aws.errors import AwsError
 from ..aws.guard import ReadOnlyError
-from ..aws.models import Finding, MitigationAction
+from ..aws.models import Finding
+from .apply_checks import ApplyConfirm, CheckActions, group_by_check, option_label, plural
 from .contract import defender
-from .modals import ConfirmModal
 from .screen import DefenderModal, error_text
 
 MAX_FINDINGS = 25  # AWS's limit on findingIds in one StartAuditMitigationActionsTask
-RESOURCES_SHOWN = 8
+MAX_ACTIONS_PER_CHECK = 5  # AWS's limit on the actions mapped to one check
 
 
 def started_message(start: MitigationStart) -> str:
@@ -45,13 +48,6 @@ def started_message(start: MitigationStart) -> str:
     return f"Mitigation task {start.task_id} started"
 
 
-def applicable_types(findings: list[Finding]) -> set[str]:
-    """Action types that apply to every check of `findings`."""
-    checks = {f.check_name for f in findings}
-    sets = [set(check_info(c).action_types) for c in checks]
-    return set.intersection(*sets) if sets else set()
-
-
 class ApplyMitigationScreen(DefenderModal[str | None]):
     """Dismisses with the started task's id, or None when closed without starting one."""
 
@@ -59,12 +55,17 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
     ApplyMitigationScreen { align: center middle; }
     ApplyMitigationScreen > Vertical { width: 76; max-width: 98%; height: auto; max-height: 96%;
         border: thick $warning; background: $surface; padding: 0 1; }
-    ApplyMitigationScreen #actions { height: auto; max-height: 6; }
-    ApplyMitigationScreen #summary { height: auto; max-height: 11; overflow-y: auto; }
+    ApplyMitigationScreen #checks { height: auto; max-height: 12; }
+    ApplyMitigationScreen .check-heading { height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+        text-style: bold; }
+    ApplyMitigationScreen .check-actions { border: none; padding: 0 0 0 1; }
+    ApplyMitigationScreen .check-actions:focus { border: none; border-left: outer $accent; padding: 0; }
+    ApplyMitigationScreen .check-note { height: auto; padding: 0 0 0 2; color: $text-muted; }
+    ApplyMitigationScreen #summary { height: auto; max-height: 4; }
     ApplyMitigationScreen #message { height: auto; color: $error; }
     ApplyMitigationScreen #hint { color: $text-muted; height: 1; }
     """
-    # Enter has priority: inside the SelectionList it would only toggle an option, and space does that.
+    # Enter has priority: inside a SelectionList it would only toggle an option, and space does that.
     BINDINGS: ClassVar = [
         Binding("enter", "apply", "Apply", id="apply-mitigation-apply", priority=True),
         Binding("ctrl+s", "apply", "Apply", id="apply-mitigation-save"),
@@ -75,17 +76,28 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         super().__init__()
         self.findings = findings
         self.dd = dd
-        self._actions: dict[str, MitigationAction] = {}
-        self._picked: list[str] = []  # action names in the order the user picked them
+        self.groups = group_by_check(findings)
         self._starting = False
 
     def compose(self) -> ComposeResult:
+        count = plural(len(self.findings), "finding")
+        checks = plural(len(self.groups), "check")
         with Vertical():
-            yield Static(Text("Apply mitigation", style="bold"), id="title")
-            yield SelectionList[str](id="actions")
+            yield Static(Text(f"Apply mitigation · {count} of {checks}", style="bold"), id="title")
+            with VerticalScroll(id="checks", can_focus=False):
+                for index, group in enumerate(self.groups):
+                    heading = f"{group.title} · {plural(len(group.findings), 'finding')}: {group.resources()}"
+                    yield Static(Text(heading), classes="check-heading", id=f"heading-{index}")
+                    yield CheckActions(group, index)
+                    note = Static(Text(""), classes="check-note", id=f"note-{index}")
+                    note.display = False  # until it has something to say
+                    yield note
             yield Static(Text("Loading mitigation actions…"), id="message")
             yield Static(Text(""), id="summary")
-            yield Static(Text("space pick · enter apply · escape cancel"), id="hint")
+            hint = "space pick · tab next check · enter apply · escape cancel"
+            yield Static(
+                Text(hint if len(self.groups) > 1 else hint.replace(" · tab next check", "")), id="hint"
+            )
 
     def on_mount(self) -> None:
         self._update_summary()
@@ -99,23 +111,31 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         except AwsError as error:
             self._message(str(error))
             return
-        types = applicable_types(self.findings)
-        self._actions = {a.name: a for a in described if a.action_type in types}
-        options = self.query_one("#actions", SelectionList)
-        options.clear_options()
-        options.add_options(
-            Selection(Text(f"{a.name} ({a.action_type})"), a.name) for a in self._actions.values()
-        )
-        if self._actions:
+        first: CheckActions | None = None
+        for index, group in enumerate(self.groups):
+            group.offered = {a.name: a for a in described if a.action_type in group.types}
+            options = self.query_one(f"#actions-{index}", CheckActions)
+            options.clear_options()
+            options.add_options(Selection(option_label(a, None), a.name) for a in group.offered.values())
+            options.display = bool(group.offered)
+            if group.offered:
+                options.highlighted = 0  # so space picks straight away
+                first = first or options
+            else:
+                note = f"No action of type {', '.join(group.types)} yet: left out."
+                shown = self.query_one(f"#note-{index}", Static)
+                shown.update(Text(note))
+                shown.display = True
+        if first is not None:
             self._message("")
-            options.highlighted = 0  # so space picks straight away
-            options.focus()
+            first.focus()
         else:
-            wanted = ", ".join(sorted(types)) or "none"
+            wanted = ", ".join(sorted({t for g in self.groups for t in g.types})) or "none"
             self._message(
                 f"No mitigation action applies to these findings (types that would: {wanted}). "
                 "Create one in the Mitigation pane (4, then n)."
             )
+        self._update_summary()
 
     def worker_ended(self, worker: Worker, state: WorkerState) -> None:
         if worker.group == "apply-start":
@@ -124,58 +144,93 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
             self._message(error_text(worker))
 
     def _message(self, message: str) -> None:
-        self.query_one("#message", Static).update(Text(message))
+        shown = self.query_one("#message", Static)
+        shown.update(Text(message))
+        shown.display = bool(message)  # no blank row at 80x24 when there is nothing to say
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
-        selected = list(event.selection_list.selected)
-        self._picked = [n for n in self._picked if n in selected] + [
-            n for n in selected if n not in self._picked
+        options = event.selection_list
+        if not isinstance(options, CheckActions):
+            return
+        group = options.group
+        selected = list(options.selected)
+        group.picked = [n for n in group.picked if n in selected] + [
+            n for n in selected if n not in group.picked
         ]
+        # With two picks or more, each says when it runs: AWS applies a check's actions in order.
+        for index, name in enumerate(group.offered):
+            position = (
+                group.picked.index(name) + 1 if name in group.picked and len(group.picked) > 1 else None
+            )
+            options.replace_option_prompt_at_index(index, option_label(group.offered[name], position))
         self._update_summary()
 
     def _update_summary(self) -> None:
-        count = len(self.findings)
-        body = Text(f"{count} finding{'s' if count != 1 else ''} on:\n")
-        for finding in self.findings[:RESOURCES_SHOWN]:
-            body.append(f"  {finding.resource.readable} ({check_info(finding.check_name).title})\n")
-        if count > RESOURCES_SHOWN:
-            body.append(f"  +{count - RESOURCES_SHOWN} more\n")
-        if self._picked:
-            body.append("Actions, in order:\n")
-            for n, name in enumerate(self._picked, 1):
-                body.append(f"  {n}. {name} ({self._actions[name].action_type})\n")
-        else:
-            body.append("No action picked yet.")
-        self.query_one("#summary", Static).update(body.rstrip() or body)
+        """What the task holds so far, and which checks are left out (each check's picks are in its list)."""
+        summary = self.query_one("#summary", Static)
+        summary.display = any(g.offered for g in self.groups)
+        picked = [g for g in self.groups if g.picked]
+        if not picked:
+            summary.update(Text("Nothing picked yet.", style="italic"))
+            return
+        findings = sum(len(g.findings) for g in picked)
+        body = Text.assemble(
+            ("Task: ", "bold"), f"{plural(findings, 'finding')} of {plural(len(picked), 'check')}."
+        )
+        left_out = [g.title for g in self.groups if not g.picked]
+        if left_out:
+            body.append(" Left out: ", style="bold")
+            body.append(", ".join(left_out) + ".")
+        summary.update(body)
 
     def mapping(self) -> dict[str, list[str]]:
-        return {check: list(self._picked) for check in dict.fromkeys(f.check_name for f in self.findings)}
+        """auditCheckToActionsMapping: each check with a pick → its actions, in the order picked."""
+        return {g.check: list(g.picked) for g in self.groups if g.picked}
+
+    def targeted(self) -> list[Finding]:
+        """The findings the task is started on: those of the checks with a pick."""
+        return [f for g in self.groups if g.picked for f in g.findings]
 
     def action_apply(self) -> None:
         if self._starting:
             return
-        if not self._picked:
+        if not self.mapping():
             self._message("Pick at least one action (space).")
             return
-        if len(self.findings) > MAX_FINDINGS:
+        crowded = [g.title for g in self.groups if len(g.picked) > MAX_ACTIONS_PER_CHECK]
+        if crowded:
             self._message(
-                f"AWS takes at most {MAX_FINDINGS} findings per task; {len(self.findings)} selected."
+                f"AWS takes at most {MAX_ACTIONS_PER_CHECK} actions per check: {', '.join(crowded)}."
             )
             return
-        # What will happen, named: each action's effect, then the resources it falls on.
-        body = Text(f"Apply {len(self._picked)} action(s) to {len(self.findings)} finding(s):\n")
-        for n, name in enumerate(self._picked, 1):
-            action = self._actions[name]
-            # An unknown action type's params stay a dict, with no summary.
-            effect = getattr(action.params, "summary", None) or action.action_type
-            body.append(f"  {n}. {name}: {effect}\n")
-        body.append("on:\n")
-        for finding in self.findings[:RESOURCES_SHOWN]:
-            body.append(f"  {finding.resource.readable}\n")
-        if len(self.findings) > RESOURCES_SHOWN:
-            body.append(f"  +{len(self.findings) - RESOURCES_SHOWN} more\n")
+        findings = self.targeted()
+        if len(findings) > MAX_FINDINGS:
+            self._message(f"AWS takes at most {MAX_FINDINGS} findings per task; {len(findings)} selected.")
+            return
+        self._message("")
+        self.app.push_screen(ApplyConfirm("Apply mitigation", self.confirmation(), "Apply"), self._confirmed)
+
+    def confirmation(self) -> Text:
+        """What will happen, named per check: each action's effect, then the resources it falls on."""
+        findings, picked = self.targeted(), [g for g in self.groups if g.picked]
+        body = Text(
+            f"Apply mitigation to {plural(len(findings), 'finding')} of {plural(len(picked), 'check')}:\n"
+        )
+        for group in picked:
+            body.append(f"{group.title} ({plural(len(group.findings), 'finding')}):\n", style="bold")
+            for n, name in enumerate(group.picked, 1):
+                action = group.offered[name]
+                # An unknown action type's params stay a dict, with no summary.
+                effect = getattr(action.params, "summary", None) or action.action_type
+                body.append(f"  {n}. {name}: {effect}\n")
+            body.append(f"  on: {group.resources()}\n")
+        left_out = [g for g in self.groups if not g.picked]
+        if left_out:
+            count = sum(len(g.findings) for g in left_out)
+            body.append(f"Left out, no action picked ({plural(count, 'finding')}): ", style="bold")
+            body.append(", ".join(g.title for g in left_out) + "\n")
         body.append("This changes resources in the account.")
-        self.app.push_screen(ConfirmModal("Apply mitigation", body, "Apply"), self._confirmed)
+        return body
 
     def _confirmed(self, answer: bool | None) -> None:
         if answer and not self._starting:
@@ -184,11 +239,11 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
             self.run_worker(self._start(), group="apply-start", exclusive=True, exit_on_error=False)
 
     async def _start(self) -> None:
-        target = {"findingIds": [f.finding_id for f in self.findings]}
+        target = {"findingIds": [f.finding_id for f in self.targeted()]}
         try:
             start = await self.dd.start_mitigation_task(target, self.mapping())
         except (AwsError, ReadOnlyError) as error:
-            self._message(str(error))  # the selection stays, so the user can fix and retry
+            self._message(str(error))  # the picks stay, so the user can fix and retry
             self._starting = False
             return
         self.app.notify(started_message(start), markup=False)

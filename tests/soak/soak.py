@@ -259,7 +259,8 @@ class Driver:
             await self.pilot.pause(0.05)
 
     def screen_is(self, name: str) -> bool:
-        return type(self.app.screen).__name__ == name
+        # A subclass counts: the apply dialog confirms with ApplyConfirm, a ConfirmModal.
+        return any(cls.__name__ == name for cls in type(self.app.screen).__mro__)
 
     async def press(self, *keys: str) -> None:
         await self.pilot.press(*keys)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from textual.widgets import SelectionList
+
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.apply_mitigation import ApplyMitigationScreen
@@ -62,10 +64,10 @@ async def apply_marked(pilot, app: ApplyHarness) -> ApplyMitigationScreen:
     await pilot.press("a")
     await until(pilot, lambda: isinstance(app.screen, ApplyMitigationScreen))
     screen = app.screen
-    await until(pilot, lambda: screen.query_one("#actions").option_count == 1)
+    await until(pilot, lambda: screen.query_one(SelectionList).option_count == 1)
     await pilot.press("space")  # pick the one offered action
-    summary = static_text(screen.query_one("#summary"))
-    assert "1 finding on" in summary and "1. DeactivateCert (UPDATE_DEVICE_CERTIFICATE)" in summary
+    assert "1 finding of 1 check" in static_text(screen.query_one("#title"))
+    assert "Task: 1 finding of 1 check." in static_text(screen.query_one("#summary"))
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
     confirm = static_text(app.screen.query_one("#body"))  # what will change, named before it happens

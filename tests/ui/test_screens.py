@@ -114,7 +114,7 @@ async def test_apply_start(lab: str, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(DefenderClient, "start_mitigation_task", boom)
         screen = ApplyMitigationScreen([finding], app.dd)
         await open_screen(pilot, screen)
-        await until(pilot, lambda: screen.query_one("#actions", SelectionList).option_count == 1)
+        await until(pilot, lambda: screen.query_one(SelectionList).option_count == 1)
         await pilot.press("space", "enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")

@@ -20,6 +20,7 @@ from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
+from .mitigation_delete import DeleteActionConfirm
 from .mitigation_forms import ActionForm
 from .mitigation_views import (
     ACTION_COLUMNS,
@@ -205,9 +206,6 @@ class MitigationPane(Pane):
         name = self._current("#actions")
         if name is None:
             return
-        body = Text.assemble(
-            "Delete mitigation action ", (name, "bold"), "?\nTasks already run keep their results."
-        )
 
         def confirmed(ok: bool | None) -> None:
             if ok:
@@ -217,7 +215,7 @@ class MitigationPane(Pane):
                     exit_on_error=False,
                 )
 
-        self.app.push_screen(ConfirmModal("Delete mitigation action?", body, "Delete"), confirmed)
+        self.app.push_screen(DeleteActionConfirm(name, self.dd), confirmed)
 
     # -- tasks: open, cancel ------------------------------------------------------------------------------
     @on(FastTable.Selected, "#tasks")
