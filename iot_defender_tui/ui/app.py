@@ -65,7 +65,7 @@ class DefenderApp(App):
     TITLE = "IoT Defender"
     CSS = """
     #status { height: 1; padding: 0 1; background: $panel; }
-    #body { height: 1fr; }
+    #main { height: 1fr; }
     TabbedContent { height: 1fr; }
     TabPane { padding: 0; }
     #tabs { display: none; }
@@ -131,7 +131,7 @@ class DefenderApp(App):
             journal_unavailable=self.journal_problem is not None,
             id="header",
         )
-        with Container(id="body"):
+        with Container(id="main"):
             yield Static(Text("Connecting to AWS…"), id="connecting")
             # Hidden, and no pane polls, until the client is open. Only the first pane is composed now;
             # the others when first shown (_compose_pane).

@@ -102,7 +102,7 @@ class ApplyConfirm(ConfirmModal):
 
     DEFAULT_CSS = """
     ApplyConfirm #body-scroll { height: auto; }
-    ApplyConfirm #body { max-height: 1000; overflow-y: hidden; }
+    ApplyConfirm #body { height: auto; max-height: 1000; overflow-y: hidden; }
     """
     BINDINGS: ClassVar = [
         Binding("down", "scroll_body(1)", "Scroll", show=False, id="apply-confirm-down"),
@@ -122,9 +122,6 @@ class ApplyConfirm(ConfirmModal):
                 yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
-        # Inline, as the app's own CSS (`#body { height: 1fr; }`, meant for its main body) outranks any
-        # DEFAULT_CSS and would stretch the text to the scroll view's height, leaving nothing to scroll.
-        self.query_one("#body").styles.height = "auto"
         self._fit(self.app.size.height)
 
     def on_resize(self, event: events.Resize) -> None:

@@ -216,7 +216,7 @@ async def test_arrows_run_on_into_the_next_check(lab: str, dd: DefenderClient) -
 
 
 async def test_a_confirmation_taller_than_the_screen_scrolls_by_keyboard(lab: str, aws_env) -> None:
-    # In the real app: its CSS (`#body { height: 1fr; }`) once stretched the text so nothing scrolled.
+    # In the real app, whose CSS once stretched every `#body` (the app's own main container's id).
     answers: list[bool | None] = []
     app = DefenderApp(sandbox_settings(lab), Settings(), None)
     async with app.run_test(size=(80, 24)) as pilot:
