@@ -85,10 +85,11 @@ async def test_an_unchanged_schedule_edit_asks_nothing_and_sends_nothing(lab, sa
         await until(pilot, lambda: any(r[0] == "weekly_1" for r in test_schedules.cells(app)))
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, ScheduleForm))
+        sent = request_counts(sandbox_url).get("UpdateScheduledAudit", 0)  # the server counts for the whole session
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Nothing to save" in str(app.screen.query_one("#form-error").render()))
         assert isinstance(app.screen, ScheduleForm)
-        assert request_counts(sandbox_url).get("UpdateScheduledAudit", 0) == 0
+        assert request_counts(sandbox_url).get("UpdateScheduledAudit", 0) == sent
 
 
 async def test_an_unchanged_action_edit_asks_nothing_and_sends_nothing(lab, sandbox_url, journal) -> None:
@@ -105,10 +106,11 @@ async def test_an_unchanged_action_edit_asks_nothing_and_sends_nothing(lab, sand
         app.query_one("#actions").focus()
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, ActionForm))
+        sent = request_counts(sandbox_url).get("UpdateMitigationAction", 0)  # the server counts for the whole session
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Nothing to save" in test_mitigation.form_error(app))
         assert isinstance(app.screen, ActionForm)
-        assert request_counts(sandbox_url).get("UpdateMitigationAction", 0) == 0
+        assert request_counts(sandbox_url).get("UpdateMitigationAction", 0) == sent
 
 
 async def test_an_empty_threshold_asks_for_a_number_of_days(lab: str) -> None:
