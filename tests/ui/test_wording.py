@@ -85,7 +85,7 @@ async def test_an_unchanged_schedule_edit_asks_nothing_and_sends_nothing(lab, sa
         await until(pilot, lambda: any(r[0] == "weekly_1" for r in test_schedules.cells(app)))
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, ScheduleForm))
-        sent = request_counts(sandbox_url).get("UpdateScheduledAudit", 0)  # the server counts for the whole session
+        sent = request_counts(sandbox_url).get("UpdateScheduledAudit", 0)  # counted over the session
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Nothing to save" in str(app.screen.query_one("#form-error").render()))
         assert isinstance(app.screen, ScheduleForm)
@@ -106,7 +106,7 @@ async def test_an_unchanged_action_edit_asks_nothing_and_sends_nothing(lab, sand
         app.query_one("#actions").focus()
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, ActionForm))
-        sent = request_counts(sandbox_url).get("UpdateMitigationAction", 0)  # the server counts for the whole session
+        sent = request_counts(sandbox_url).get("UpdateMitigationAction", 0)  # counted over the session
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Nothing to save" in test_mitigation.form_error(app))
         assert isinstance(app.screen, ActionForm)
