@@ -58,6 +58,10 @@ def make_deterministic() -> None:
     rt.options = replace(rt.options, deterministic=True)
     rt.clock = Clock(frozen_at=BASE)
     rt.ids.seed(0)
+    # Sandbox days start at midnight UTC of BASE's date, not at the (real) time the server started: else a
+    # server started between 09:30 and 09:31 of any day would see BASE's day end during prepare's minute
+    # and fire the Monday schedule, a second audit in the world.
+    rt.started = datetime.fromtimestamp(BASE, UTC).replace(hour=0, minute=0).timestamp()
 
 
 def prepare(url: str) -> None:

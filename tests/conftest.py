@@ -42,13 +42,20 @@ def sandbox_server() -> Iterator[SandboxServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def sandbox_day_zero(sandbox_server: SandboxServer) -> float:
+    """Day 0 of the sandbox calendar as the server set it (the snapshot world moves it)."""
+    return runtime().started
+
+
 @pytest.fixture
-def sandbox_url(sandbox_server: SandboxServer) -> Iterator[str]:
+def sandbox_url(sandbox_server: SandboxServer, sandbox_day_zero: float) -> Iterator[str]:
     """The server's URL, with moto reset and default options restored for this test."""
     urllib.request.urlopen(urllib.request.Request(f"{sandbox_server.url}/moto-api/reset", method="POST"))
     rt = runtime()
     rt.options = Options(audit_seconds=0.5, mitigation_seconds=0.2)
     rt.clock = Clock()  # a test that moved time must not shift the next one's
+    rt.started = sandbox_day_zero  # nor one that moved the calendar
     rt.rng.seed(0)
     yield sandbox_server.url
 

@@ -52,8 +52,17 @@ class Terminal:
         )
         os.close(slave)
         self.output = b""
+        self.started = time.monotonic()
+
+    def drop(self) -> None:
+        """Close our side of the terminal, as an SSH link dropping does: nothing reads the app any more."""
+        os.close(self.master)
+        self.master = -1
 
     def read(self, timeout: float = 0.1) -> None:
+        if self.master < 0:  # dropped: wait as a read would (polling a closed descriptor would spin)
+            time.sleep(timeout)
+            return
         while select.select([self.master], [], [], timeout)[0]:
             try:
                 chunk = os.read(self.master, 65536)
@@ -78,11 +87,21 @@ class Terminal:
                 pids += [int(pid) for pid in (task / "children").read_text().split()]
         return pids
 
-    def ended(self, timeout: float = 20.0) -> int:
-        """The app's exit status, once it has ended and everything it wrote is read."""
+    def ended(self) -> int:
+        """The app's exit status, once it has ended and everything it wrote is read.
+
+        Ending waits on nothing but work: Textual restores the terminal (~0.1 s), then the launcher stops
+        the sandbox child (its HTTP server's 0.5 s poll, then two interpreters tearing down their heaps):
+        1.1-1.7 s on 2 cores loaded 3 to 9 deep. No signal is lost (the app takes them over in on_mount,
+        before it connects; before that they raise SystemExit). Only a load heavy enough to stretch that
+        past 20 s failed this, so the bound follows the load as getting here did: start-up does more of
+        the same work (two interpreters importing Textual and moto) and took 2-3 times as long as ending
+        in the runs measured (2.2-3.9 s to "connected").
+        """
+        timeout = max(20.0, 2 * (time.monotonic() - self.started))
         deadline = time.monotonic() + timeout
         while self.process.poll() is None:
-            assert time.monotonic() < deadline, f"still running: {self.output[-2000:]!r}"
+            assert time.monotonic() < deadline, f"running {timeout:.0f} s on: {self.output[-2000:]!r}"
             self.read()
         self.read()
         return self.process.returncode
@@ -91,7 +110,8 @@ class Terminal:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        os.close(self.master)
+        if self.master >= 0:
+            os.close(self.master)
 
 
 def alive(pid: int) -> bool:
@@ -126,10 +146,17 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
                 os.kill(pid, signal.SIGKILL)
 
 
+def sandbox_command(pid: int) -> bool:
+    """Whether `pid` runs the sandbox: not yet while it is forked but not exec'd (it shows the app's
+    command line then) or exec'ing (an empty one), which a loaded machine can make last."""
+    with contextlib.suppress(OSError):
+        return b"iot_defender_tui\x00sandbox\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    return False
+
+
 def sandbox_child(term: Terminal) -> int:
-    term.wait_for(lambda: bool(term.children()), "sandbox child")
+    term.wait_for(lambda: any(sandbox_command(pid) for pid in term.children()), "sandbox child")
     [pid] = term.children()
-    assert b"sandbox" in Path(f"/proc/{pid}/cmdline").read_bytes()
     return pid
 
 
@@ -154,11 +181,13 @@ def test_a_signal_while_the_sandbox_starts_stops_it(terminal: Terminal) -> None:
 
 
 def test_a_dropped_terminal_stops_the_sandbox(terminal: Terminal) -> None:
-    """An SSH link dropping: the terminal is gone (nothing reads it any more) when SIGHUP comes."""
+    """An SSH link dropping: the terminal is gone (nothing reads it any more) when SIGHUP comes.
+
+    (Textual's input thread then spins on the hung-up terminal's end of file, so this exit competes with it
+    for the GIL: slower than the others under load, not stuck.)"""
     child = sandbox_child(terminal)
     terminal.wait_for(lambda: b"connected" in terminal.output, "drawn and connected app")
-    os.close(terminal.master)
-    terminal.master = os.open(os.devnull, os.O_RDONLY)  # for close(); reads end at once
+    terminal.drop()
     terminal.process.send_signal(signal.SIGHUP)
     terminal.ended()
     assert gone(child)
