@@ -490,9 +490,14 @@ class DefenderApp(App):
             where = f"{where} / {type(self.screen).__name__}"
         return where, pane_id, None
 
+    @staticmethod
+    def _label(worker: Worker) -> str:
+        """The operation a worker did, in words ("refresh" rather than a pane poll's method name)."""
+        return "refresh" if worker.group.startswith("poll-") else (worker.name or worker.group)
+
     def _origin_of(self, worker: Worker) -> tuple[str, str | None, str | None]:
         node = worker.node
-        label = worker.name or worker.group
+        label = self._label(worker)
         operation = f" / {label}" if label and label != "default" else ""
         if isinstance(node, Pane):
             return f"{node.title or node.id} pane{operation}", node.id, worker.group
@@ -530,7 +535,7 @@ class DefenderApp(App):
                 )
                 return
             text = error_text(worker)
-            label = worker.name or worker.group
+            label = self._label(worker)
             self.show_error(f"{label}: {text}" if label and label != "default" else text)
         elif state == WorkerState.SUCCESS:
             if worker.group and worker.group == self._status_group:

@@ -67,19 +67,29 @@ class ErrorsScreen(DefenderScreen[None]):
     ErrorsScreen #errors-title { padding: 0 1; background: $panel; }
     ErrorsScreen VerticalScroll { height: 1fr; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,E,q", "close", "Back", id="errors-close")]
+    BINDINGS = [
+        Binding("escape,E,q", "close", "Back", id="errors-close"),
+        Binding("r", "reload", "Refresh", id="errors-refresh"),  # errors said while it is open
+    ]
 
     def __init__(self, log: ErrorLog) -> None:
         super().__init__()
         self._log = log
 
     def compose(self) -> ComposeResult:
-        count = len(self._log)
-        title = f"Last errors ({count}, newest first; ↑ ↓ pgup pgdn scroll)" if count else "Last errors"
-        yield Static(Text(title, style="bold"), id="errors-title")
+        yield Static(self._title(), id="errors-title")
         with VerticalScroll(id="errors-scroll"):
             yield Static(log_text(self._log.newest_first()), id="errors-text")
         yield Footer()
+
+    def _title(self) -> Text:
+        count = len(self._log)
+        title = f"Last errors ({count}, newest first; ↑ ↓ pgup pgdn scroll)" if count else "Last errors"
+        return Text(title, style="bold")
+
+    def action_reload(self) -> None:
+        self.query_one("#errors-title", Static).update(self._title())
+        self.query_one("#errors-text", Static).update(log_text(self._log.newest_first()))
 
     def on_mount(self) -> None:
         self.query_one("#errors-scroll").focus()
