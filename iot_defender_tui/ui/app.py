@@ -496,7 +496,7 @@ class DefenderApp(App):
         return "refresh" if worker.group.startswith("poll-") else (worker.name or worker.group)
 
     def _origin_of(self, worker: Worker) -> tuple[str, str | None, str | None]:
-        node = worker.node
+        node = getattr(worker, "node", None)  # a stand-in worker may have none
         label = self._label(worker)
         operation = f" / {label}" if label and label != "default" else ""
         if isinstance(node, Pane):
