@@ -226,3 +226,23 @@ async def test_enter_on_a_failed_execution_shows_its_error_whole() -> None:
         assert squeezed(FAILED.message or "") in squeezed(shown)
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ExecutionsScreen))
+
+
+async def test_pick_a_role_clears_once_a_role_is_filled_in(lab: str) -> None:
+    from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
+
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.connected(pilot)
+        await pilot.press("4")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "actions")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ActionForm))
+        form = app.screen
+        form.query_one("#name", Input).value = "Deactivate"
+        await pilot.press("ctrl+s")
+        error = form.query_one("#form-error")
+        await until(pilot, lambda: "pick a role" in str(error.render()))
+        # What F3's created role (or F2's pick) does: the ARN goes into the field.
+        form.query_one("#role", Input).value = "arn:aws:iam::123456789012:role/Made"
+        await until(pilot, lambda: str(error.render()).strip() == "")
