@@ -30,10 +30,12 @@ from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
 from .commands import DefenderCommands
 from .contract import TaskKind
+from .errors import ErrorLog, ErrorsScreen
 from .format import plural
 from .header import DefenderHeader
 from .help import HelpScreen
 from .memory import MemoryPolicy
+from .messages import TaskFinished
 from .modals import ConfirmModal
 from .pane import Pane
 from .screen import error_text
@@ -64,7 +66,8 @@ class DefenderApp(App):
     read_only_reason = "started with --read-only"  # or the settings' read_only, or the journal
     TITLE = "IoT Defender"
     CSS = """
-    #status { height: 1; padding: 0 1; background: $panel; }
+    /* Wraps to three rows: at 80 columns one row cut most errors before their reason (E: all of them). */
+    #status { height: auto; min-height: 1; max-height: 3; padding: 0 1; background: $panel; }
     #main { height: 1fr; }
     TabbedContent { height: 1fr; }
     TabPane { padding: 0; }
@@ -86,6 +89,9 @@ class DefenderApp(App):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
+        # After quit: where the footer is short of room, the errors key goes first (the status line
+        # names it when it cut an error, and `?` lists it).
+        Binding("E", "errors", "Errors", id="errors"),
         Binding("escape", "back", "Back", id="back", show=False),
     ]
 
@@ -123,6 +129,13 @@ class DefenderApp(App):
         self.set_keymap(settings.keymap)
         self.tracker = TaskTracker(self)
         self.memory = MemoryPolicy()
+        self.errors_log = ErrorLog()
+        # Whose message the status line shows: a pane's (cleared when another pane is shown), and the
+        # worker group whose next success means the cause is gone (a poll that recovered).
+        self._status_pane: str | None = None
+        self._status_group: str | None = None
+        self._origin: tuple[str, str | None, str | None] | None = None  # set by report_worker for show_error
+        self._request_failures = 0  # requests in a row that could not reach the endpoint: the header
 
     def compose(self) -> ComposeResult:
         yield DefenderHeader(
@@ -332,6 +345,8 @@ class DefenderApp(App):
             return
         if not shown.is_mounted:
             return  # being composed: activated once it is
+        if self._status_pane is not None and self._status_pane != pane_id:
+            self._clear_status()  # another pane's message: kept in the errors log (E), not shown here
         for pane in self.all_panes():
             if pane is not shown:
                 pane.pause()  # hidden panes do not poll
@@ -401,6 +416,10 @@ class DefenderApp(App):
         if pane is not None:
             pane.refresh_now()
 
+    def action_errors(self) -> None:
+        if not isinstance(self.screen, ErrorsScreen):
+            self.push_screen(ErrorsScreen(self.errors_log))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.screen.active_bindings))
 
@@ -439,16 +458,76 @@ class DefenderApp(App):
             shown.refresh_now()
 
     def show_error(self, message: str) -> None:
-        self.query_one("#status", Static).update(Text(message, style="bold red"))
+        """The status line (three rows at most) and the errors log (E), which keeps it whole with when
+        and where it happened. A pane's message goes when another pane is shown; a failed worker's
+        when the same work next succeeds."""
+        where, pane_id, group = self._origin or self._origin_now()
+        self._origin = None
+        self.errors_log.add(where, message)
+        self._status_pane, self._status_group = pane_id, group
+        self.query_one("#status", Static).update(self._status_text(message))
+
+    def _status_text(self, message: str) -> Text:
+        room = max(20, (self.size.width - 2) * 3)  # three rows, less the padding
+        if len(message) > room:
+            tail = "… (E: whole error)"
+            message = message[: room - len(tail) - 2].rstrip() + tail
+        return Text(message, style="bold red")
 
     def clear_error(self) -> None:
+        self._clear_status()
+
+    def _clear_status(self) -> None:
+        self._status_pane = self._status_group = None
         self.query_one("#status", Static).update("")
+
+    def _origin_now(self) -> tuple[str, str | None, str | None]:
+        """Where an error said by a pane's or screen's own code happened: what is shown."""
+        pane = self.current_pane()
+        pane_id = pane.id if pane is not None else None
+        where = f"{pane.title or pane.id} pane" if pane is not None else "app"
+        if len(self.screen_stack) > 1:
+            where = f"{where} / {type(self.screen).__name__}"
+        return where, pane_id, None
+
+    @staticmethod
+    def _label(worker: Worker) -> str:
+        """The operation a worker did, in words ("refresh" rather than a pane poll's method name)."""
+        return "refresh" if worker.group.startswith("poll-") else (worker.name or worker.group)
+
+    def _origin_of(self, worker: Worker) -> tuple[str, str | None, str | None]:
+        node = getattr(worker, "node", None)  # a stand-in worker may have none
+        label = self._label(worker)
+        operation = f" / {label}" if label and label != "default" else ""
+        if isinstance(node, Pane):
+            return f"{node.title or node.id} pane{operation}", node.id, worker.group
+        if node is self:
+            return (label or "app"), None, worker.group
+        _, pane_id, _ = self._origin_now()
+        return f"{type(node).__name__}{operation}", pane_id, worker.group
+
+    def _requests_answered(self, worker: Worker, state: WorkerState) -> None:
+        """The header's connection state from what polls do, not only from the first connect."""
+        if self.dd is None or not (worker.group.startswith("poll-") or worker.group == "track"):
+            return
+        header = self.query_one(DefenderHeader)
+        if state == WorkerState.ERROR and isinstance(worker.error, EndpointUnreachableError):
+            self._request_failures += 1
+            n = self._request_failures
+            header.set_state(f"retrying ({n})" if n < self.disconnected_after else "disconnected")
+        elif state in (WorkerState.SUCCESS, WorkerState.ERROR):  # AWS answered, even with an error
+            self._request_failures = 0
+            header.set_state("connected")
+
+    disconnected_after = 3  # polls in a row that could not reach the endpoint
 
     def report_worker(self, worker: Worker, state: WorkerState) -> None:
         """Any worker's end: errors go to the status line (never a crash), polls stamp the header."""
+        self._requests_answered(worker, state)
         if state == WorkerState.ERROR:
+            self._origin = self._origin_of(worker)
             if worker.group == "connect" and isinstance(worker.error, EndpointUnreachableError):
-                # What failed and what happens next, first: the status line is one row.
+                # What failed and what happens next, first: the status line is short.
                 error = worker.error
                 self.show_error(
                     f"{error.message.rstrip('.')} — retrying in {self._retry_delay:g} s (r to retry now). "
@@ -456,10 +535,20 @@ class DefenderApp(App):
                 )
                 return
             text = error_text(worker)
-            label = worker.name or worker.group
+            label = self._label(worker)
             self.show_error(f"{label}: {text}" if label and label != "default" else text)
-        elif state == WorkerState.SUCCESS and worker.group.startswith("poll-"):
-            self.query_one(DefenderHeader).refreshed()
+        elif state == WorkerState.SUCCESS:
+            if worker.group and worker.group == self._status_group:
+                self._clear_status()  # the work that failed now succeeded: the error is over
+            if worker.group.startswith("poll-"):
+                self.query_one(DefenderHeader).refreshed()
+
+    def on_task_finished(self, message: TaskFinished) -> None:
+        """The list a finished task belongs in is asked again now, not at its next poll: the
+        notification and the list agree."""
+        pane = self._pane("results" if message.kind == "audit" else "mitigation")
+        if pane is not None and pane.is_mounted:
+            pane.refresh_now()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.report_worker(event.worker, event.state)

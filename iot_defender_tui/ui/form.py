@@ -25,6 +25,7 @@ class EditForm(DefenderModal[str | None]):
 
     _initial: tuple[object, ...] = ()
     sending = False
+    _error_fields: tuple[object, ...] | None = None  # the fields as they were when the error was said
 
     def worker_ended(self, worker: Worker, state: WorkerState) -> None:
         # Any failure the worker did not handle: "Saving…" gives way to the error and save works again.
@@ -43,8 +44,21 @@ class EditForm(DefenderModal[str | None]):
         """Something typed that was not saved (the app asks before quitting over it)."""
         return self._snapshot() != self._initial
 
-    def _error(self, message: str) -> None:
+    def _error(self, message: str, *, about_fields: bool = True) -> None:
+        """`about_fields`: a problem with what is typed, which stays until a field changes. Progress
+        ("Saving…") and what no field can fix (no check enabled) pass False and stay."""
+        self._error_fields = self._snapshot() if message and about_fields else None
         self.query_one("#form-error", Static).update(Text(message))
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def fields_changed(self) -> None:
+        """The user changed what the error was about (the day, the name, the role F3 just created): the
+        error may no longer hold, and is cleared; save checks again. Forms whose fields are not widgets
+        (ScheduleForm's picked checks) call this when they change."""
+        if self._error_fields is not None and self._snapshot() != self._error_fields:
+            self._error("")
 
     @on(Button.Pressed, "#cancel")
     def action_close(self) -> None:

@@ -38,7 +38,10 @@ class DefenderHeader(Static):
         self._redraw()
 
     def set_state(self, state: str) -> None:
-        """`connecting`, `connected` or `error`."""
+        """`connecting`, `connected`, `error`, `retrying (n)` or `disconnected (n)`: what the last
+        requests did (the app sets it from every poll, not only from the first connect)."""
+        if state == self.conn_state:
+            return
         self.conn_state = state
         self._redraw()
 
@@ -55,6 +58,8 @@ class DefenderHeader(Static):
             line.append("  ")
             line.append(" READ-ONLY ", style="bold black on yellow")
         style = {"connected": "green", "error": "bold red"}.get(self.conn_state, "yellow")
+        if self.conn_state.startswith("disconnected"):
+            style = "bold red"
         line.append("  ● ", style=style)
         line.append(self.conn_state, style=style)
         if self.last_refresh is not None:

@@ -296,7 +296,7 @@ class ActionForm(EditForm):
     @work(exclusive=True, name="saving the action", group="action-form", exit_on_error=False)
     async def _send(self, name: str, role: str, params: ActionParams) -> None:
         dd = defender(self.app).dd
-        self._error("Saving…")
+        self._error("Saving…", about_fields=False)
         try:
             if self._action is None:
                 await dd.create_mitigation_action(name, role, params)

@@ -14,7 +14,9 @@ from ...aws.errors import AwsError
 from ...aws.models import MitigationExecution, MitigationTask
 from ...aws.safe_text import safe
 from ..contract import defender
+from ..errors import TextModal
 from ..format import leading_number, plural, when
+from ..messages import Selected
 from ..screen import DefenderScreen, error_text
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.filter_bar import FilterBar
@@ -83,6 +85,19 @@ def target_row(finding_id: str) -> Row:
     )
 
 
+def execution_text(finding_id: str, e: MitigationExecution) -> Text:
+    """An execution whole: the table's Message column cuts AWS's error after a few words."""
+    text = Text.assemble(("Status  ", "bold"), status_text(e.status))
+    text.append(f"\nFinding {safe(finding_id)}\nAction  {e.action_name}")
+    text.append(f"\nStarted {when(e.start_time)}   Ended {when(e.end_time)}")
+    if e.error_code:
+        text.append("\n\nError code\n", style="bold")
+        text.append(e.error_code, style="red")
+    text.append("\n\nMessage\n", style="bold")
+    text.append(e.message or "(none)", style="" if e.message else "dim")
+    return text
+
+
 def execution_row(finding_id: str, e: MitigationExecution) -> Row:
     return (
         Text(safe(finding_id)),
@@ -108,6 +123,7 @@ class ExecutionsScreen(DefenderScreen[None]):
         super().__init__()
         self._mtask = task
         self._status = Text("loading…")
+        self._executions: dict[str, tuple[str, MitigationExecution]] = {}  # row key → (finding, execution)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"Mitigation task {self._mtask.task_id}", style="bold"), id="executions-title")
@@ -119,6 +135,16 @@ class ExecutionsScreen(DefenderScreen[None]):
     def on_mount(self) -> None:
         self.query_one(FastTable).focus()
         self.action_reload()
+
+    def on_fast_table_selected(self, event: Selected) -> None:
+        """Enter on an execution: its full error (code and message, wrapped)."""
+        found = self._executions.get(str(event.key))
+        if found is None:
+            self.notify("No execution for this finding yet.", markup=False)
+            return
+        finding_id, e = found
+        title = f"Execution of {e.action_name}: {e.status}"
+        self.app.push_screen(TextModal(title, execution_text(finding_id, e)))
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open(self.query_one(FastTable))
@@ -169,12 +195,14 @@ class ExecutionsScreen(DefenderScreen[None]):
             if not self._mtask.mapping:
                 self._mtask = task
             rows: dict[str, Row] = {}
+            found: dict[str, tuple[str, MitigationExecution]] = {}
             for finding_id in await self._finding_ids():
                 executions = await dd.list_mitigation_executions(task.task_id, finding_id)
                 if not executions:
                     rows[finding_id] = target_row(finding_id)
                 for e in executions:
                     rows[f"{finding_id}/{e.action_name}"] = execution_row(finding_id, e)
+                    found[f"{finding_id}/{e.action_name}"] = (finding_id, e)
         except AwsError as err:
             self._status = Text(err.text, style="red")
             self._show_status()
@@ -182,6 +210,7 @@ class ExecutionsScreen(DefenderScreen[None]):
             return
         self._status = Text.assemble("Task ", status_text(task.status), f"  {plural(len(rows), 'execution')}")
         self._show_status()
+        self._executions = found
         self.query_one(FastTable).set_rows(rows.items())
         if task.status == "IN_PROGRESS":
             self.set_timer(defender(self.app).settings.mitigation_poll_seconds, self.action_reload)

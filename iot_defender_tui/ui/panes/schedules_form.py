@@ -135,7 +135,7 @@ class ScheduleForm(EditForm):
         self._show_checks()
         self.remember_initial()
         if not self._enabled:
-            self._error(NONE_ENABLED)
+            self._error(NONE_ENABLED, about_fields=False)
         self.query_one("#frequency" if self._audit else "#name").focus()
 
     @property
@@ -157,13 +157,14 @@ class ScheduleForm(EditForm):
     @on(Button.Pressed, "#pick-checks")
     def action_pick_checks(self) -> None:
         if not self._enabled:
-            self._error(NONE_ENABLED)
+            self._error(NONE_ENABLED, about_fields=False)
             return
 
         def chosen(checks: tuple[str, ...] | None) -> None:
             if checks is not None:
                 self.checks = checks
                 self._show_checks()
+                self.fields_changed()
 
         chosen_now = [c for c in self.checks if c in self._enabled]
         self.app.push_screen(
@@ -209,7 +210,7 @@ class ScheduleForm(EditForm):
             return  # a second save while the first is in flight would send it twice
         collected = self.collect()
         if isinstance(collected, str):
-            self._error(collected)
+            self._error(collected, about_fields=collected != NONE_ENABLED)
             return
         s, a = collected, self._audit
         if a is not None and _unchanged(s, a):
@@ -234,7 +235,7 @@ class ScheduleForm(EditForm):
     @work(exclusive=True, group="schedule-form", exit_on_error=False)
     async def _send(self, s: Schedule) -> None:
         dd = defender(self.app).dd
-        self._error("Saving…")
+        self._error("Saving…", about_fields=False)
         try:
             if self._audit is None:
                 await dd.create_scheduled_audit(
