@@ -279,3 +279,13 @@ async def test_lists_filter_and_sort_like_results(lab, sandbox_url):
         await pilot.pause(0.3)
         assert [r[0] for r in cells(app, "#actions")] == ["Charlie", "Bravo", "alpha"]
         assert app.errors == []
+
+
+async def test_keys_typed_as_the_form_opens_are_the_forms(lab, sandbox_url):
+    """No pause after `n`: the name gets what is typed next; `e` and `d` open no edit, no delete."""
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "e", "d", "t", "c")
+        assert isinstance(app.screen, ActionForm)
+        assert len(app.screen_stack) == 2
+        assert app.screen.query_one("#name", Input).value == "edtc"

@@ -378,3 +378,33 @@ async def test_in_the_app_on_key_2(lab, sandbox_url):
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, ScheduleForm))
         assert app.screen.query_one("#weekday", Select).value == "THU"
+
+
+@pytest.mark.parametrize("opener", ["n", "e"])
+async def test_keys_typed_as_the_form_opens_are_the_forms(lab, sandbox_url, opener):
+    """No pause after `n`/`e`: what is typed next lands in the form, never in the pane behind it (where
+    `e` would open an edit, `d` a delete)."""
+    iot = make_client(sandbox_url)
+    iot.create_scheduled_audit(scheduledAuditName="taken", frequency="DAILY", targetCheckNames=[LOGGING])
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(cells(app)) == 1)
+        await pilot.press(opener, "e", "d", "o")
+        form = app.screen
+        assert isinstance(form, ScheduleForm)
+        assert len(app.screen_stack) == 2  # the form only: no edit, delete or picker behind it
+        if opener == "n":
+            assert form.query_one("#name", Input).value == "edo"
+        await until(pilot, lambda: not form.loading)
+        assert LOGGING in form.checks
+        assert form.dirty == (opener == "n")
+
+
+async def test_audit_now_picker_takes_the_keys_typed_as_it_opens(lab, sandbox_url):
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.query_one(SchedulesPane).config is not None)
+        await pilot.press("o", "n", "e")
+        assert isinstance(app.screen, CheckPickerModal)
+        assert not any(isinstance(s, ScheduleForm) for s in app.screen_stack)
+        await until(pilot, lambda: "17 of 17 chosen" in text_of(app, "#checks-status"))

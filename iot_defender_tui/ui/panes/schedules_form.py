@@ -8,7 +8,7 @@ and nothing typed is lost. Dismisses with the schedule's name once AWS accepted 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -32,6 +32,7 @@ NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")  # ScheduledAuditName in AWS's model;
 DAY_DIGITS = re.compile(r"[0-9]{1,2}")
 FREQUENCIES = ("DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY")
 WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+LOADING = "Checks: still loading the checks enabled in the audit configuration; try again in a moment."
 NONE_ENABLED = "No checks are enabled in this account's audit configuration: enable some in Settings (key 1)."
 
 
@@ -83,11 +84,19 @@ class ScheduleForm(EditForm):
         Binding("escape", "close", "Cancel", id="schedule-cancel"),
     ]
 
-    def __init__(self, enabled: Sequence[str], audit: ScheduledAudit | None = None) -> None:
+    def __init__(
+        self,
+        enabled: Sequence[str] | None,
+        audit: ScheduledAudit | None = None,
+        load: Callable[[], Awaitable[Sequence[str]]] | None = None,
+    ) -> None:
+        """`enabled` None: `load` fetches them once the form is shown. The form opens at once, so the keys
+        typed right after `n`/`e` land in it rather than in the pane behind it."""
         super().__init__()
         self._audit = audit
         self._sending = False
-        self._enabled = ordered(enabled)
+        self._load = load if enabled is None else None
+        self._enabled = ordered(enabled or ())
         # New: every enabled check. Edit: the schedule's own, even one since disabled (flagged on save).
         self.checks: tuple[str, ...] = self._enabled if audit is None else tuple(audit.check_names)
 
@@ -134,9 +143,27 @@ class ScheduleForm(EditForm):
         self._show_frequency()
         self._show_checks()
         self.remember_initial()
+        self.query_one("#frequency" if self._audit else "#name").focus()
+        if self._load is not None:
+            self._load_enabled(self._load)
+        elif not self._enabled:
+            self._error(NONE_ENABLED)
+
+    @property
+    def loading(self) -> bool:
+        return self._load is not None
+
+    @work(exclusive=True, group="schedule-form-load", exit_on_error=False)
+    async def _load_enabled(self, load: Callable[[], Awaitable[Sequence[str]]]) -> None:
+        self._enabled = ordered(await load())
+        self._load = None
+        if self._audit is None:
+            self.checks = self._enabled
+        # What was typed meanwhile stays unsaved input; the loaded checks are not the user's edit.
+        self._initial = (*self._initial[:-1], self.checks)
+        self._show_checks()
         if not self._enabled:
             self._error(NONE_ENABLED)
-        self.query_one("#frequency" if self._audit else "#name").focus()
 
     @property
     def frequency(self) -> str:
@@ -148,6 +175,9 @@ class ScheduleForm(EditForm):
         self.query_one("#p-day").display = self.frequency == "MONTHLY"
 
     def _show_checks(self) -> None:
+        if self.loading:
+            self.query_one("#checks-summary", Static).update(Text("loading the enabled checks…", style="dim"))
+            return
         summary = Text(f"{len(self.checks)} of {plural(len(self._enabled), 'enabled check')}: ", style="bold")
         titles = checks_text(ordered(self.checks))
         # Two lines at most, so the form fits 80x24; the picker (F2) lists them all.
@@ -156,6 +186,9 @@ class ScheduleForm(EditForm):
 
     @on(Button.Pressed, "#pick-checks")
     def action_pick_checks(self) -> None:
+        if self.loading:
+            self._error(LOADING)
+            return
         if not self._enabled:
             self._error(NONE_ENABLED)
             return
@@ -191,6 +224,8 @@ class ScheduleForm(EditForm):
                 if not typed:
                     return "Day of the month: enter 1 to 31, or LAST."
                 return f"Day of the month: 1 to 31 in digits 0-9, or LAST (not {typed!r})."
+        if self.loading:
+            return LOADING
         if not self._enabled:
             return NONE_ENABLED
         if not self.checks:
