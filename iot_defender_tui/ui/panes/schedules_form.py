@@ -26,6 +26,7 @@ from ..contract import defender
 from ..form import EditForm, field_values
 from ..format import plural
 from ..modals import ConfirmModal
+from ..type_ahead import TypeAhead
 
 NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")  # ScheduledAuditName in AWS's model; matched whole
 # ASCII only: str.isdigit() and int() also take "²" and other scripts' digits, which AWS refuses.
@@ -64,13 +65,17 @@ def checks_text(names: Sequence[str]) -> str:
     return ", ".join(check_info(n).title for n in names) or "none"
 
 
-class ScheduleForm(EditForm):
+class ScheduleForm(TypeAhead, EditForm):
     DEFAULT_CSS = """
     ScheduleForm { align: center middle; }
     ScheduleForm > Vertical { width: 78; max-width: 100%; height: auto; max-height: 100%;
         border: thick $accent; background: $surface; padding: 0 1; }
-    ScheduleForm VerticalScroll { height: auto; max-height: 15; }
-    ScheduleForm Label { margin-top: 1; }
+    ScheduleForm VerticalScroll { height: auto; max-height: 100%; }
+    /* Docked: however small the window, the fields scroll and the error and buttons stay in view. */
+    ScheduleForm #form-title { dock: top; }
+    ScheduleForm #form-buttons { dock: bottom; }
+    ScheduleForm #form-error { dock: bottom; margin-bottom: 3; }
+    ScheduleForm Label { margin-top: 1; width: 100%; }
     ScheduleForm Horizontal { height: auto; }
     ScheduleForm #p-weekday, ScheduleForm #p-day { height: auto; }
     ScheduleForm #checks-summary { width: 1fr; height: auto; max-height: 3; }
@@ -96,6 +101,7 @@ class ScheduleForm(EditForm):
         self._audit = audit
         self._sending = False
         self._load = load if enabled is None else None
+        self._save_when_loaded = False
         self._enabled = ordered(enabled or ())
         # New: every enabled check. Edit: the schedule's own, even one since disabled (flagged on save).
         self.checks: tuple[str, ...] = self._enabled if audit is None else tuple(audit.check_names)
@@ -106,7 +112,8 @@ class ScheduleForm(EditForm):
         weekday = a.day_of_week if a and a.day_of_week in WEEKDAYS else Select.NULL
         day = (a.day_of_month or "") if a else ""
         with Vertical():
-            yield Static(Text("Edit scheduled audit" if a else "New scheduled audit", style="bold"))
+            title = "Edit scheduled audit" if a else "New scheduled audit"
+            yield Static(Text(title, style="bold"), id="form-title")
             with VerticalScroll():
                 yield Label("Name (1-128 of a-z A-Z 0-9 _ -)")
                 yield Input(a.name if a else "", id="name", disabled=a is not None, compact=True)
@@ -164,6 +171,9 @@ class ScheduleForm(EditForm):
         self._show_checks()
         if not self._enabled:
             self._error(NONE_ENABLED)
+        if self._save_when_loaded:
+            self._save_when_loaded = False
+            self.action_save()
 
     @property
     def frequency(self) -> str:
@@ -242,6 +252,9 @@ class ScheduleForm(EditForm):
     def action_save(self) -> None:
         if self._sending:
             return  # a second save while the first is in flight would send it twice
+        if self.loading:
+            self._save_when_loaded = True  # ctrl+s typed as the form opened: saved once it can be
+            return
         collected = self.collect()
         if isinstance(collected, str):
             self._error(collected)
