@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack, suppress
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
@@ -41,6 +42,7 @@ from .pane import Pane
 from .screen import error_text
 from .signals import ENDING_SIGNALS
 from .tracker import TaskTracker
+from .type_ahead import hand_over
 from .widgets.footer import Footer
 
 if TYPE_CHECKING:
@@ -161,6 +163,9 @@ class DefenderApp(App):
     _connect_failures = 0
     _retry_delay = 0.0
     _retry_timer: Timer | None = None
+
+    def on_key(self, event: events.Key) -> None:
+        hand_over(self, event)  # typed after the key that opened a form, sent to the pane behind it
 
     def on_mount(self) -> None:
         if self.journal_problem is not None:

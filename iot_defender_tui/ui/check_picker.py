@@ -8,17 +8,19 @@ None when cancelled; confirming with nothing chosen says so and stays open.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import SelectionList, Static
+from textual.worker import Worker, WorkerState
 
 from ..aws.catalogue import check_info
-from .screen import DefenderModal
+from .contract import defender
+from .screen import DefenderModal, error_text
 
 
 def check_label(name: str) -> Text:
@@ -51,10 +53,23 @@ class CheckPickerModal(DefenderModal[tuple[str, ...] | None]):
         Binding("escape", "cancel", "Cancel", id="checks-cancel"),
     ]
 
-    def __init__(self, title: str, offered: Sequence[str], chosen: Iterable[str] | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        offered: Sequence[str] | None,
+        chosen: Iterable[str] | None = None,
+        *,
+        load: Callable[[], Awaitable[Sequence[str]]] | None = None,
+        none_offered: str = "No checks to pick from.",
+    ) -> None:
+        """`offered` None: `load` fetches them once the picker is shown (loading… meanwhile), so the
+        keys typed right after the key that opened it are the picker's; if none come, the picker closes
+        and the status line says `none_offered`."""
         super().__init__()
         self._title = title
-        self._offered = ordered(offered)
+        self._load = load if offered is None else None
+        self._none_offered = none_offered
+        self._offered = ordered(offered or ())
         self._chosen = set(self._offered if chosen is None else chosen)
 
     def compose(self) -> ComposeResult:
@@ -68,7 +83,28 @@ class CheckPickerModal(DefenderModal[tuple[str, ...] | None]):
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
+        if self._load is None:
+            self._show_count()
+            return
+        self.query_one("#checks-status", Static).update(Text("loading the checks…"))
+        self._load_offered(self._load)
+
+    @work(exclusive=True, group="check-picker-load", exit_on_error=False)
+    async def _load_offered(self, load: Callable[[], Awaitable[Sequence[str]]]) -> None:
+        self._offered = ordered(await load())
+        self._load = None
+        if not self._offered:
+            defender(self.app).show_error(self._none_offered)
+            self.action_cancel()
+            return
+        self._chosen = set(self._offered)
+        self.query_one(SelectionList).add_options([(check_label(n), n, True) for n in self._offered])
         self._show_count()
+
+    def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        status = self.query_one("#checks-status", Static)
+        status.add_class("error")
+        status.update(Text(f"Could not load the checks: {error_text(worker)} (escape closes)."))
 
     @property
     def selected(self) -> tuple[str, ...]:
@@ -77,6 +113,8 @@ class CheckPickerModal(DefenderModal[tuple[str, ...] | None]):
 
     @on(SelectionList.SelectedChanged)
     def _show_count(self) -> None:
+        if self._load is not None:
+            return  # still loading: the status says so
         status = self.query_one("#checks-status", Static)
         status.remove_class("error")
         status.update(
@@ -93,6 +131,8 @@ class CheckPickerModal(DefenderModal[tuple[str, ...] | None]):
     def action_confirm(self) -> None:
         if self is not self.app.screen:
             return  # already dismissed: a repeated enter must not pop the screen below
+        if self._load is not None:
+            return  # nothing to confirm yet
         chosen = self.selected
         if not chosen:
             status = self.query_one("#checks-status", Static)

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
@@ -25,11 +25,12 @@ from ..aws.reply_fields import arn_resource_name
 from .contract import defender
 from .modals import ConfirmModal
 from .screen import DefenderModal, error_text
+from .type_ahead import TypeAhead
 
 READ_ONLY = "Read-only mode: creating a role is refused."
 
 
-class CreateRoleModal(DefenderModal[str | None]):
+class CreateRoleModal(TypeAhead, DefenderModal[str | None]):
     DEFAULT_CSS = """
     CreateRoleModal { align: center middle; }
     CreateRoleModal > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
@@ -37,6 +38,12 @@ class CreateRoleModal(DefenderModal[str | None]):
     CreateRoleModal #role-preview { height: auto; margin-top: 1; }
     CreateRoleModal #role-error { color: $error; height: auto; }
     CreateRoleModal Horizontal { height: auto; align-horizontal: right; }
+    /* Docked: however small the window, the rest scrolls and the error and buttons stay in view. */
+    CreateRoleModal VerticalScroll { height: auto; max-height: 100%; }
+    CreateRoleModal #role-title { dock: top; }
+    CreateRoleModal Horizontal { dock: bottom; }
+    CreateRoleModal #role-error { dock: bottom; margin-bottom: 3; }
+    CreateRoleModal Label { width: 100%; }
     CreateRoleModal Button { margin-left: 1; }
     """
     BINDINGS = [
@@ -53,10 +60,11 @@ class CreateRoleModal(DefenderModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text("Create a role for this mitigation action", style="bold"))
-            yield Label("Role name (1-64 of letters, digits and + = , . @ _ -)")
-            yield Input(self._default, id="role-name", compact=True)
-            yield Static(id="role-preview", markup=False)
+            yield Static(Text("Create a role for this mitigation action", style="bold"), id="role-title")
+            with VerticalScroll():
+                yield Label("Role name (1-64 of letters, digits and + = , . @ _ -)")
+                yield Input(self._default, id="role-name", compact=True)
+                yield Static(id="role-preview", markup=False)
             yield Static(id="role-error", markup=False)
             with Horizontal():
                 yield Button("Create (ctrl+s)", variant="primary", id="role-create")

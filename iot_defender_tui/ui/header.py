@@ -13,8 +13,10 @@ class DefenderHeader(Static):
     """Plain Text only: the identity ARN and the region come from AWS and are never markup."""
 
     DEFAULT_CSS = """
-    DefenderHeader { height: 2; background: $panel; padding: 0 1; }
+    DefenderHeader { height: 2; background: $panel; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     """
+    NARROW = 70  # content narrower: the account without its label, so the state and refresh time fit 60
 
     def __init__(
         self, *, read_only: bool, region: str | None, journal_unavailable: bool = False, **kwargs
@@ -29,6 +31,9 @@ class DefenderHeader(Static):
         self.last_refresh: datetime | None = None
 
     def on_mount(self) -> None:
+        self._redraw()
+
+    def on_resize(self) -> None:
         self._redraw()
 
     def set_identity(self, account: str, arn: str, region: str | None) -> None:
@@ -51,8 +56,10 @@ class DefenderHeader(Static):
 
     def render_text(self) -> Text:
         line = Text()
-        # Fits 80 columns with the badge: the ARN, the long part, has the second line to itself.
-        line.append(f"account {self.account}", style="bold")
+        # Fits 80 columns with the badge: the ARN, the long part, has the second line to itself. Each
+        # line is cut with an ellipsis (CSS) rather than wrapped: a wrapped line would push the next off.
+        narrow = 0 < self.size.width < self.NARROW
+        line.append(self.account if narrow else f"account {self.account}", style="bold")
         line.append(f"  {self.aws_region}")
         if self.read_only:
             line.append("  ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from .screen import DefenderModal
@@ -18,10 +18,14 @@ class ConfirmModal(DefenderModal[bool]):
     ConfirmModal { align: center middle; }
     ConfirmModal > Vertical { width: 70; max-width: 95%; height: auto; max-height: 90%;
         border: thick $warning; background: $surface; padding: 1 2; }
-    ConfirmModal #body { height: auto; max-height: 16; overflow-y: auto; }
-    ConfirmModal Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ConfirmModal #body-scroll { height: auto; max-height: 100%; }
+    ConfirmModal #body { height: auto; }
+    /* Docked: however small the window, the body scrolls and the buttons stay in view. */
+    ConfirmModal #title { dock: top; }
+    ConfirmModal Horizontal { dock: bottom; height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmModal Button { margin-left: 2; }
     """
+    AUTO_FOCUS = "#yes"  # not the body's scroll: enter answers, as before the body could scroll
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm-yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm-no"),
@@ -40,7 +44,8 @@ class ConfirmModal(DefenderModal[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self._title, style="bold"), id="title")
-            yield Static(self._body, id="body")
+            with VerticalScroll(id="body-scroll"):
+                yield Static(self._body, id="body")
             with Horizontal():
                 yield Button(f"{self._confirm_label} (y)", variant="warning", id="yes")
                 yield Button(f"{self._dismiss_label} (n)", id="no")

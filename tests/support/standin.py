@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
@@ -11,6 +12,7 @@ from iot_defender_tui.config import Settings
 from iot_defender_tui.ui.contract import TaskKind
 from iot_defender_tui.ui.memory import MemoryPolicy
 from iot_defender_tui.ui.screen import error_text
+from iot_defender_tui.ui.type_ahead import hand_over
 
 
 class StandIn(App[None]):
@@ -30,6 +32,9 @@ class StandIn(App[None]):
 
     def show_error(self, message: str) -> None:
         self.errors.append(message)
+
+    def on_key(self, event: events.Key) -> None:
+        hand_over(self, event)  # as the app does: keys typed as a form opens are the form's
 
     def report_worker(self, worker: Worker, state: WorkerState) -> None:
         if state == WorkerState.ERROR:

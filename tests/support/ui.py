@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 
@@ -25,6 +26,13 @@ async def until(pilot: Pilot, condition: Callable[[], bool], what: str = "", tim
                 f"timed out after {timeout:g} s waiting for {what or 'the condition'} ({where(pilot.app)})"
             )
         await pilot.pause(0.05)
+
+
+def type_burst(app: App[Any], keys: str) -> None:
+    """Keys as a fast typist over SSH sends them: all queued before the app handles the first (pilot's
+    `press` lets the app settle after each key)."""
+    for key in keys:
+        app.post_message(events.Key(key, key))
 
 
 def where(app: App[Any]) -> str:

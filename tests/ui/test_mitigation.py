@@ -21,7 +21,7 @@ from iot_defender_tui.ui.widgets.fast_table import FastTable
 from tests.support.mitigation import NEEDS, make_role
 from tests.support.sandbox import make_client, request_counts, sandbox_settings
 from tests.support.standin import StandIn
-from tests.support.ui import until
+from tests.support.ui import type_burst, until
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 
@@ -279,3 +279,21 @@ async def test_lists_filter_and_sort_like_results(lab, sandbox_url):
         await pilot.pause(0.3)
         assert [r[0] for r in cells(app, "#actions")] == ["Charlie", "Bravo", "alpha"]
         assert app.errors == []
+
+
+@pytest.mark.parametrize("burst", [False, True], ids=["keys", "burst"])
+async def test_keys_typed_as_the_form_opens_are_the_forms(lab, sandbox_url, burst):
+    """No pause after `n`: the name gets what is typed next; `e` and `d` open no edit, no delete. As a
+    burst (keys queued before the app handled `n`, as over SSH), the later keys were sent to the table
+    behind the form, and to the form before its name field had focus: typed into the name all the same."""
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.focused is not None, "the actions list focused")
+        if burst:
+            type_burst(app, "nedtc")
+        else:
+            await pilot.press("n", "e", "d", "t", "c")
+        await until(pilot, lambda: isinstance(app.screen, ActionForm), "the form")
+        form = app.screen
+        await until(pilot, lambda: form.query_one("#name", Input).value == "edtc", "the name typed")
+        assert len(app.screen_stack) == 2

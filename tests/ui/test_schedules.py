@@ -20,7 +20,7 @@ from iot_defender_tui.ui.panes.schedules import EMPTY, SchedulesPane
 from iot_defender_tui.ui.panes.schedules_form import ScheduleForm
 from tests.support.sandbox import make_client, request_counts, sandbox_settings
 from tests.support.standin import StandIn
-from tests.support.ui import until
+from tests.support.ui import type_burst, until
 
 LOGGING = "LOGGING_DISABLED_CHECK"
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
@@ -378,3 +378,37 @@ async def test_in_the_app_on_key_2(lab, sandbox_url):
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, ScheduleForm))
         assert app.screen.query_one("#weekday", Select).value == "THU"
+
+
+@pytest.mark.parametrize("burst", [False, True], ids=["keys", "burst"])
+@pytest.mark.parametrize("opener", ["n", "e"])
+async def test_keys_typed_as_the_form_opens_are_the_forms(lab, sandbox_url, opener, burst):
+    """No pause after `n`/`e`: what is typed next lands in the form, never in the pane behind it (where
+    `e` would open an edit, `d` a delete), even as one burst queued before the app handled `n`."""
+    iot = make_client(sandbox_url)
+    iot.create_scheduled_audit(scheduledAuditName="taken", frequency="DAILY", targetCheckNames=[LOGGING])
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(cells(app)) == 1)
+        if burst:
+            type_burst(app, opener + "edo")
+        else:
+            await pilot.press(opener, "e", "d", "o")
+        await until(pilot, lambda: isinstance(app.screen, ScheduleForm), "the form")
+        form = app.screen
+        if opener == "n":
+            await until(pilot, lambda: form.query_one("#name", Input).value == "edo", "the name typed")
+        await until(pilot, lambda: not form.loading, "the enabled checks")
+        assert len(app.screen_stack) == 2  # the form only: no edit, delete or picker behind it
+        assert LOGGING in form.checks
+        assert form.dirty == (opener == "n")
+
+
+async def test_audit_now_picker_takes_the_keys_typed_as_it_opens(lab, sandbox_url):
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.query_one(SchedulesPane).config is not None)
+        await pilot.press("o", "n", "e")
+        assert isinstance(app.screen, CheckPickerModal)
+        assert not any(isinstance(s, ScheduleForm) for s in app.screen_stack)
+        await until(pilot, lambda: "17 of 17 chosen" in text_of(app, "#checks-status"))

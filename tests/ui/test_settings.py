@@ -156,3 +156,21 @@ def _message(app: DefenderApp) -> str:
 
 def _idle(app: DefenderApp) -> bool:
     return all(w.is_finished for w in app.workers if w.group.startswith("poll-"))
+
+
+def table_lines(app: DefenderApp) -> list[str]:
+    table = app.query_one("#settings-table")
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+async def test_severity_in_full_when_the_window_is_wide_enough(lab: str) -> None:
+    """At 200 columns the whole table fits with "CRITICAL"; at 120 (API names cut) it says "CRIT"."""
+    app = make_app(lab)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: any("CRITICAL  Intermediate CA" in line for line in table_lines(app)))
+        await pilot.resize_terminal(120, 40)
+        await until(pilot, lambda: any("CRIT  Intermediate CA" in line for line in table_lines(app)))
+        assert not any("CRITICAL" in line for line in table_lines(app))
+        await pilot.resize_terminal(200, 50)
+        await until(pilot, lambda: any("CRITICAL  Intermediate CA" in line for line in table_lines(app)))

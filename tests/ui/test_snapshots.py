@@ -1,4 +1,5 @@
-"""Snapshots (pytest-textual-snapshot) of every pane of the real app on the sandbox lab, 80x24 and 120x40.
+"""Snapshots (pytest-textual-snapshot) of every pane of the real app on the sandbox lab, at 60x20, 80x24
+and 120x40 (and the mitigation action form at 60x20, where it has to scroll).
 
 After a deliberate UI change, regenerate and review the SVGs (tests/ui/__snapshots__/test_snapshots/):
 
@@ -28,7 +29,7 @@ from tests.support.sandbox import sandbox_settings
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import screenshots as world
 
-SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+SIZES = {"60x20": (60, 20), "80x24": (80, 24), "120x40": (120, 40)}
 PANES = {
     "settings": world.show_settings,
     "schedules": world.show_schedules,
@@ -67,6 +68,27 @@ def snap(snap_compare: Any, url: str, drive: Callable[[Any], Awaitable[None]], s
 @pytest.mark.parametrize("pane", PANES)
 def test_pane(snap_compare: Any, lab: str, pane: str, size: tuple[int, int]) -> None:
     assert snap(snap_compare, lab, PANES[pane], size)
+
+
+async def show_logging_action_form(pilot: Any) -> None:
+    """The longest action form (ENABLE_IOT_LOGGING): at 60x20 its fields scroll, its buttons stay."""
+    from textual.widgets import Select
+
+    from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
+
+    await world.show_mitigation(pilot)
+    await pilot.press("n")
+    form = pilot.app.screen
+    assert isinstance(form, ActionForm)
+    form.query_one("#type", Select).value = "ENABLE_IOT_LOGGING"
+    await pilot.pause()
+    assert form.query_one("#p-logging").display
+    # The top of the form with its buttons below: the logging fields are further down the scroll.
+    await world.until(pilot, lambda t: "ENABLE_IOT_LOGGING" in t and "Save (ctrl+s)" in t, "the form")
+
+
+def test_logging_action_form_60x20(snap_compare: Any, lab: str) -> None:
+    assert snap(snap_compare, lab, show_logging_action_form, (60, 20))
 
 
 async def test_the_findings_footer_shows_every_key_at_80_columns(lab: str) -> None:

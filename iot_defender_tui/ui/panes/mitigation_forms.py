@@ -30,6 +30,7 @@ from ..create_role import READ_ONLY, open_create_role
 from ..form import EditForm
 from ..modals import ConfirmModal
 from ..pickers import role_picker, thing_group_picker, topic_picker
+from ..type_ahead import TypeAhead
 
 # AWS's model and IAM's/SNS's naming rules, matched whole and ASCII only: `\d`, `\w` and `\S` would let
 # other scripts' digits, zero-width and bidi characters through to a request AWS refuses (or worse, accepts).
@@ -55,13 +56,17 @@ def _role_arn(text: str) -> bool:
     return low <= len(text) <= high and ROLE_ARN.fullmatch(text) is not None
 
 
-class ActionForm(EditForm):
+class ActionForm(TypeAhead, EditForm):
     DEFAULT_CSS = """
     ActionForm { align: center middle; }
     ActionForm > Vertical { width: 78; max-width: 100%; height: auto; max-height: 100%;
         border: thick $accent; background: $surface; padding: 0 1; }
-    ActionForm VerticalScroll { height: auto; max-height: 18; }
-    ActionForm Label { margin-top: 1; }
+    ActionForm VerticalScroll { height: auto; max-height: 100%; }
+    /* Docked: however small the window, the fields scroll and the error and buttons stay in view. */
+    ActionForm #form-title { dock: top; }
+    ActionForm #form-buttons { dock: bottom; }
+    ActionForm #form-error { dock: bottom; margin-bottom: 3; }
+    ActionForm Label { margin-top: 1; width: 100%; }
     ActionForm Horizontal { height: auto; }
     ActionForm VerticalScroll > Vertical { height: auto; }
     ActionForm Horizontal Input { width: 1fr; }
@@ -85,7 +90,8 @@ class ActionForm(EditForm):
         a = self._action
         p = a.params if a is not None else None
         with Vertical():
-            yield Static(Text("Edit mitigation action" if a else "New mitigation action", style="bold"))
+            title = "Edit mitigation action" if a else "New mitigation action"
+            yield Static(Text(title, style="bold"), id="form-title")
             with VerticalScroll():
                 yield Label("Name (1-128 of a-z A-Z 0-9 _ -)")
                 yield Input(a.name if a else "", id="name", disabled=a is not None, compact=True)

@@ -151,9 +151,7 @@ class SchedulesPane(Pane):
 
     def action_new_schedule(self) -> None:
         if not self._refuse():
-            self.run_worker(
-                self._open_form(None), group="schedules-open", exclusive=True, exit_on_error=False
-            )
+            self._open_form(None)
 
     def action_edit_schedule(self) -> None:
         if self._refuse():
@@ -162,18 +160,18 @@ class SchedulesPane(Pane):
         if audit is None:
             defender(self.app).show_error("No scheduled audit to edit.")
             return
-        self.run_worker(self._open_form(audit), group="schedules-open", exclusive=True, exit_on_error=False)
+        self._open_form(audit)
 
     @on(DataTable.RowSelected, "#schedule-list")
     def _open_row(self) -> None:
         if not self.read_only:
             self.action_edit_schedule()
 
-    async def _open_form(self, audit: ScheduledAudit | None) -> None:
-        enabled = await self._enabled_checks()
+    def _open_form(self, audit: ScheduledAudit | None) -> None:
+        # Pushed in the key's handler, loading its checks inside: the keys typed next are the form's.
         if any(isinstance(s, ScheduleForm) for s in self.app.screen_stack):
             return  # a repeated key: one form at a time
-        self.app.push_screen(ScheduleForm(enabled, audit), self._after_form)
+        self.app.push_screen(ScheduleForm(None, audit, load=self._enabled_checks), self._after_form)
 
     def action_delete_schedule(self) -> None:
         if self._refuse():
@@ -209,21 +207,11 @@ class SchedulesPane(Pane):
             self.app.notify("An on-demand audit is already being started.", markup=False)
             return
         self._starting = True
-        self.run_worker(self._pick_audit_checks(), group="schedules-audit", exit_on_error=False)
-
-    async def _pick_audit_checks(self) -> None:
-        try:
-            enabled = await self._enabled_checks()
-        except BaseException:
-            self._starting = False
-            raise
-        if not enabled:
-            self._starting = False
-            defender(self.app).show_error(NONE_ENABLED)
-            return
-        self.app.push_screen(
-            CheckPickerModal("Run an audit now: which checks?", enabled), self._confirm_audit
+        # Shown at once, loading the enabled checks inside: the keys typed next are the picker's.
+        picker = CheckPickerModal(
+            "Run an audit now: which checks?", None, load=self._enabled_checks, none_offered=NONE_ENABLED
         )
+        self.app.push_screen(picker, self._confirm_audit)
 
     def _confirm_audit(self, checks: tuple[str, ...] | None) -> None:
         if not checks:

@@ -8,7 +8,7 @@ and nothing typed is lost. Dismisses with the schedule's name once AWS accepted 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -26,12 +26,14 @@ from ..contract import defender
 from ..form import EditForm, field_values
 from ..format import plural
 from ..modals import ConfirmModal
+from ..type_ahead import TypeAhead
 
 NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")  # ScheduledAuditName in AWS's model; matched whole
 # ASCII only: str.isdigit() and int() also take "²" and other scripts' digits, which AWS refuses.
 DAY_DIGITS = re.compile(r"[0-9]{1,2}")
 FREQUENCIES = ("DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY")
 WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+LOADING = "Checks: still loading the checks enabled in the audit configuration; try again in a moment."
 NONE_ENABLED = "No checks are enabled in this account's audit configuration: enable some in Settings (key 1)."
 
 
@@ -63,13 +65,17 @@ def checks_text(names: Sequence[str]) -> str:
     return ", ".join(check_info(n).title for n in names) or "none"
 
 
-class ScheduleForm(EditForm):
+class ScheduleForm(TypeAhead, EditForm):
     DEFAULT_CSS = """
     ScheduleForm { align: center middle; }
     ScheduleForm > Vertical { width: 78; max-width: 100%; height: auto; max-height: 100%;
         border: thick $accent; background: $surface; padding: 0 1; }
-    ScheduleForm VerticalScroll { height: auto; max-height: 15; }
-    ScheduleForm Label { margin-top: 1; }
+    ScheduleForm VerticalScroll { height: auto; max-height: 100%; }
+    /* Docked: however small the window, the fields scroll and the error and buttons stay in view. */
+    ScheduleForm #form-title { dock: top; }
+    ScheduleForm #form-buttons { dock: bottom; }
+    ScheduleForm #form-error { dock: bottom; margin-bottom: 3; }
+    ScheduleForm Label { margin-top: 1; width: 100%; }
     ScheduleForm Horizontal { height: auto; }
     ScheduleForm #p-weekday, ScheduleForm #p-day { height: auto; }
     ScheduleForm #checks-summary { width: 1fr; height: auto; max-height: 3; }
@@ -83,11 +89,20 @@ class ScheduleForm(EditForm):
         Binding("escape", "close", "Cancel", id="schedule-cancel"),
     ]
 
-    def __init__(self, enabled: Sequence[str], audit: ScheduledAudit | None = None) -> None:
+    def __init__(
+        self,
+        enabled: Sequence[str] | None,
+        audit: ScheduledAudit | None = None,
+        load: Callable[[], Awaitable[Sequence[str]]] | None = None,
+    ) -> None:
+        """`enabled` None: `load` fetches them once the form is shown. The form opens at once, so the keys
+        typed right after `n`/`e` land in it rather than in the pane behind it."""
         super().__init__()
         self._audit = audit
         self._sending = False
-        self._enabled = ordered(enabled)
+        self._load = load if enabled is None else None
+        self._save_when_loaded = False
+        self._enabled = ordered(enabled or ())
         # New: every enabled check. Edit: the schedule's own, even one since disabled (flagged on save).
         self.checks: tuple[str, ...] = self._enabled if audit is None else tuple(audit.check_names)
 
@@ -97,7 +112,8 @@ class ScheduleForm(EditForm):
         weekday = a.day_of_week if a and a.day_of_week in WEEKDAYS else Select.NULL
         day = (a.day_of_month or "") if a else ""
         with Vertical():
-            yield Static(Text("Edit scheduled audit" if a else "New scheduled audit", style="bold"))
+            title = "Edit scheduled audit" if a else "New scheduled audit"
+            yield Static(Text(title, style="bold"), id="form-title")
             with VerticalScroll():
                 yield Label("Name (1-128 of a-z A-Z 0-9 _ -)")
                 yield Input(a.name if a else "", id="name", disabled=a is not None, compact=True)
@@ -134,9 +150,32 @@ class ScheduleForm(EditForm):
         self._show_frequency()
         self._show_checks()
         self.remember_initial()
+        self.query_one("#frequency" if self._audit else "#name").focus()
+        if self._load is not None:
+            self._load_enabled(self._load)
+        elif not self._enabled:
+            self._error(NONE_ENABLED, about_fields=False)
+
+    @property
+    def loading(self) -> bool:
+        return self._load is not None
+
+    @work(exclusive=True, group="schedule-form-load", exit_on_error=False)
+    async def _load_enabled(self, load: Callable[[], Awaitable[Sequence[str]]]) -> None:
+        self._enabled = ordered(await load())
+        self._load = None
+        if self._audit is None:
+            self.checks = self._enabled
+        # What was typed meanwhile stays unsaved input; the loaded checks are not the user's edit.
+        self._initial = (*self._initial[:-1], self.checks)
+        self._show_checks()
         if not self._enabled:
             self._error(NONE_ENABLED, about_fields=False)
-        self.query_one("#frequency" if self._audit else "#name").focus()
+        elif str(self.query_one("#form-error", Static).render()) == LOADING:
+            self._error("")  # the cause is gone: the checks are here
+        if self._save_when_loaded:
+            self._save_when_loaded = False
+            self.action_save()
 
     @property
     def frequency(self) -> str:
@@ -148,6 +187,9 @@ class ScheduleForm(EditForm):
         self.query_one("#p-day").display = self.frequency == "MONTHLY"
 
     def _show_checks(self) -> None:
+        if self.loading:
+            self.query_one("#checks-summary", Static).update(Text("loading the enabled checks…", style="dim"))
+            return
         summary = Text(f"{len(self.checks)} of {plural(len(self._enabled), 'enabled check')}: ", style="bold")
         titles = checks_text(ordered(self.checks))
         # Two lines at most, so the form fits 80x24; the picker (F2) lists them all.
@@ -156,6 +198,9 @@ class ScheduleForm(EditForm):
 
     @on(Button.Pressed, "#pick-checks")
     def action_pick_checks(self) -> None:
+        if self.loading:
+            self._error(LOADING, about_fields=False)
+            return
         if not self._enabled:
             self._error(NONE_ENABLED, about_fields=False)
             return
@@ -192,6 +237,8 @@ class ScheduleForm(EditForm):
                 if not typed:
                     return "Day of the month: enter 1 to 31, or LAST."
                 return f"Day of the month: 1 to 31 in digits 0-9, or LAST (not {typed!r})."
+        if self.loading:
+            return LOADING  # ctrl+s while loading is held instead (action_save); this is for the picker
         if not self._enabled:
             return NONE_ENABLED
         if not self.checks:
@@ -208,6 +255,9 @@ class ScheduleForm(EditForm):
     def action_save(self) -> None:
         if self._sending:
             return  # a second save while the first is in flight would send it twice
+        if self.loading:
+            self._save_when_loaded = True  # ctrl+s typed as the form opened: saved once it can be
+            return
         collected = self.collect()
         if isinstance(collected, str):
             self._error(collected, about_fields=collected != NONE_ENABLED)

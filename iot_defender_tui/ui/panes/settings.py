@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from ...aws import catalogue
 from ...aws.errors import AwsError
@@ -24,14 +25,16 @@ from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import allowed, refuse_key, refused
 from ..screen import DefenderModal
+from ..type_ahead import TypeAhead
 
 MUTATING = {"toggle", "threshold", "save"}
 # int() would also take "+400", "4_00" and other scripts' digits; AWS takes a plain decimal string.
 WHOLE_DAYS = re.compile(r"[0-9]{1,5}")
 COLUMNS = (("On", "on"), ("Sev", "sev"), ("Check", "title"), ("Param", "param"), ("API name", "api"))
+CELL_PADDING = 2  # DataTable's one column of padding on each side of a cell
 
 
-class ThresholdModal(DefenderModal[int | None]):
+class ThresholdModal(TypeAhead, DefenderModal[int | None]):
     """Edits one check parameter; a bad value shows why and keeps what was typed."""
 
     DEFAULT_CSS = """
@@ -91,7 +94,7 @@ class SettingsPane(Pane):
     title = "Settings"
     DEFAULT_CSS = """
     SettingsPane { layout: vertical; }
-    SettingsPane #settings-account { height: auto; max-height: 3; }
+    SettingsPane #settings-account { height: auto; max-height: 4; }  /* 4: the role ARN wraps at 60 columns */
     SettingsPane DataTable { height: 1fr; }
     SettingsPane #settings-description { height: 3; color: $text-muted; }
     SettingsPane #settings-message { height: auto; max-height: 3; }
@@ -108,6 +111,8 @@ class SettingsPane(Pane):
         self.config: AuditConfiguration | None = None
         self.pending_enabled: dict[str, bool] = {}
         self.pending_params: dict[str, dict[str, str]] = {}
+        # "CRITICAL" in full when the whole table fits the window with it, "CRIT" when it would not.
+        self.full_severity = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Loading the audit configuration…"), id="settings-account")
@@ -155,6 +160,7 @@ class SettingsPane(Pane):
         self.config = config
         self._show_account(config, logging)
         self._fill_table()
+        self._fit_severity()  # the account's own checks may widen the table
 
     def _show_account(self, config: AuditConfiguration, logging: str) -> None:
         text = Text()
@@ -177,7 +183,39 @@ class SettingsPane(Pane):
         mark = Text(("✓" if enabled else "✗") + ("*" if edited else " "), style="green" if enabled else "red")
         params = self.effective_params(name)
         param = ", ".join(params.get(p.name, str(p.default)) + "d" for p in info.parameters)
-        return [mark, Text(info.severity[:4]), Text(info.title), Text(param), Text(name)]
+        severity = info.severity if self.full_severity else info.severity[:4]
+        return [mark, Text(severity), Text(info.title), Text(param), Text(name)]
+
+    def _fits_full_severity(self, width: int) -> bool:
+        names = self._check_names()
+        self.full_severity, short = True, self.full_severity
+        try:
+            rows = [self._row(name) for name in names]
+        finally:
+            self.full_severity = short
+        needed = sum(
+            max([len(label), *(cell.cell_len for cell in column)]) + CELL_PADDING
+            for (label, _), column in zip(COLUMNS, zip(*rows, strict=True), strict=True)
+        )
+        return needed <= width
+
+    def on_resize(self) -> None:
+        self._fit_severity()
+
+    def _fit_severity(self) -> None:
+        table = self.query_one(DataTable)
+        # The pane's width, the table's too: the table's own size may not follow a resize yet.
+        full = self._fits_full_severity(self.size.width)
+        if full == self.full_severity:
+            return
+        self.full_severity = full
+        # The width set before the cells change: DataTable measures updated cells only when idle, after
+        # it drew them in the old width ("CRITICAL" cut to "CRIT" until the next redraw).
+        cells = {name: self._row(name)[1] for name in (str(key.value) for key in table.rows)}
+        column = table.columns[ColumnKey("sev")]
+        column.content_width = max([len("Sev"), *(cell.cell_len for cell in cells.values())])
+        for name, cell in cells.items():
+            table.update_cell(name, "sev", cell, update_width=True)
 
     def _fill_table(self) -> None:
         table = self.query_one(DataTable)

@@ -1,0 +1,77 @@
+"""Keys typed while a form opens belong to the form's first field.
+
+A form is pushed in the key's handler, but the keys typed right after (`n` then a name, arriving
+together over SSH) were already sent to the widget focused before it, in the pane behind, and reach the
+app only after the form is up; and the form's first field takes focus only once the form is mounted, so
+keys sent to the form before that reach its screen with nothing focused. Nothing would type them. The
+app hands the first kind over to the form (`hand_over`), and a form (mixing in `TypeAhead`) keeps both
+until a field has focus and types them there, in order; no binding of the pane sees them on the way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import events
+from textual.app import App
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Input
+
+# A mixin, not a screen of its own (every screen of the app is a DefenderScreen): typed as one.
+_Base = Screen if TYPE_CHECKING else object
+
+
+class TypeAhead(_Base):
+    """Mix in before the form's base class: `class ActionForm(TypeAhead, EditForm)`."""
+
+    _early: list[events.Key] | None = None
+    _replayed: set[int] | None = None  # ids of the keys typed into a field here: never twice
+
+    @property
+    def handed(self) -> set[int]:
+        """Ids of the keys the app handed over to this form."""
+        if not hasattr(self, "_handed"):
+            self._handed: set[int] = set()
+        return self._handed
+
+    def on_key(self, event: events.Key) -> None:
+        if not event.is_printable or id(event) in (self._replayed or ()):
+            return
+        focused = self.focused
+        if focused is None:
+            self._early = [*(self._early or []), event]
+        elif isinstance(focused, Input):
+            # Sent to the screen while nothing had focus, handled after the field took it.
+            self._type_into(focused, [event])
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        early, self._early = self._early, None
+        if early and isinstance(event.widget, Input):
+            self._type_into(event.widget, early)
+
+    def _type_into(self, field: Widget, keys: list[events.Key]) -> None:
+        self._replayed = set()
+        for key in keys:
+            again = events.Key(key.key, key.character)
+            self._replayed.add(id(again))
+            field.post_message(again)
+
+
+def hand_over(app: App[object], event: events.Key) -> None:
+    """A printable key that reached the app (from the screen a form now covers) goes on to the form.
+
+    The app's own `on_key` calls this, before its bindings see the key. A key the form itself let through
+    (a letter typed in a Select) comes back here once at most: it is not handed over twice."""
+    form = app.screen
+    if not event.is_printable or not isinstance(form, TypeAhead) or id(event) in form.handed:
+        return
+    event.stop()
+    event.prevent_default()
+    again = events.Key(event.key, event.character)
+    form.handed.add(id(again))
+    form.post_message(again)
