@@ -26,6 +26,7 @@ class EditForm(DefenderModal[str | None]):
     _initial: tuple[object, ...] = ()
     sending = False
     _error_fields: tuple[object, ...] | None = None  # the fields as they were when the error was said
+    error_message = ""  # what #form-error says now
 
     def worker_ended(self, worker: Worker, state: WorkerState) -> None:
         # Any failure the worker did not handle: "Saving…" gives way to the error and save works again.
@@ -48,6 +49,7 @@ class EditForm(DefenderModal[str | None]):
         """`about_fields`: a problem with what is typed, which stays until a field changes. Progress
         ("Saving…") and what no field can fix (no check enabled) pass False and stay."""
         self._error_fields = self._snapshot() if message and about_fields else None
+        self.error_message = message
         self.query_one("#form-error", Static).update(Text(message))
 
     @on(Input.Changed)

@@ -171,7 +171,7 @@ class ScheduleForm(TypeAhead, EditForm):
         self._show_checks()
         if not self._enabled:
             self._error(NONE_ENABLED, about_fields=False)
-        elif str(self.query_one("#form-error", Static).render()) == LOADING:
+        elif self.error_message == LOADING:
             self._error("")  # the cause is gone: the checks are here
         if self._save_when_loaded:
             self._save_when_loaded = False
