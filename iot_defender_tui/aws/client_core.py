@@ -65,6 +65,7 @@ class ClientCore:
         self._identity: Identity | None = None
         self._session: Any = None
         self._opening = asyncio.Lock()
+        self._sent: dict[object, float] = {}  # reads on the wire: when each left (after pacing)
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -138,12 +139,22 @@ class ClientCore:
 
         async def once() -> dict[str, Any]:
             await self._limiter.acquire(service, operation)
-            return await method(**kwargs)
+            token = object()
+            self._sent[token] = time.monotonic()
+            try:
+                return await method(**kwargs)
+            finally:
+                del self._sent[token]
 
         try:
             return await retry_throttled(once, _is_throttle, self.tuning.backoff)
         except (BotoCoreError, ClientError) as exc:
             raise map_error(exc, operation, self.settings.profile, service=service) from exc
+
+    def longest_wait(self) -> float:
+        """Seconds the oldest request on the wire has waited for its answer (0 when none is out). A paused
+        or silently dropped endpoint answers nothing until the read timeout (30 s): this says so sooner."""
+        return time.monotonic() - min(self._sent.values()) if self._sent else 0.0
 
     async def _read(self, service: str, operation: str, params: Mapping[str, Any] | None = None) -> dict:
         if guard.is_mutating(operation):

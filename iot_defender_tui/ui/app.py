@@ -42,7 +42,7 @@ from .pane import Pane
 from .screen import error_text
 from .signals import ENDING_SIGNALS
 from .tracker import TaskTracker
-from .type_ahead import hand_over
+from .type_ahead import HeldKeys, hand_over
 from .widgets.footer import Footer
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ class DefenderApp(App):
         self._stack = AsyncExitStack()
         self._wanted_pane: str | None = None
         self._panes_shown = False  # until connected and the tabs are shown, a pane key is only noted
+        self._held = HeldKeys(self)
         self.open_task = open_task
         self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _, _ in PANES]
         self._first_pane = "results" if open_task else PANES[0][0]  # `--task` opens on Results
@@ -165,7 +166,8 @@ class DefenderApp(App):
     _retry_timer: Timer | None = None
 
     def on_key(self, event: events.Key) -> None:
-        hand_over(self, event)  # typed after the key that opened a form, sent to the pane behind it
+        if not self._held.hold(event):  # typed while a pane is being shown: that pane's
+            hand_over(self, event)  # typed after the key that opened a form, sent to the pane behind it
 
     def on_mount(self) -> None:
         if self.journal_problem is not None:
@@ -175,6 +177,7 @@ class DefenderApp(App):
             )
         self._catch_signals()
         self._start_connect()
+        self.set_interval(1.0, self._watch_answers)
 
     def _start_connect(self) -> None:
         if self._retry_timer is not None:
@@ -334,6 +337,7 @@ class DefenderApp(App):
         else:
             # Unfocus first: Textual moves focus off a widget being hidden to a neighbour in the same
             # (hidden) tab, whose TabPane then takes the tab straight back.
+            self._held.start()
             self.screen.set_focus(None)
             tabs.active = f"tab-{pane_id}"  # TabActivated then switches the polling
 
@@ -401,6 +405,7 @@ class DefenderApp(App):
             # At once, not `widget.focus()`: that focuses later, and if another key switched tabs
             # meanwhile, focusing into this pane's hidden tab would switch it straight back.
             self.screen.set_focus(widget)
+            self._held.release()
 
     @staticmethod
     def _first_list(pane: Pane) -> Widget | None:
@@ -525,6 +530,22 @@ class DefenderApp(App):
             header.set_state("connected")
 
     disconnected_after = 3  # polls in a row that could not reach the endpoint
+    unanswered_after = 5.0  # seconds a request may wait before the header says it has no answer
+
+    def _watch_answers(self) -> None:
+        """Once a second: a request unanswered for long (a paused endpoint, a link gone without a word)
+        shows in the header now, not when its read timeout ends it 30 s later."""
+        if self.dd is None:
+            return
+        header = self.query_one(DefenderHeader)
+        waited = self.dd.longest_wait()
+        if waited >= self.unanswered_after and header.conn_state in ("connected", self._unanswered):
+            self._unanswered = f"no answer for {waited:.0f} s"
+            header.set_state(self._unanswered)
+        elif waited < self.unanswered_after and header.conn_state == self._unanswered:
+            header.set_state("connected")  # answered after all
+
+    _unanswered = "no answer"
 
     def report_worker(self, worker: Worker, state: WorkerState) -> None:
         """Any worker's end: errors go to the status line (never a crash), polls stamp the header."""

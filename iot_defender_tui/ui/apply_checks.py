@@ -20,10 +20,6 @@ from .modals import ConfirmModal
 RESOURCES_SHOWN = 8  # per check, in the dialog's headings and the confirmation
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 @dataclass
 class CheckGroup:
     """The marked findings of one check, the actions offered for it and those picked, in pick order."""

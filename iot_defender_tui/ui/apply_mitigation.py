@@ -28,8 +28,9 @@ from ..aws.client_mitigation import MitigationStart
 from ..aws.errors import AwsError
 from ..aws.guard import ReadOnlyError
 from ..aws.models import Finding
-from .apply_checks import ApplyConfirm, CheckActions, group_by_check, option_label, plural
+from .apply_checks import ApplyConfirm, CheckActions, group_by_check, option_label
 from .contract import defender
+from .format import plural
 from .screen import DefenderModal, error_text
 
 MAX_FINDINGS = 25  # AWS's limit on findingIds in one StartAuditMitigationActionsTask
@@ -55,7 +56,7 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
     ApplyMitigationScreen { align: center middle; }
     ApplyMitigationScreen > Vertical { width: 76; max-width: 98%; height: auto; max-height: 96%;
         border: thick $warning; background: $surface; padding: 0 1; }
-    ApplyMitigationScreen #checks { height: auto; max-height: 12; }
+    ApplyMitigationScreen #checks { height: auto; }
     ApplyMitigationScreen .check-heading { height: 1; text-wrap: nowrap; text-overflow: ellipsis;
         text-style: bold; }
     ApplyMitigationScreen .check-actions { border: none; padding: 0 0 0 1; }
@@ -94,7 +95,7 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
                     yield note
             yield Static(Text("Loading mitigation actions…"), id="message")
             yield Static(Text(""), id="summary")
-            hint = "space pick · tab next check · enter apply · escape cancel"
+            hint = "space pick · tab next check · enter apply · esc cancel"  # fits 60 columns
             yield Static(
                 Text(hint if len(self.groups) > 1 else hint.replace(" · tab next check", "")), id="hint"
             )
@@ -102,6 +103,20 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
     def on_mount(self) -> None:
         self._update_summary()
         self.run_worker(self._load(), group="apply-load", exclusive=True, exit_on_error=False)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """The checks' list takes the rows the title, message, summary and hint leave, so those stay on
+        screen (at 60x20 with five checks the hint and the reason nothing applies fell off the dialog)."""
+        frame = self.query_one("#title").parent
+        assert frame is not None
+        parts = ("title", "message", "summary", "hint")
+        around = sum(self.query_one(f"#{name}").outer_size.height for name in parts)
+        docked = sum(w.outer_size.height for w in self.children if w.styles.is_docked)  # the key hints
+        room = int((self.size.height - docked) * 0.96) - frame.styles.gutter.height - around
+        self.query_one("#checks").styles.max_height = max(3, room)
 
     async def _load(self) -> None:
         try:
@@ -129,7 +144,11 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         if first is not None:
             self._message("")
             first.focus()
-        else:
+        else:  # nothing to pick: the arrows scroll through every check's note
+            checks = self.query_one("#checks", VerticalScroll)
+            checks.can_focus = True
+            checks.focus()
+            self.query_one("#hint", Static).update(Text("↑↓ scroll · esc cancel"))
             wanted = ", ".join(sorted({t for g in self.groups for t in g.types})) or "none"
             self._message(
                 f"No mitigation action applies to these findings (types that would: {wanted}). "
@@ -147,6 +166,7 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         shown = self.query_one("#message", Static)
         shown.update(Text(message))
         shown.display = bool(message)  # no blank row at 80x24 when there is nothing to say
+        self.call_after_refresh(self._fit)
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
         options = event.selection_list
@@ -172,6 +192,7 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
         picked = [g for g in self.groups if g.picked]
         if not picked:
             summary.update(Text("Nothing picked yet.", style="italic"))
+            self.call_after_refresh(self._fit)
             return
         findings = sum(len(g.findings) for g in picked)
         body = Text.assemble(
@@ -182,6 +203,7 @@ class ApplyMitigationScreen(DefenderModal[str | None]):
             body.append(" Left out: ", style="bold")
             body.append(", ".join(left_out) + ".")
         summary.update(body)
+        self.call_after_refresh(self._fit)
 
     def mapping(self) -> dict[str, list[str]]:
         """auditCheckToActionsMapping: each check with a pick → its actions, in the order picked."""

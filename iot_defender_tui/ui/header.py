@@ -43,8 +43,8 @@ class DefenderHeader(Static):
         self._redraw()
 
     def set_state(self, state: str) -> None:
-        """`connecting`, `connected`, `error`, `retrying (n)` or `disconnected (n)`: what the last
-        requests did (the app sets it from every poll, not only from the first connect)."""
+        """`connecting`, `connected`, `error`, `retrying (n)`, `disconnected (n)` or `no answer for n s`:
+        what the last requests did (the app sets it from every poll, not only from the first connect)."""
         if state == self.conn_state:
             return
         self.conn_state = state

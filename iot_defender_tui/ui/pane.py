@@ -26,6 +26,7 @@ class Pane(Container):
     title: ClassVar[str] = ""
     busy: bool = False  # set by poll(): fast polling while something is in progress
     retries: int = 0  # throttled requests of the running poll retried so far
+    listed: bool = False  # the first answer arrived: before it, a count or "none" would mean nothing
 
     def __init__(self, *children, **kwargs) -> None:
         super().__init__(*children, **kwargs)
@@ -62,6 +63,7 @@ class Pane(Container):
         RETRYING.set(self._retried)  # this worker's own context: other panes' retries are theirs
         try:
             await self.poll()
+            self.listed = True
         finally:
             if self.retries:
                 self.retries = 0
@@ -73,6 +75,10 @@ class Pane(Container):
 
     def show_retries(self) -> None:
         """Say `self.retries` (throttled requests of this poll retried so far) where data is missing."""
+
+    def waiting(self) -> str:
+        """What a list says before its first answer: loading, or how many throttled requests were retried."""
+        return f"throttled, retrying ({self.retries})…" if self.retries else "loading…"
 
     def pause(self) -> None:
         if self._timer is not None:

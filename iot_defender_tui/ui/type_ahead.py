@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from textual import events
 from textual.app import App
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -75,3 +76,43 @@ def hand_over(app: App[object], event: events.Key) -> None:
     again = events.Key(event.key, event.character)
     form.handed.add(id(again))
     form.post_message(again)
+
+
+class HeldKeys:
+    """Keys typed while a pane is being shown belong to that pane.
+
+    `2` then `n` in one burst: the tab switch leaves nothing focused until the pane (composed on first
+    show) takes the focus, so `n` reached the screen, where no pane binding sees it, and was lost. The
+    app holds what reaches it meanwhile and replays it, in order, once the pane has the focus; a pane
+    that never takes it gets them after a second."""
+
+    WAIT = 1.0
+
+    def __init__(self, app: App[object]) -> None:
+        self.app = app
+        self.keys: list[events.Key] | None = None
+        self._timer: Timer | None = None
+
+    def start(self) -> None:
+        if self.keys is None:
+            self.keys = []
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.app.set_timer(self.WAIT, self.release)
+
+    def hold(self, event: events.Key) -> bool:
+        app = self.app
+        if self.keys is None or app.screen is not app.screen_stack[0] or app.screen.focused is not None:
+            return False
+        self.keys.append(events.Key(event.key, event.character))
+        event.stop()
+        event.prevent_default()
+        return True
+
+    def release(self) -> None:
+        keys, self.keys = self.keys or [], None
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        for key in keys:
+            self.app.post_message(key)  # through the app again: to the focused table, then bindings

@@ -7,13 +7,14 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from textual.widgets import TabbedContent
+from textual.widgets import Input, TabbedContent
 
 from iot_defender_tui.cli import build_parser
 from iot_defender_tui.config import Settings
 from iot_defender_tui.ui.app import PANES, DefenderApp, pane_class
 from iot_defender_tui.ui.help import HelpScreen
 from iot_defender_tui.ui.launch import connection_for, start_sandbox, tuning_for
+from iot_defender_tui.ui.panes.schedules_form import ScheduleForm
 from tests.support import ui
 from tests.support.sandbox import FAST, closed_port_url, sandbox_settings
 
@@ -205,3 +206,22 @@ def test_the_cyclic_collector_runs_while_the_app_runs(aws_env: Path, monkeypatch
         gc.unfreeze()  # what start-up froze: this process goes on running other tests
     assert seen == [True]  # held off only while the app was being built (cli.main)
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("composed", [False, True], ids=["first-show", "shown-before"])
+async def test_keys_typed_right_after_a_pane_key_are_that_panes(lab: str, composed: bool) -> None:
+    """`2nabc` in one burst, as over SSH: `n` used to reach the screen while the Schedules pane was being
+    composed and focused, and was lost; `abc` then went nowhere."""
+    app = DefenderApp(sandbox_settings(lab), Settings(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
+        if composed:
+            await pilot.press("2")
+            await until(pilot, lambda: app.focused is not None and app.focused.id == "schedule-list")
+            await pilot.press("1")
+            await until(pilot, lambda: app.focused is not None and app.focused.id == "settings-table")
+        ui.type_burst(app, "2nabc")
+        await until(pilot, lambda: isinstance(app.screen, ScheduleForm), "the new schedule form")
+        form = app.screen
+        await until(pilot, lambda: form.query_one("#name", Input).value == "abc", "the name typed")
+        assert len(app.screen_stack) == 2

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from iot_defender_tui.aws.client import DefenderClient
+from iot_defender_tui.aws.models import Finding
 from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
@@ -23,6 +24,7 @@ from iot_defender_tui.ui.panes.results import Level, ResultsPane
 from iot_defender_tui.ui.widgets.fast_table import FastTable
 from tests.support.mitigation import LOGGING_CHECK, NEEDS, POLICY_CHECK, SHARED, executions, make_role, start
 from tests.support.sandbox import make_client, sandbox_settings
+from tests.support.standin import StandIn
 from tests.support.ui import until
 from tests.ui.test_apply import ApplyHarness, mitigation_tasks, seed_action
 from tests.ui.test_mitigation import Harness as MitigationHarness
@@ -320,3 +322,47 @@ async def test_a_yes_typed_during_the_look_up_waits_for_it(
         await until(pilot, lambda: "FixLogging" not in actions.visible_keys())
         assert len(iot.list_mitigation_actions()["actionIdentifiers"]) == 1
         assert app.errors == []
+
+
+def _finding(n: int, check: str) -> Finding:
+    return Finding.from_api(
+        {
+            "findingId": f"f-{n}", "taskId": "t" * 32, "checkName": check, "severity": "LOW",
+            "nonCompliantResource": {
+                "resourceType": "DEVICE_CERTIFICATE", "resourceIdentifier": {"deviceCertificateId": "c" * 64},
+            },
+        }
+    )  # fmt: skip
+
+
+class DialogHarness(StandIn):
+    def __init__(self, dd: DefenderClient, findings: list[Finding]) -> None:
+        super().__init__(dd)
+        self.findings = findings
+
+    def on_mount(self) -> None:
+        self.push_screen(ApplyMitigationScreen(self.findings, self.dd))
+
+
+async def test_at_60x20_the_dialog_keeps_its_hint_and_message_on_screen(aws_env, sandbox_url, journal):
+    """Five checks and nothing to pick: the reason and the keys stayed below the bottom edge."""
+    checks = [
+        "DEVICE_CERTIFICATE_EXPIRING_CHECK", "CA_CERTIFICATE_EXPIRING_CHECK", "CONFLICTING_CLIENT_IDS_CHECK",
+        "CA_CERTIFICATE_KEY_QUALITY_CHECK", "AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK",
+    ]  # fmt: skip
+    findings = [_finding(n, check) for n, check in enumerate(checks)]
+    async with DefenderClient(sandbox_settings(sandbox_url), journal) as dd:
+        app = DialogHarness(dd, findings)
+        async with app.run_test(size=(60, 20)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, ApplyMitigationScreen))
+            screen = app.screen
+            message = screen.query_one("#message", Static)
+            await until(pilot, lambda: "No mitigation action applies" in static_text(message))
+            await pilot.pause()
+            bottom = screen.query_one("#hint").region.bottom
+            frame = screen.query_one("#title").parent
+            assert frame is not None and bottom <= frame.region.bottom - 1  # inside the border
+            assert message.region.bottom <= screen.query_one("#hint").region.y
+            assert frame.region.bottom <= 20 - 2  # above the key hints
+            await pilot.press("down", "down", "down", "down", "down", "down", "down", "down")
+            assert screen.query_one("#checks").scroll_y > 0  # every check's note can be read

@@ -246,3 +246,17 @@ async def test_pick_a_role_clears_once_a_role_is_filled_in(lab: str) -> None:
         # What F3's created role (or F2's pick) does: the ARN goes into the field.
         form.query_one("#role", Input).value = "arn:aws:iam::123456789012:role/Made"
         await until(pilot, lambda: str(error.render()).strip() == "")
+
+
+async def test_the_header_says_when_a_request_waits_long_for_its_answer(lab: str) -> None:
+    """A paused endpoint (SIGSTOP, a link gone silent) answers nothing until the 30 s read timeout: the
+    header kept "connected" all that while."""
+    app = DefenderApp(sandbox_settings(lab), Settings(idle_poll_seconds=0.3), None, tuning=FAST)
+    app.unanswered_after = 1.0
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.connected(pilot)
+        await until(pilot, lambda: "● connected" in header(app))
+        runtime().options.latency_ms = 3000
+        await until(pilot, lambda: "no answer for" in header(app), timeout=8.0)
+        runtime().options.latency_ms = 0
+        await until(pilot, lambda: "● connected" in header(app), timeout=8.0)

@@ -5,21 +5,27 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual.app import App
 from textual.widgets import Button, Input, Static
 
 from iot_defender_tui.aws import ratelimit
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.config import Settings
+from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.format import plural
 from iot_defender_tui.ui.modals import ConfirmModal
+from iot_defender_tui.ui.pane import Pane
+from iot_defender_tui.ui.panes.mitigation import MitigationPane
 from iot_defender_tui.ui.panes.mitigation_forms import ActionForm
 from iot_defender_tui.ui.panes.results import ResultsPane
+from iot_defender_tui.ui.panes.schedules import SchedulesPane
 from iot_defender_tui.ui.panes.schedules_form import ScheduleForm
-from iot_defender_tui.ui.panes.settings import ThresholdModal
+from iot_defender_tui.ui.panes.settings import SettingsPane, ThresholdModal
 from tests.support.mitigation import NEEDS, make_role
-from tests.support.sandbox import closed_port_url, make_client, request_counts, sandbox_settings
+from tests.support.sandbox import FAST, closed_port_url, make_client, request_counts, sandbox_settings
+from tests.support.standin import StandIn
 from tests.support.ui import until
 from tests.ui import test_mitigation, test_schedules, test_settings
 
@@ -133,3 +139,33 @@ async def test_a_cancel_dialog_has_no_two_cancel_buttons() -> None:
         await pilot.pause()
         labels = [str(b.label) for b in app.screen.query(Button)]
         assert labels == ["Cancel audit (y)", "Keep it running (n)"]
+
+
+class OnePane(StandIn):
+    def __init__(self, dd: DefenderClient, pane: type[Pane]) -> None:
+        super().__init__(dd, settings=Settings(idle_poll_seconds=0.3))
+        self.pane = pane
+
+    def compose(self):
+        yield self.pane()
+
+    def on_mount(self) -> None:
+        self.query_one(Pane).refresh_now()
+
+
+@pytest.mark.parametrize(
+    ("pane", "where"),
+    [(SchedulesPane, "#heading"), (MitigationPane, "#actions-heading"), (SettingsPane, "#settings-account")],
+)
+async def test_a_throttled_pane_says_so_where_its_data_is_missing(
+    aws_env, sandbox_url, journal, pane, where
+) -> None:
+    async with DefenderClient(sandbox_settings(sandbox_url), journal, tuning=FAST) as dd:
+        runtime().options.throttle_rate = 1.0
+        async with OnePane(dd, pane).run_test(size=(80, 24)) as pilot:
+            shown = lambda: str(pilot.app.query_one(where).render())  # noqa: E731
+            assert "loading" in shown().lower()  # before any answer: no "0" and no "none"
+            await until(pilot, lambda: "throttled, retrying (" in shown())
+            runtime().options.throttle_rate = 0.0
+            await until(pilot, lambda: pilot.app.query_one(Pane).listed)
+            assert "retrying" not in shown() and "loading" not in shown().lower(), shown()

@@ -62,9 +62,9 @@ class MitigationPane(Pane):
         self.tasks: dict[str, MitigationTask] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.HEADINGS["actions"]), classes="heading", id="actions-heading")
+        yield Static(Text(self.HEADINGS["actions"] + " (loading…)"), classes="heading", id="actions-heading")
         yield FastTable(ACTION_COLUMNS, id="actions")
-        yield Static(Text(self.HEADINGS["tasks"]), classes="heading", id="tasks-heading")
+        yield Static(Text(self.HEADINGS["tasks"] + " (loading…)"), classes="heading", id="tasks-heading")
         yield FastTable(TASK_COLUMNS, id="tasks")
         yield FilterBar(id="mitigation-filter")
 
@@ -90,7 +90,11 @@ class MitigationPane(Pane):
     def _headings(self) -> None:
         for name, heading in self.HEADINGS.items():
             table = self.query_one(f"#{name}", FastTable)
-            self.query_one(f"#{name}-heading", Static).update(Text(heading + filter_status(table)))
+            count = filter_status(table) if self.listed else f" ({self.waiting()})"
+            self.query_one(f"#{name}-heading", Static).update(Text(heading + count))
+
+    def show_retries(self) -> None:
+        self._headings()
 
     # -- polling --------------------------------------------------------------------------------------
     def interval(self) -> float:
@@ -126,6 +130,7 @@ class MitigationPane(Pane):
         self.tasks = {t.task_id: tasks[t.task_id] for t in order}
         self.actions = {a.name: a for a in sorted(described, key=lambda a: a.name.lower())}
         self.busy = any(t.status == "IN_PROGRESS" for t in self.tasks.values())
+        self.listed = True
         self._show()
 
     def _show(self) -> None:

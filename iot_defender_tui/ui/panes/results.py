@@ -84,7 +84,6 @@ class ResultsPane(Pane):
         self._tasks: dict[str, AuditTask] = {}
         self._task_id: str | None = None
         self._check_name: str | None = None
-        self._listed = False  # until the first list of tasks arrives
         self._opened = asyncio.Event()  # cleared while `--task`'s audit opens (see open_audit)
         self._opened.set()
         findings = FastTable(views.FINDING_COLUMNS, markable=True, id="findings")
@@ -140,8 +139,8 @@ class ResultsPane(Pane):
     def _update_status(self) -> None:
         table = self.table
         # A count says what it counts; before the first answer there is nothing to count yet.
-        if self.level == Level.TASKS and not self._listed:
-            count = f"throttled, retrying ({self.retries})…" if self.retries else "loading…"
+        if self.level == Level.TASKS and not self.listed:
+            count = self.waiting()
         elif table.filter_text:
             count = f"{table.row_count}/{table.total_count} shown"
         else:  # the checks' list starts with its "All findings" row, not a check
@@ -231,7 +230,7 @@ class ResultsPane(Pane):
         self.busy = any(t.status == "IN_PROGRESS" for t in self._tasks.values())
         tasks = views.sorted_tasks(list(self._tasks.values()))
         self.query_one("#tasks", FastTable).set_rows((t.task_id, views.task_row(t)) for t in tasks)
-        self._listed = True
+        self.listed = True  # before poll() returns: the checks below are filled from this list
         if self.level == Level.CHECKS:
             self._fill_checks()
         self._update_status()

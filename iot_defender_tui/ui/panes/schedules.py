@@ -55,7 +55,7 @@ class SchedulesPane(Pane):
         self._starting = False  # an on-demand audit is being picked, confirmed or started
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Scheduled audits"), id="heading")
+        yield Static(Text("Scheduled audits  ·  loading…"), id="heading")
         yield Static(Text(""), id="empty")
         yield DataTable(id="schedule-list", cursor_type="row", zebra_stripes=True)
         yield Static(Text(""), id="detail")
@@ -92,8 +92,15 @@ class SchedulesPane(Pane):
         self.busy = False
         self._show()
 
+    def show_retries(self) -> None:
+        if not self.listed:
+            self._show()
+
     def _show(self) -> None:
-        enabled = len(self.config.enabled_checks) if self.config else 0
+        if self.config is None:  # before the first answer: neither "0 checks" nor "No scheduled audits"
+            self.query_one("#heading", Static).update(Text(f"Scheduled audits  ·  {self.waiting()}"))
+            return
+        enabled = len(self.config.enabled_checks)
         heading = Text.assemble(
             ("Scheduled audits", "bold"), f"  ·  {plural(enabled, 'check')} enabled (Settings, key 1)"
         )

@@ -34,6 +34,9 @@ COLUMNS = (("On", "on"), ("Sev", "sev"), ("Check", "title"), ("Param", "param"),
 CELL_PADDING = 2  # DataTable's one column of padding on each side of a cell
 
 
+LOADING = "Loading the audit configuration…"
+
+
 class ThresholdModal(TypeAhead, DefenderModal[int | None]):
     """Edits one check parameter; a bad value shows why and keeps what was typed."""
 
@@ -115,7 +118,7 @@ class SettingsPane(Pane):
         self.full_severity = False
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Loading the audit configuration…"), id="settings-account")
+        yield Static(Text(LOADING), id="settings-account")
         table: DataTable = DataTable(id="settings-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="settings-description", markup=False)
@@ -150,6 +153,11 @@ class SettingsPane(Pane):
         return names
 
     # -- polling -------------------------------------------------------------------------------------
+    def show_retries(self) -> None:
+        if not self.listed:
+            text = f"Loading the audit configuration… ({self.waiting()})" if self.retries else LOADING
+            self.query_one("#settings-account", Static).update(Text(text))
+
     async def poll(self) -> None:
         config = await self.dd.describe_audit_configuration()
         try:
