@@ -6,6 +6,7 @@ poll finished, so a slow network never piles up requests; it stops while the pan
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.containers import Container
@@ -31,6 +32,7 @@ class Pane(Container):
     def __init__(self, *children, **kwargs) -> None:
         super().__init__(*children, **kwargs)
         self._timer: Timer | None = None
+        self._to_say: list[str] = []  # notifications waiting for the refresh that shows their change
 
     @property
     def dd(self) -> DefenderClient:
@@ -58,16 +60,30 @@ class Pane(Container):
             self._timer = None
         self.run_worker(self._poll, group=f"poll-{self.id}", exclusive=True, exit_on_error=False)
 
+    def refresh_then_say(self, message: str) -> None:
+        """A change this pane made: its list is refreshed first and the notification comes after, so
+        "Saved …" never sits over a list that does not show the change yet."""
+        self._to_say.append(message)
+        self.refresh_now()
+
     async def _poll(self) -> None:
         self.retries = 0
         RETRYING.set(self._retried)  # this worker's own context: other panes' retries are theirs
+        cancelled = False
         try:
             await self.poll()
             self.listed = True
+        except asyncio.CancelledError:
+            cancelled = True  # a newer poll took over: it says what is pending
+            raise
         finally:
             if self.retries:
                 self.retries = 0
                 self.show_retries()
+            if not cancelled:  # said even if the refresh failed: the change itself was made
+                said, self._to_say = self._to_say, []
+                for message in said:
+                    self.app.notify(message, markup=False)
 
     def _retried(self) -> None:
         self.retries += 1

@@ -38,6 +38,7 @@ class Harness(StandIn):
     def __init__(self, dd: DefenderClient, read_only: bool = False) -> None:
         super().__init__(dd, read_only, Settings(idle_poll_seconds=0.5))
         self.notes: list[str] = []
+        self.listed_at_note: list[list[str]] = []  # the schedules the list showed as each note came
 
     def compose(self) -> ComposeResult:
         yield SchedulesPane()
@@ -49,6 +50,7 @@ class Harness(StandIn):
 
     def notify(self, message: str, *args, **kwargs) -> None:
         self.notes.append(message)
+        self.listed_at_note.append([row[0] for row in cells(self)])
         super().notify(message, *args, **kwargs)
 
 
@@ -150,6 +152,8 @@ async def test_create_by_keyboard_then_edit_then_delete(lab, sandbox_url):
         assert described["frequency"] == "WEEKLY" and described["dayOfWeek"] == "TUE"
         assert len(described["targetCheckNames"]) == 17
         await until(pilot, lambda: [r[:3] for r in cells(app)] == [["nightly_1", "WEEKLY", "TUE"]])
+        # "Saved" comes once the list shows it: never over "No scheduled audits".
+        assert app.notes[-1] == "Saved scheduled audit nightly_1" and app.listed_at_note[-1] == ["nightly_1"]
 
         # Edit: WEEKLY -> MONTHLY on the last day, with only one check.
         await pilot.press("e")

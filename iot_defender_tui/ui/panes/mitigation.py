@@ -188,9 +188,8 @@ class MitigationPane(Pane):
     # -- actions: new, edit, delete ----------------------------------------------------------------------
     def _after_form(self, name: str | None) -> None:
         if name:
-            self.app.notify(f"Saved mitigation action {name}", markup=False)
             self.actions.pop(name, None)  # so a fast poll describes it again
-            self.refresh_now()
+            self.refresh_then_say(f"Saved mitigation action {name}")
 
     def action_new_action(self) -> None:
         if not self._refuse():
@@ -263,8 +262,7 @@ class MitigationPane(Pane):
         except AwsError as err:
             defender(self.app).show_error(err.text)
             return
-        self.app.notify(done, markup=False)
-        self.refresh_now()
+        self.refresh_then_say(done)
 
 
 async def _same(value: MitigationAction) -> MitigationAction:

@@ -153,8 +153,7 @@ class SchedulesPane(Pane):
     # -- new, edit, delete --------------------------------------------------------------------------------
     def _after_form(self, name: str | None) -> None:
         if name:
-            self.app.notify(f"Saved scheduled audit {name}", markup=False)
-            self.refresh_now()
+            self.refresh_then_say(f"Saved scheduled audit {name}")
 
     def action_new_schedule(self) -> None:
         if not self._refuse():
@@ -202,8 +201,7 @@ class SchedulesPane(Pane):
         except AwsError as err:
             defender(self.app).show_error(err.text)
             return
-        self.app.notify(f"Deleted scheduled audit {name}", markup=False)
-        self.refresh_now()
+        self.refresh_then_say(f"Deleted scheduled audit {name}")
 
     # -- run an audit now --------------------------------------------------------------------------------
     def action_run_audit(self) -> None:
