@@ -281,3 +281,17 @@ async def test_from_a_finding_the_palette_closes_it_and_goes(lab: str) -> None:
         await until(pilot, lambda: isinstance(app.screen, ActionForm))
         assert app.query_one(TabbedContent).active == "tab-mitigation"
         assert not any(isinstance(s, FindingDetailScreen) for s in app.screen_stack)
+
+
+def test_the_readme_key_table_is_the_apps() -> None:
+    """README.md's key table is generated from the bindings: a key added, renamed or reworded without
+    `python scripts/key_table.py --write` fails here."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    import key_table
+
+    readme = key_table.README.read_text()
+    assert key_table.replaced(readme) == readme, "run: python scripts/key_table.py --write"
+    assert f"| Results{INSIDE}findings | `s` | Suppress findings |" in readme
