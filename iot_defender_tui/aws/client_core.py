@@ -65,7 +65,9 @@ class ClientCore:
         self._identity: Identity | None = None
         self._session: Any = None
         self._opening = asyncio.Lock()
-        self._sent: dict[object, float] = {}  # reads on the wire: when each left (after pacing)
+        # Attempts on the wire: when each was sent, by the task sending it (a task sends one at a time).
+        self._sent: dict[asyncio.Task[Any], float] = {}
+        self._answered_at = 0.0  # when the endpoint last answered anything, a throttling error included
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -115,6 +117,10 @@ class ClientCore:
         )
         client = await self._stack.enter_async_context(creator)
         fail_fast_on_refused(client)
+        # Each attempt on the wire, from its send to its answer: botocore's back-off sleeps between
+        # throttled attempts are not waits for an answer.
+        client.meta.events.register("before-send", self._sending)
+        client.meta.events.register("needs-retry", self._heard)  # after every attempt, retried or not
         (self._writers if writer else self._clients)[service] = client
         return client
 
@@ -139,22 +145,41 @@ class ClientCore:
 
         async def once() -> dict[str, Any]:
             await self._limiter.acquire(service, operation)
-            token = object()
-            self._sent[token] = time.monotonic()
             try:
                 return await method(**kwargs)
             finally:
-                del self._sent[token]
+                self._answered()  # cancelled mid-attempt, botocore says nothing more about it
 
         try:
             return await retry_throttled(once, _is_throttle, self.tuning.backoff)
         except (BotoCoreError, ClientError) as exc:
             raise map_error(exc, operation, self.settings.profile, service=service) from exc
 
+    def _sending(self, **_: object) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._sent[task] = time.monotonic()
+
+    def _heard(self, response: Any = None, **_: object) -> None:
+        self._answered()
+        if response is not None:  # an HTTP answer; None: the attempt raised (timeout, connection lost)
+            self._answered_at = time.monotonic()
+
+    def _answered(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._sent.pop(task, None)
+
     def longest_wait(self) -> float:
-        """Seconds the oldest request on the wire has waited for its answer (0 when none is out). A paused
-        or silently dropped endpoint answers nothing until the read timeout (30 s): this says so sooner."""
-        return time.monotonic() - min(self._sent.values()) if self._sent else 0.0
+        """Seconds a request on the wire has waited with no answer from the endpoint meanwhile (0 when none
+        is out). A paused or silently dropped endpoint answers nothing until the read timeout (30 s): this
+        says so sooner."""
+        for task in [t for t in self._sent if t.done()]:
+            del self._sent[task]  # its attempt ended without botocore saying so (cancelled)
+        waiting = self._sent.values()
+        if not waiting:
+            return 0.0
+        return time.monotonic() - max(min(waiting), self._answered_at)
 
     async def _read(self, service: str, operation: str, params: Mapping[str, Any] | None = None) -> dict:
         if guard.is_mutating(operation):

@@ -27,6 +27,7 @@ from ..aws.client import DefenderClient, reconcile_journal
 from ..aws.errors import EndpointUnreachableError
 from ..aws.journal import Journal
 from ..aws.models import Identity
+from ..aws.ratelimit import RETRYING
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
 from .commands import DefenderCommands
@@ -204,6 +205,14 @@ class DefenderApp(App):
 
     async def _connect(self) -> None:
         header = self.query_one(DefenderHeader)
+        throttled = 0
+
+        def retried() -> None:  # AWS throttles the identity call: say so, not a bare "Connecting…"
+            nonlocal throttled
+            throttled += 1
+            self._connecting_text(f"Connecting to AWS… throttled, retrying ({throttled})…")
+
+        RETRYING.set(retried)  # this worker's own context
         attempt = AsyncExitStack()  # a failed attempt's client is closed; a retry opens a new one
         try:
             client = DefenderClient(

@@ -71,6 +71,8 @@ class CheckPickerModal(DefenderModal[tuple[str, ...] | None]):
         self._none_offered = none_offered
         self._offered = ordered(offered or ())
         self._chosen = set(self._offered if chosen is None else chosen)
+        # `A` and enter typed while the checks load (`o` then enter, in one go): done once they are here.
+        self._when_loaded: list[Callable[[], None]] = []
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -100,8 +102,12 @@ class CheckPickerModal(DefenderModal[tuple[str, ...] | None]):
         self._chosen = set(self._offered)
         self.query_one(SelectionList).add_options([(check_label(n), n, True) for n in self._offered])
         self._show_count()
+        pending, self._when_loaded = self._when_loaded, []
+        for action in pending:
+            action()
 
     def worker_ended(self, worker: Worker, state: WorkerState) -> None:
+        self._when_loaded = []  # an enter typed meanwhile confirms nothing: there is nothing to pick
         status = self.query_one("#checks-status", Static)
         status.add_class("error")
         status.update(Text(f"Could not load the checks: {error_text(worker)} (escape closes)."))
@@ -122,6 +128,9 @@ class CheckPickerModal(DefenderModal[tuple[str, ...] | None]):
         )
 
     def action_toggle_all(self) -> None:
+        if self._load is not None:
+            self._when_loaded.append(self.action_toggle_all)
+            return
         checks = self.query_one(SelectionList)
         if len(self.selected) == len(self._offered):
             checks.deselect_all()
@@ -132,7 +141,9 @@ class CheckPickerModal(DefenderModal[tuple[str, ...] | None]):
         if self is not self.app.screen:
             return  # already dismissed: a repeated enter must not pop the screen below
         if self._load is not None:
-            return  # nothing to confirm yet
+            if self.action_confirm not in self._when_loaded:
+                self._when_loaded.append(self.action_confirm)
+            return
         chosen = self.selected
         if not chosen:
             status = self.query_one("#checks-status", Static)

@@ -8,8 +8,9 @@ does, and a worker that failed or was cancelled calls `worker_ended`, where the 
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -32,6 +33,12 @@ def error_text(worker: Worker) -> str:
 
 class DefenderScreen(Screen[ResultType]):
     """Base of the app's full screens (and, through DefenderModal, of its modals)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # On the clock Textual stamps events with (Message.time): a key read before this is a key typed
+        # for the screen this one covers (type_ahead.hand_over).
+        self.opened_at = Message().time
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         defender(self.app).report_worker(event.worker, event.state)

@@ -19,6 +19,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
+from .screen import DefenderScreen
+
 # A mixin, not a screen of its own (every screen of the app is a DefenderScreen): typed as one.
 _Base = Screen if TYPE_CHECKING else object
 
@@ -64,18 +66,26 @@ class TypeAhead(_Base):
 
 
 def hand_over(app: App[object], event: events.Key) -> None:
-    """A printable key that reached the app (from the screen a form now covers) goes on to the form.
+    """A key that reached the app from the screen a newer one now covers goes on to the newer one.
 
-    The app's own `on_key` calls this, before its bindings see the key. A key the form itself let through
-    (a letter typed in a Select) comes back here once at most: it is not handed over twice."""
-    form = app.screen
-    if not event.is_printable or not isinstance(form, TypeAhead) or id(event) in form.handed:
+    The app's own `on_key` calls this, before its bindings see the key. A printable key goes to a form
+    (mixing in TypeAhead) to be typed into its field; a key a form itself let through (a letter typed in a
+    Select) comes back here once at most: it is not handed over twice. Any other key read before the top
+    screen opened (enter right after `o` opened the check picker) is read again by the app, now for that
+    screen: its priority bindings (the picker's enter) were checked against the screen below."""
+    top = app.screen
+    if isinstance(top, TypeAhead) and id(event) in top.handed:
         return
-    event.stop()
-    event.prevent_default()
-    again = events.Key(event.key, event.character)
-    form.handed.add(id(again))
-    form.post_message(again)
+    if event.is_printable and isinstance(top, TypeAhead):
+        event.stop()
+        event.prevent_default()
+        again = events.Key(event.key, event.character)
+        top.handed.add(id(again))
+        top.post_message(again)
+    elif isinstance(top, DefenderScreen) and event.time < top.opened_at:
+        event.stop()
+        event.prevent_default()
+        app.post_message(events.Key(event.key, event.character))  # stamped now: read once more at most
 
 
 class HeldKeys:

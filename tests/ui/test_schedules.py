@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Select, SelectionList, Static
 
@@ -416,3 +417,18 @@ async def test_audit_now_picker_takes_the_keys_typed_as_it_opens(lab, sandbox_ur
         assert isinstance(app.screen, CheckPickerModal)
         assert not any(isinstance(s, ScheduleForm) for s in app.screen_stack)
         await until(pilot, lambda: "17 of 17 chosen" in text_of(app, "#checks-status"))
+
+
+async def test_enter_typed_while_the_picker_loads_confirms_once_loaded(lab, sandbox_url):
+    """`o` then enter in one go (audit every enabled check): the enter came while the checks loaded and was
+    dropped, so the audit never started."""
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.query_one(SchedulesPane).config is not None)
+        runtime().options.latency_ms = 300
+        type_burst(app, "o")
+        app.post_message(events.Key("enter", None))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the audit's confirmation")
+        runtime().options.latency_ms = 0
+        body = text_of(app, "#body")
+        assert "Authenticated Cognito role" in body and body.endswith("Logging disabled")  # every check

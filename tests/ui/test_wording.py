@@ -169,3 +169,19 @@ async def test_a_throttled_pane_says_so_where_its_data_is_missing(
             runtime().options.throttle_rate = 0.0
             await until(pilot, lambda: pilot.app.query_one(Pane).listed)
             assert "retrying" not in shown() and "loading" not in shown().lower(), shown()
+
+
+class ConnectWords(DefenderApp):
+    said: list[str]
+
+    def _connecting_text(self, text: str) -> None:
+        self.said = [*getattr(self, "said", []), text]
+        super()._connecting_text(text)
+
+
+async def test_a_throttled_connection_says_so(aws_env, sandbox_url) -> None:
+    runtime().options.throttle_rate = 1.0  # the identity call (STS) too
+    app = ConnectWords(sandbox_settings(sandbox_url), Settings(), None, tuning=FAST)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: any("Cannot connect" in s for s in getattr(app, "said", [])))
+        assert "Connecting to AWS… throttled, retrying (1)…" in app.said
