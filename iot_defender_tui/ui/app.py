@@ -47,6 +47,8 @@ from .type_ahead import HeldKeys, hand_over
 from .widgets.footer import Footer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .panes.results import ResultsPane
 
 # (pane id, key, tab label, module, class)
@@ -547,6 +549,12 @@ class DefenderApp(App):
         if self.dd is None:
             return
         header = self.query_one(DefenderHeader)
+        gone = self.endpoint_gone() if self.endpoint_gone is not None else None
+        if gone is not None:
+            if header.conn_state != "disconnected":
+                header.set_state("disconnected")
+                self.show_error(gone)
+            return
         waited = self.dd.longest_wait()
         if waited >= self.unanswered_after and header.conn_state in ("connected", self._unanswered):
             self._unanswered = f"no answer for {waited:.0f} s"
@@ -555,6 +563,8 @@ class DefenderApp(App):
             header.set_state("connected")  # answered after all
 
     _unanswered = "no answer"
+    # Why the endpoint can answer no more, known without a request: the `--sandbox` child has exited.
+    endpoint_gone: Callable[[], str | None] | None = None
 
     def report_worker(self, worker: Worker, state: WorkerState) -> None:
         """Any worker's end: errors go to the status line (never a crash), polls stamp the header."""

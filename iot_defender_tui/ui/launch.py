@@ -40,6 +40,14 @@ class SandboxChild:
     url: str
     errors: IO[str] | None = None
 
+    def gone(self) -> str | None:
+        """Why the sandbox cannot answer any more (it exited), or None while it runs."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        return f"The sandbox this app started has stopped ({how}): quit and start again with --sandbox."
+
     def stop(self, timeout: float = 5.0) -> None:
         """Terminate, then kill if it lingers. Safe to call twice."""
         if self.process.poll() is None:
@@ -151,6 +159,8 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             open_task=getattr(args, "task", None),
             journal_problem=journal_problem,
         )
+        if child is not None:
+            app.endpoint_gone = child.gone  # said at once, not at the next poll (up to 30 s later)
         app.memory.start_up_done()  # what start-up made so far lives as long as the app (cli.main)
         app.run()
         return app.return_code or 0

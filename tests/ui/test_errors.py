@@ -4,6 +4,8 @@ when their field changes, the header follows what requests do, a finished task i
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
@@ -23,6 +25,7 @@ from iot_defender_tui.sandbox.server import SandboxServer
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.errors import ErrorsScreen, TextModal
 from iot_defender_tui.ui.header import DefenderHeader
+from iot_defender_tui.ui.launch import SandboxChild
 from iot_defender_tui.ui.panes.mitigation_views import ExecutionsScreen
 from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.panes.schedules_form import ScheduleForm
@@ -260,3 +263,17 @@ async def test_the_header_says_when_a_request_waits_long_for_its_answer(lab: str
         await until(pilot, lambda: "no answer for" in header(app), timeout=8.0)
         runtime().options.latency_ms = 0
         await until(pilot, lambda: "● connected" in header(app), timeout=8.0)
+
+
+async def test_a_sandbox_child_that_stopped_is_said_at_once(lab: str) -> None:
+    """`--sandbox` and its child killed: the header said "connected" until the next idle poll, 30 s on."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    sandbox = SandboxChild(child, lab)
+    app = DefenderApp(sandbox_settings(lab), Settings(), None, tuning=FAST)
+    app.endpoint_gone = sandbox.gone
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "● connected" in header(app))
+        child.kill()
+        child.wait()
+        await until(pilot, lambda: "disconnected" in header(app), timeout=3.0)
+        assert "The sandbox this app started has stopped (killed by signal 9)" in status_line(app)
