@@ -23,6 +23,7 @@ APP_NAME = "iot-defender-tui"
 HOME_ENV = "IOT_DEFENDER_TUI_HOME"
 CONFIG_FILE = "config.toml"
 JOURNAL_FILE = "journal.sqlite3"
+HISTORY_FILE = "audit-history.sqlite3"
 
 
 def _home() -> Path | None:
@@ -51,6 +52,10 @@ def config_path() -> Path:
 
 def journal_path() -> Path:
     return data_dir() / JOURNAL_FILE
+
+
+def history_path() -> Path:
+    return data_dir() / HISTORY_FILE
 
 
 class _Paths:
