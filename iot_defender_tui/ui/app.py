@@ -546,9 +546,9 @@ class DefenderApp(App):
     def _watch_answers(self) -> None:
         """Once a second: a request unanswered for long (a paused endpoint, a link gone without a word)
         shows in the header now, not when its read timeout ends it 30 s later."""
-        if self.dd is None:
+        header = next(iter(self.query(DefenderHeader)), None)
+        if self.dd is None or header is None:  # not connected yet, or the app is closing
             return
-        header = self.query_one(DefenderHeader)
         gone = self.endpoint_gone() if self.endpoint_gone is not None else None
         if gone is not None:
             if header.conn_state != "disconnected":

@@ -277,3 +277,12 @@ async def test_a_sandbox_child_that_stopped_is_said_at_once(lab: str) -> None:
         child.wait()
         await until(pilot, lambda: "disconnected" in header(app), timeout=3.0)
         assert "The sandbox this app started has stopped (killed by signal 9)" in status_line(app)
+
+
+async def test_the_answer_watch_survives_the_app_closing(lab: str) -> None:
+    """Its once-a-second tick came while the app was tearing its screen down and found no header."""
+    app = DefenderApp(sandbox_settings(lab), Settings(), None, tuning=FAST)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "● connected" in header(app))
+        await app.query_one(DefenderHeader).remove()
+        app._watch_answers()
