@@ -98,8 +98,9 @@ def advance(state: DefenderState, now: float) -> None:
             return
         days = min(today - fleet.drift_day, MAX_CATCH_UP)
         fleet.drift_day = today
-        if days:
-            drift(state, days, fix, new, now)
+        # Still under the lock: a scheduler running in another thread (an admin `advance`) waits for
+        # the day's fleet rather than audit it half drifted.
+        drift(state, days, fix, new, now)
 
 
 def drift(state: DefenderState, days: int, fix: float, new: float, now: float) -> Report:
@@ -108,8 +109,8 @@ def drift(state: DefenderState, days: int, fix: float, new: float, now: float) -
     fleet: GeneratedFleet | None = state.generated
     if fleet is None:
         return report
-    with state.lock:
-        for _ in range(days):
+    for _ in range(days):
+        with state.lock:  # a step at a time: requests waiting for the lock get in between steps
             rng = random.Random(f"drift:{runtime().options.seed}:{fleet.drift_steps}")
             fleet.drift_steps += 1
             _Step(state, fleet, now, rng, report).run(fix, new)

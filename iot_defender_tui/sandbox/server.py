@@ -162,7 +162,7 @@ def _drift(query: str) -> dict[str, Any]:
     if unknown:
         return {"message": f"unknown parameter(s) {', '.join(sorted(unknown))}: expected days, share, new"}
     days_text = asked.get("days", "1")
-    if not days_text.isdecimal() or not 1 <= int(days_text) <= DRIFT_DAYS:
+    if not re.fullmatch(r"[0-9]+", days_text) or not 1 <= int(days_text) <= DRIFT_DAYS:
         return {"message": f"days must be a whole number from 1 to {DRIFT_DAYS}, not {days_text!r}"}
     values = {}
     for name in ("share", "new"):
