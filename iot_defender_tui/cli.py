@@ -252,6 +252,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="length of a sandbox day for scheduled audits (default 86400)",
     )
     sandbox.add_argument(
+        "--drift",
+        type=_rate,
+        default=0.0,
+        metavar="SHARE",
+        help="every sandbox day, fix this share of the generated fleet's problems (0 to 1; default 0: "
+        "the fleet stays as generated)",
+    )
+    sandbox.add_argument(
+        "--drift-new",
+        type=_rate,
+        default=None,
+        metavar="SHARE",
+        help="every sandbox day, introduce this many new problems, as a share of those there are "
+        "(0 to 1; default: as --drift)",
+    )
+    sandbox.add_argument(
         "--mitigation-seconds",
         type=_seconds,
         default=2.0,
@@ -447,6 +463,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         seed=args.seed,
         problem_scale=args.problem_scale,
+        drift=args.drift,
+        drift_new=args.drift_new,
     )
     try:
         server = SandboxServer(args.host, args.port, options)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from moto.cognitoidentity.models import cognitoidentity_backends
@@ -172,6 +173,16 @@ class _Authorities:
         return self.factory_a if roll < 0.65 else self.root
 
 
+@dataclass(slots=True)
+class GeneratedFleet:
+    """What drift.py needs to change a generated fleet the way its generator built it."""
+
+    cas: _Authorities
+    next_device: int  # index of the next device to join the fleet (fleet-device-NNNNNN)
+    drift_day: int | None = None  # sandbox day the fleet last drifted to (None: not yet looked at)
+    drift_steps: int = 0  # drift steps applied so far: each step's random numbers derive from it
+
+
 def pki_info(ca: pki.Authority) -> CertInfo:
     cert = ca.certificate
     return CertInfo(
@@ -235,6 +246,7 @@ def generate(state: DefenderState, devices: int, seed: int, now: float) -> None:
         state.weak_keys.update(weak)
         state.cert_issuer.update(issuer_of)
         state.connections.extend(log)
+        state.generated = GeneratedFleet(cas, devices)
     seed_role_aliases(state, iot, now)
     seed_cognito_pools(state, cognitoidentity_backends[account][region])
 

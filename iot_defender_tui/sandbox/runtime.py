@@ -27,6 +27,10 @@ class Options:
     # Generated fleets: every problem's share of devices is multiplied by this (each capped at
     # MAX_RATE), so a badly kept fleet of N devices can yield about N findings for the benchmark.
     problem_scale: float = 1.0
+    # Generated fleets change every sandbox day (drift.py): this share of the problems there are is
+    # fixed, and `drift_new` (None: the same share) of them is introduced anew. 0: the fleet stays put.
+    drift: float = 0.0
+    drift_new: float | None = None
     # Reproducible screens (snapshot tests, screenshots): ids come from `Runtime.ids` instead of uuid4 and
     # the lab certificate from a fixed key. Off for users: real AWS ids are unpredictable.
     deterministic: bool = False

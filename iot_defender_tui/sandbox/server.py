@@ -24,10 +24,11 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import ticker
+from . import drift, ticker
 from .handlers import install as install_handlers
 from .handlers.base import request_counts
 from .runtime import Options, configure, runtime
+from .state import all_states
 
 ADMIN_PREFIX = "/_sandbox/"
 XML_SERVICES = frozenset({"iam", "sts", "sns"})  # query protocol: errors are XML
@@ -133,6 +134,10 @@ def _admin(environ: dict[str, Any], start_response: StartResponse) -> list[bytes
         runtime().clock.advance(float(text))
         ticker.tick()
         payload = {"now": runtime().clock.now()}
+    elif path == "drift" and environ.get("REQUEST_METHOD") == "POST":
+        payload = _drift(environ.get("QUERY_STRING", ""))
+        if "message" in payload:
+            return _error(start_response, 400, "InvalidRequestException", payload["message"])
     elif path == "faults" and environ.get("REQUEST_METHOD") == "POST":
         payload = _set_faults(environ.get("QUERY_STRING", ""))
         if "message" in payload:
@@ -144,6 +149,42 @@ def _admin(environ: dict[str, Any], start_response: StartResponse) -> list[bytes
     body = json.dumps(payload).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+DRIFT_DAYS = 365
+DEFAULT_DRIFT = 0.1  # what `drift` does on a sandbox started without --drift
+
+
+def _drift(query: str) -> dict[str, Any]:
+    """`POST /_sandbox/drift?days=N[&share=S][&new=S]`: N days of fleet drift now, the clock unmoved."""
+    asked = {k: v[-1].strip() for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
+    unknown = set(asked) - {"days", "share", "new"}
+    if unknown:
+        return {"message": f"unknown parameter(s) {', '.join(sorted(unknown))}: expected days, share, new"}
+    days_text = asked.get("days", "1")
+    if not re.fullmatch(r"[0-9]+", days_text) or not 1 <= int(days_text) <= DRIFT_DAYS:
+        return {"message": f"days must be a whole number from 1 to {DRIFT_DAYS}, not {days_text!r}"}
+    values = {}
+    for name in ("share", "new"):
+        text = asked.get(name)
+        if text is not None:
+            if not _SECONDS.fullmatch(text) or not float(text) <= 1:
+                return {"message": f"{name} must be a number from 0 to 1, not {text!r}"}
+            values[name] = float(text)
+    fix, new = drift.shares()
+    if not (fix > 0 or new > 0):
+        fix = new = DEFAULT_DRIFT
+    if "share" in values:
+        fix = new = values["share"]
+    new = values.get("new", new)
+    total = drift.Report()
+    now = runtime().clock.now()
+    for state in all_states():
+        report = drift.drift(state, int(days_text), fix, new, now)
+        total.fixed.update(report.fixed)
+        total.introduced.update(report.introduced)
+    total.days = int(days_text)
+    return total.as_json()
 
 
 FAULTS = ("throttle_rate", "error_rate", "error_after_rate", "latency_ms")

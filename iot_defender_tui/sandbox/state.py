@@ -173,6 +173,9 @@ class DefenderState:
     service_last_accessed: dict[str, dict[str, float]] = field(default_factory=dict)
     # Cognito identity pool roles (moto lacks SetIdentityPoolRoles): pool id -> {"authenticated": arn, ...}
     identity_pool_roles: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The generated fleet's makings (fleet_generated.GeneratedFleet), which drift.py changes day by day;
+    # None: no generated fleet here, nothing drifts.
+    generated: Any = None
 
 
 _states: weakref.WeakSet[DefenderState] = weakref.WeakSet()

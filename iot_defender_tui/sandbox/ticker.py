@@ -1,4 +1,5 @@
-"""The background thread that moves time forward: audit checks finish, schedules fire, mitigations run.
+"""The background thread that moves time forward: the fleet drifts, audit checks finish, schedules fire,
+mitigations run.
 
 Every handler that reads progress also calls `tick()` first, so answers never lag the clock even when
 the thread has not run yet.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from . import audits, executor, scheduler
+from . import audits, drift, executor, scheduler
 from .runtime import runtime
 from .state import all_states
 
@@ -28,6 +29,7 @@ def tick() -> None:
         now = runtime().clock.now()
         for state in all_states():
             try:
+                drift.advance(state, now)  # first: the day's scheduled audit sees the day's fleet
                 scheduler.advance(state, now)
                 audits.advance(state, now)
                 executor.advance(state, now)
