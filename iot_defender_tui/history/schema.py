@@ -50,28 +50,28 @@ _V1 = (
         PRIMARY KEY (task, check_name)
     ) WITHOUT ROWID
     """,
-    # seq (the rowid) keeps the order findings were saved in, AWS's order; the (task, check_name) index
-    # holds it too, so a check's pages come out in that order without a sort.
+    # What most findings of an audit share (check, severity, reason, task start), kept once: a finding row
+    # holds its id. `key` is JSON [check, severity, reason_code, reason, task_start].
+    "CREATE TABLE kind (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE)",
+    # The (task, check_name, identity) index is the order findings are read in (it holds seq too, so no
+    # sort), the drift join and the per-check count: one index for the three, as every index of a
+    # 1,000,000-finding table costs seconds to fill.
     """
     CREATE TABLE finding (
         seq INTEGER PRIMARY KEY,
         task INTEGER NOT NULL,
         check_name TEXT NOT NULL,
-        finding_id TEXT NOT NULL,
         identity INTEGER NOT NULL,    -- 64-bit hash of check + resource type + identifier (drift)
-        task_start REAL,
+        finding_id TEXT NOT NULL,
+        kind INTEGER NOT NULL,
         finding_time REAL,
-        severity TEXT NOT NULL,
-        resource TEXT NOT NULL,       -- JSON [type, identifier] or [type, identifier, additionalInfo]
-        related TEXT,                 -- JSON list of the same, NULL when there are none
-        reason_code TEXT,
-        reason TEXT,
+        resources TEXT NOT NULL,      -- JSON [resource, related...], each [type, additionalInfo or 0,
+                                      -- identifier member, value, member, value...]
         suppressed INTEGER NOT NULL
     )
     """,
     "CREATE UNIQUE INDEX finding_id ON finding (task, finding_id)",
-    "CREATE INDEX finding_check ON finding (task, check_name)",
-    "CREATE INDEX finding_identity ON finding (task, identity)",
+    "CREATE INDEX finding_check ON finding (task, check_name, identity)",
 )
 
 # Append only: a released migration is never edited, or files made by it would differ from new ones.

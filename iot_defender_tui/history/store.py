@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, Self
@@ -43,6 +44,7 @@ class AuditStore:
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
+        self._kinds = codec.Kinds()
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             created = not path.exists()
@@ -91,6 +93,7 @@ class AuditStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+        self._kinds.load(db)
 
     @contextmanager
     def _using(self, doing: str, *, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -193,26 +196,20 @@ class AuditStore:
     # Findings
 
     def save_findings(self, account: str, region: str, task_id: str, findings: Iterable[Finding]) -> int:
-        """Insert or update by finding id (a re-saved finding keeps its place in the order); committed
-        every CHUNK findings. Returns how many were saved."""
+        """Insert or update by finding id; committed every CHUNK findings (a check is whole only once marked
+        complete). Returns how many were saved."""
         with self._using("save findings", write=True) as db:
             key = self._key_or_stub(db, account, region, task_id)
-        rows = codec.finding_rows(key, findings)
+        source = iter(findings)
         saved = 0
-        while chunk := list(islice(rows, CHUNK)):
-            with self._using("save findings", write=True) as db:
-                db.executemany(
-                    "INSERT INTO finding (task, check_name, finding_id, identity, task_start, finding_time, "
-                    "severity, resource, related, reason_code, reason, suppressed) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (task, finding_id) DO UPDATE SET check_name = excluded.check_name, "
-                    "identity = excluded.identity, task_start = excluded.task_start, "
-                    "finding_time = excluded.finding_time, severity = excluded.severity, "
-                    "resource = excluded.resource, related = excluded.related, "
-                    "reason_code = excluded.reason_code, reason = excluded.reason, "
-                    "suppressed = excluded.suppressed",
-                    chunk,
-                )
+        while chunk := list(islice(source, CHUNK)):
+            try:
+                with self._using("save findings", write=True) as db, codec.no_gc():
+                    rows = list(codec.finding_rows(key, chunk, partial(self._kinds.id_of, db)))
+                    db.executemany(codec.FINDING_INSERT, rows)
+            except BaseException:
+                self._kinds.forget()  # it may hold kinds of the rolled back chunk
+                raise
             saved += len(chunk)
         return saved
 
@@ -244,30 +241,33 @@ class AuditStore:
     def findings(
         self, account: str, region: str, task_id: str, check_name: str | None = None, *, batch: int = 5000
     ) -> Iterator[list[Finding]]:
-        """Every finding of the task (or of one check), `batch` at a time, ordered by check then as saved.
+        """Every finding of the task (or of one check), `batch` at a time, ordered by check, then by resource
+        identity (a hash: stable, not meaningful), then as saved.
         Each batch is a query of its own (keyset, not a cursor held open), so the lock is free between them
         and a write meanwhile never invalidates the read."""
-        read = codec.FindingReader(task_id)
-        # Keyset: after the last (check, seq) read; one check's rows are in seq order in its index.
+        read = codec.FindingReader(task_id, self._kinds.values)
+        # Keyset: after the last (check, identity, seq) read, in the order of the finding_check index.
+        last: list[Any] = ["" if check_name is None else check_name, -(2**63), -1]
         if check_name is None:
-            where = "task = ? AND (check_name, seq) > (?, ?)"
+            where = "task = ? AND (check_name, identity, seq) > (?, ?, ?)"
         else:
-            where = "task = ? AND check_name = ? AND seq > ?"
-        last: tuple[str, int] = ("" if check_name is None else check_name, -1)
+            where = "task = ? AND check_name = ? AND (identity, seq) > (?, ?)"
         while True:
             with self._using("read findings") as db:
                 key = self._key(db, account, region, task_id)
                 if key is None:
                     return
                 rows = db.execute(
-                    f"SELECT check_name, seq, {codec.FINDING_COLUMNS} FROM finding WHERE {where} "
-                    "ORDER BY check_name, seq LIMIT ?",
+                    f"SELECT check_name, identity, seq, {codec.FINDING_COLUMNS} FROM finding WHERE {where} "
+                    "ORDER BY check_name, identity, seq LIMIT ?",
                     (key, *last, batch),
                 ).fetchall()
+                self._kinds.load(db)
             if not rows:
                 return
-            last = (rows[-1][0], rows[-1][1])
-            yield read(row[2:] for row in rows)
+            end = rows[-1]
+            last = [end[0], end[1], end[2]] if check_name is None else [check_name, end[1], end[2]]
+            yield read(row[3:] for row in rows)
             if len(rows) < batch:
                 return
 
@@ -283,10 +283,11 @@ class AuditStore:
             params: list[Any] = [key] if check_name is None else [key, check_name]
             rows = db.execute(
                 f"SELECT {codec.FINDING_COLUMNS} FROM finding WHERE {where} "
-                "ORDER BY check_name, seq LIMIT ? OFFSET ?",
+                "ORDER BY check_name, identity, seq LIMIT ? OFFSET ?",
                 [*params, limit, offset],
             ).fetchall()
-        return codec.FindingReader(task_id)(rows)
+            self._kinds.load(db)
+        return codec.FindingReader(task_id, self._kinds.values)(rows)
 
     # Completeness
 
