@@ -100,12 +100,14 @@ class Kinds:
     def __init__(self) -> None:
         self.values: dict[int, Kind] = {}
         self._ids: dict[Kind, int] = {}
+        self._starts: dict[float | None, datetime | None] = {None: None}  # one per audit, as from_api's
         self._last = 0
 
     def load(self, db: sqlite3.Connection) -> None:
         for kind_id, key in db.execute("SELECT id, key FROM kind WHERE id > ? ORDER BY id", (self._last,)):
             check, severity, code, reason, start = _loads(key)
-            value = (shared(check), shared(severity), shared(code), shared(reason), _datetime(start))
+            when = self._starts.setdefault(start, _datetime(start))
+            value = (shared(check), shared(severity), shared(code), shared(reason), when)
             self.values[kind_id] = value
             self._ids.setdefault(value, kind_id)
             self._last = kind_id
@@ -119,12 +121,15 @@ class Kinds:
             db.execute("INSERT INTO kind (key) VALUES (?) ON CONFLICT (key) DO NOTHING", (key,))
             found = db.execute("SELECT id FROM kind WHERE key = ?", (key,)).fetchone()[0]
             self._ids[value] = found
-            self.values[found] = value
+            start = self._starts.setdefault(epoch(start), start)
+            self.values[found] = (check, severity, code, reason, start)
         return found
 
     def forget(self) -> None:
         self.values.clear()
         self._ids.clear()
+        self._starts.clear()
+        self._starts[None] = None
         self._last = 0
 
 

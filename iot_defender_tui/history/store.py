@@ -238,6 +238,16 @@ class AuditStore:
                 "SELECT count(*) FROM finding WHERE task = ? AND check_name = ?", (key, check_name)
             ).fetchone()[0]
 
+    def counts_by_check(self, account: str, region: str, task_id: str) -> dict[str, int]:
+        """Stored findings per check (checks with none are absent)."""
+        with self._using("count findings") as db:
+            rows = db.execute(
+                "SELECT check_name, count(*) FROM finding WHERE task = "
+                "(SELECT id FROM task WHERE account = ? AND region = ? AND task_id = ?) GROUP BY check_name",
+                (account, region, task_id),
+            ).fetchall()
+        return dict(rows)
+
     def findings(
         self, account: str, region: str, task_id: str, check_name: str | None = None, *, batch: int = 5000
     ) -> Iterator[list[Finding]]:
