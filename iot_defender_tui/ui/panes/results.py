@@ -225,6 +225,7 @@ class ResultsPane(Pane):
             batch = stale[start : start + DESCRIBE_AT_ONCE]
             for task in await asyncio.gather(*(self.dd.describe_audit_task(i) for i in batch)):
                 self._tasks[task.task_id] = task
+                self._keep(task)
         present = {t.task_id for t in listed}
         self._tasks = {k: v for k, v in self._tasks.items() if k in present}
         self.busy = any(t.status == "IN_PROGRESS" for t in self._tasks.values())
@@ -237,6 +238,12 @@ class ResultsPane(Pane):
 
     def show_retries(self) -> None:
         self._update_status()
+
+    def _keep(self, task: AuditTask) -> None:
+        """A completed audit with its per-check results goes to the history (once), before its findings."""
+        history = defender(self.app).history
+        if history is not None:
+            history.save_task(task)
 
     def _fill_checks(self) -> None:
         task = self._tasks.get(self._task_id or "")
@@ -253,7 +260,8 @@ class ResultsPane(Pane):
         task_id, check_name = self._task_id or "", self._check_name or ""
         task = self._tasks.get(task_id)
         checks = views.with_findings(list(task.checks)) if task and check_name == views.ALL else []
-        return FindingsView(task_id, check_name, tuple(checks))
+        completed = task is not None and task.status == "COMPLETED"
+        return FindingsView(task_id, check_name, tuple(checks), completed=completed)
 
     def action_reload(self) -> None:
         """`r` in findings: fetch them again. Not on a timer: a finished audit's findings only change
@@ -292,6 +300,7 @@ class ResultsPane(Pane):
             if self.level != Level.TASKS:
                 return  # the user went into an audit meanwhile: theirs wins
             self._tasks[task_id] = task
+            self._keep(task)
             self._task_id, self._check_name = task_id, views.ALL
             self._fill_checks()  # what escape goes back to
             self.stream.table.set_columns(views.ALL_FINDING_COLUMNS)
