@@ -52,8 +52,10 @@ async def test_a_completed_audit_reopens_from_the_history(lab: str, tmp_path: Pa
             assert request_counts(lab).get("ListAuditFindings", 0) == sent  # from the store
             assert sorted(pane.stream.findings) == first
             assert {f.check_name for f in pane.stream.findings.values()} == {
-                "DEVICE_CERTIFICATE_SHARED_CHECK", "IOT_POLICY_OVERLY_PERMISSIVE_CHECK", "LOGGING_DISABLED_CHECK",
-            }  # fmt: skip
+                "DEVICE_CERTIFICATE_SHARED_CHECK",
+                "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
+                "LOGGING_DISABLED_CHECK",
+            }
 
             # `r` asks AWS again, whatever the store holds.
             await pilot.press("r")
