@@ -15,10 +15,15 @@ import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..aws.models import AuditTask, Finding
+from ..history.drift import drift, previous_covering
+from ..history.models import Drift
 from ..history.store import AuditStore, HistoryError
+
+if TYPE_CHECKING:
+    from ..aws.client import DefenderClient
 
 T = TypeVar("T")
 FIRST_BATCH = 500  # a screen's worth and more: the first rows of a stored audit show before the rest is read
@@ -112,6 +117,53 @@ class HistoryLink:
                 batch = batch[drop:]
             if batch:
                 yield tuple(batch)
+
+    async def by_ids(self, task_id: str, finding_ids: tuple[str, ...]) -> AsyncIterator[tuple[Finding, ...]]:
+        """A drift list's findings, read in batches."""
+        batches: Iterator[list[Finding]] = iter(())
+
+        def open_batches() -> None:
+            nonlocal batches
+            batches = self.store.findings_by_ids(self.account, self.region, task_id, finding_ids)
+
+        await self._run(open_batches)
+        while (batch := await self._run(next, batches, None)) is not None:
+            yield tuple(batch)
+
+    async def ensure(self, dd: DefenderClient, task: AuditTask) -> None:
+        """The completed audit whole in the store: what is missing is read from AWS (its checks with
+        findings not stored yet), saved, and marked whole check by check, so an interruption resumes."""
+        if task.status != "COMPLETED" or not task.checks:
+            task = await dd.describe_audit_task(task.task_id)
+        self.save_task(task)
+        done = await self._run(self.store.complete_checks, self.account, self.region, task.task_id)
+        missing = [c.check_name for c in task.checks if c.non_compliant > 0 and c.check_name not in done]
+        for check in missing:
+            async for page in dd.iter_findings(task_id=task.task_id, check_name=check):
+                await self._run(self.store.save_findings, self.account, self.region, task.task_id, list(page))
+            await self._run(self.store.mark_check_complete, self.account, self.region, task.task_id, check)
+
+    async def drift(
+        self, later: str, earlier: str | None = None
+    ) -> tuple[Drift, AuditTask, AuditTask] | None:
+        """Drift from `earlier` (default: the previous stored audit of the same checks) to `later`; None
+        when there is no earlier audit to compare with."""
+
+        def compute() -> tuple[Drift, AuditTask, AuditTask] | None:
+            before = earlier or previous_covering(self.store, self.account, self.region, later)
+            if before is None:
+                return None
+            a = self.store.task(self.account, self.region, before)
+            b = self.store.task(self.account, self.region, later)
+            if a is None or b is None:
+                return None
+            return drift(self.store, self.account, self.region, before, later), a, b
+
+        return await self._run(compute)
+
+    def task(self, task_id: str) -> AuditTask | None:
+        """A stored audit (read on the caller's thread: a single-row query)."""
+        return self.store.task(self.account, self.region, task_id)
 
     # -- writes (handed over, not awaited) ------------------------------------------------------------
     def _write(self, call: Callable[..., object], *args: Any) -> Future[object]:

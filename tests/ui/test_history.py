@@ -6,14 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from iot_defender_tui.config import Settings
 from iot_defender_tui.history.store import AuditStore
 from iot_defender_tui.ui.app import DefenderApp
+from iot_defender_tui.ui.drift import DriftScreen
 from iot_defender_tui.ui.history_link import close_store, open_store
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.results import Level, ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
-from tests.support.sandbox import ACCOUNT, REGION, request_counts, sandbox_settings
+from tests.support.mitigation import role_arn
+from tests.support.models import lab_task_id
+from tests.support.sandbox import ACCOUNT, REGION, make_client, request_counts, sandbox_settings
 from tests.support.ui import connected, until
 from tests.ui.test_results import shown
 
@@ -114,3 +119,41 @@ def test_the_sandbox_gets_a_history_of_its_own() -> None:
     assert directory.exists()
     close_store(store)
     assert not directory.exists()
+
+
+async def test_drift_against_the_previous_audit_and_its_lists(lab: str, tmp_path: Path) -> None:
+    """Logging enabled between two audits of the same checks: `d` on the newer one shows the logging
+    finding resolved and the others persisting; enter on a count opens those findings."""
+    iot = make_client(lab)
+    earlier = lab_task_id(iot)
+    checks = [c for c, s in iot.describe_audit_task(taskId=earlier)["auditDetails"].items()]
+    iot.set_v2_logging_options(roleArn=role_arn("iotLoggingRole"), defaultLogLevel="WARN")
+    later = iot.start_on_demand_audit_task(targetCheckNames=checks)["taskId"]
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    try:
+        app = DefenderApp(sandbox_settings(lab), Settings(), None, history_store=store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await connected(pilot)
+            await pilot.press("3")
+            pane = app.query_one(ResultsPane)
+            tasks = pane.query_one("#tasks")
+            await until(pilot, lambda: shown(pane).count("COMPLETED") == 2)
+            tasks.move_to_key(later)
+            await pilot.press("d")  # neither audit is stored yet: both are read from AWS first
+            await until(pilot, lambda: isinstance(app.screen, DriftScreen), "the drift screen")
+            drift = app.screen.drift
+            by_check = {c.check_name: c for c in drift.checks}
+            logging = by_check["LOGGING_DISABLED_CHECK"]
+            assert (len(logging.new), len(logging.resolved), len(logging.persisting)) == (0, 1, 0)
+            shared = by_check["DEVICE_CERTIFICATE_SHARED_CHECK"]
+            assert (len(shared.new), len(shared.resolved), len(shared.persisting)) == (0, 0, 1)
+            assert drift.earlier_task_id == earlier and drift.later_task_id == later
+
+            table = app.screen.query_one(DataTable)
+            table.move_cursor(row=table.get_row_index("LOGGING_DISABLED_CHECK"), column=3)  # Resolved
+            await pilot.press("enter")
+            await until(pilot, lambda: pane.level == Level.FINDINGS and not pane.stream.loading)
+            assert [f.check_name for f in pane.stream.findings.values()] == ["LOGGING_DISABLED_CHECK"]
+            assert "Drift: resolved in Logging disabled" in str(pane.query_one("#crumb").render())
+    finally:
+        store.close()

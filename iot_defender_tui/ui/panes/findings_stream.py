@@ -41,6 +41,7 @@ class FindingsView:
     check_name: str
     checks: tuple[str, ...] = ()  # views.ALL: the checks that found something
     completed: bool = False  # a COMPLETED audit: its findings never change, so the history keeps them
+    ids: tuple[str, ...] | None = None  # a drift list: these findings of the audit, from the history
 
     @property
     def check_names(self) -> tuple[str, ...]:
@@ -127,16 +128,21 @@ class FindingsStream:
         self._batcher = batcher
         self._loading = True
         self._changed()
-        history = defender(self._owner.app).history if view.completed else None
+        history = defender(self._owner.app).history if view.completed or view.ids is not None else None
         stored = history is not None and not reload and await history.stored(view.task_id)
         try:
-            if stored:
+            if view.ids is not None:
+                if history is None:
+                    raise HistoryError("no audit history", reason="the audit history is not available")
+                stored = True
+                pages: AsyncIterator[tuple[Finding, ...]] = history.by_ids(view.task_id, view.ids)
+            elif stored:
                 assert history is not None
                 if first_page is not None:
                     first_page.cancel()  # the store has it: no request at all
                     first_page = None
                 check = None if view.check_name == views.ALL else view.check_name
-                pages: AsyncIterator[tuple[Finding, ...]] = history.pages(view.task_id, check)
+                pages = history.pages(view.task_id, check)
             else:
                 pages = self._pages_after(view, first_page, history)
             async for page in pages:
