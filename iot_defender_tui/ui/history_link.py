@@ -107,16 +107,22 @@ class HistoryLink:
 
         await self._run(open_batches)
         skipped = 0
-        while True:
-            batch = await self._run(next, batches, None)
-            if batch is None:
-                return
-            if skipped < skip:  # the first batch's findings, already shown
-                drop = min(skip - skipped, len(batch))
-                skipped += drop
-                batch = batch[drop:]
-            if batch:
-                yield tuple(batch)
+        # The next batch is read on the history's thread while this one is made into rows on the loop.
+        coming = asyncio.ensure_future(self._run(next, batches, None))
+        try:
+            while True:
+                batch = await coming
+                if batch is None:
+                    return
+                coming = asyncio.ensure_future(self._run(next, batches, None))
+                if skipped < skip:  # the first batch's findings, already shown
+                    drop = min(skip - skipped, len(batch))
+                    skipped += drop
+                    batch = batch[drop:]
+                if batch:
+                    yield tuple(batch)
+        finally:
+            coming.cancel()  # the list was left: the batch read meanwhile is not wanted
 
     async def by_ids(self, task_id: str, finding_ids: tuple[str, ...]) -> AsyncIterator[tuple[Finding, ...]]:
         """A drift list's findings, read in batches."""
