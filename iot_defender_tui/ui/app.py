@@ -36,6 +36,7 @@ from .errors import ErrorLog, ErrorsScreen
 from .format import plural
 from .header import DefenderHeader
 from .help import HelpScreen
+from .history_link import HistoryLink
 from .memory import MemoryPolicy
 from .messages import TaskFinished
 from .modals import ConfirmModal
@@ -49,6 +50,7 @@ from .widgets.footer import Footer
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ..history.store import AuditStore
     from .panes.results import ResultsPane
 
 # (pane id, key, tab label, module, class)
@@ -109,8 +111,13 @@ class DefenderApp(App):
         tuning: Tuning | None = None,  # tests shrink retries
         open_task: str | None = None,  # `--task`: Results opens on this audit's findings
         journal_problem: str | None = None,  # why the journal could not be opened (launch.open_journal)
+        history_store: AuditStore | None = None,  # the audit history (history_link.open_store)
+        history_problem: str | None = None,  # why it could not be opened
     ):
         super().__init__()
+        self.history_store, self.history_problem = history_store, history_problem
+        # The history for the connected account and region: set once the identity is known.
+        self.history: HistoryLink | None = None
         self.tuning = tuning
         self.journal_problem = journal_problem
         if journal_problem is not None:
@@ -177,6 +184,11 @@ class DefenderApp(App):
             self.show_error(
                 f"Journal unavailable: {self.journal_problem.rstrip('.')}. Changes are refused until it is "
                 "fixed (move the file aside or fix its permissions, then restart)."
+            )
+        if self.history_problem is not None:
+            self.show_error(
+                f"Audit history unavailable: {self.history_problem.rstrip('.')}. Audits are read from AWS "
+                "only (move the file aside to start a new history)."
             )
         self._catch_signals()
         self._start_connect()
@@ -264,6 +276,9 @@ class DefenderApp(App):
         self.identity = identity
         header.set_identity(identity.account, identity.arn, dd.region)
         header.set_state("connected")
+        if self.history_store is not None and self.history is None:
+            region = dd.region or ""
+            self.history = HistoryLink(self.history_store, identity.account, region, self.show_error)
 
     async def _reconcile(self) -> None:
         assert self.dd is not None and self.journal is not None
@@ -287,6 +302,8 @@ class DefenderApp(App):
             await self._stack.aclose()
         finally:
             self._release_signals()
+            if self.history is not None:
+                await asyncio.to_thread(self.history.close)  # what was handed over is written
 
     # -- signals -------------------------------------------------------------------------------------
     _signals: dict[int, object] | None = None  # signal → the handler it had before the app ran

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from ..aws.client import DefenderClient
     from ..config import Settings
+    from .history_link import HistoryLink
     from .memory import MemoryPolicy
 
 TaskKind = Literal["audit", "mitigation"]
@@ -28,6 +29,8 @@ class DefenderAppContract(Protocol):
     read_only: bool  # from the flag, the settings or an unavailable journal; the client enforces it
     read_only_reason: str  # why, for the refusal message
     memory: MemoryPolicy  # the process's GC policy: a load says what it keeps, never calls gc itself
+    # The audit history of the connected account and region; None without one (unavailable, not yet known).
+    history: HistoryLink | None
 
     def show_error(self, message: str) -> None:
         """The status line, in red, until the next error or a recovery clears it."""

@@ -22,7 +22,9 @@ from typing import IO
 from ..aws.journal import Journal, JournalError
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings, journal_path
+from ..history.store import AuditStore
 from .app import DefenderApp
+from .history_link import close_store, open_store
 
 SANDBOX_REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -134,6 +136,7 @@ def open_journal(*, sandbox: bool) -> tuple[Journal | None, str | None]:
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     child: SandboxChild | None = None
     journal: Journal | None = None
+    history: AuditStore | None = None
     try:
         if getattr(args, "sandbox", False):
             print("Starting the sandbox…", file=sys.stderr, flush=True)
@@ -151,6 +154,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
         else:
             connection = connection_for(args, settings)
         journal, journal_problem = open_journal(sandbox=child is not None)
+        history, history_problem = open_store(sandbox=child is not None)
         app = DefenderApp(
             connection,
             settings,
@@ -158,6 +162,8 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             tuning=tuning_for(args, settings),
             open_task=getattr(args, "task", None),
             journal_problem=journal_problem,
+            history_store=history,
+            history_problem=history_problem,
         )
         if child is not None:
             app.endpoint_gone = child.gone  # said at once, not at the next poll (up to 30 s later)
@@ -165,6 +171,8 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
         app.run()
         return app.return_code or 0
     finally:
+        if history is not None:
+            close_store(history)
         if journal is not None:
             journal.close()
         if child is not None:

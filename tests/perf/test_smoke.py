@@ -29,6 +29,10 @@ METRICS = {
     "idle_requests_per_min",
     "busy_requests_per_min",
     "progress_lag_s",
+    "reopen_first_row_s",
+    "reopen_all_loaded_s",
+    "reopen_list_findings_requests",
+    "history_write_wait_s",
 }
 
 

@@ -26,6 +26,7 @@ class StandIn(App[None]):
         self.read_only = read_only
         self.settings = settings or Settings()
         self.memory = MemoryPolicy()
+        self.history = None  # no audit history unless a test gives one
         self.errors: list[str] = []  # the status line's messages, worker errors included
         self.tracked: list[tuple[str, str]] = []
         self.panes_shown: list[str] = []

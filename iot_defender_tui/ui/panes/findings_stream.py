@@ -18,7 +18,9 @@ from textual.widget import Widget
 
 from ...aws.errors import AwsError
 from ...aws.models import Finding
+from ...history.store import HistoryError
 from ..contract import defender
+from ..history_link import HistoryLink
 from ..widgets.fast_table import FastTable
 from ..widgets.row_batcher import RowBatcher
 from . import results_views as views
@@ -38,6 +40,13 @@ class FindingsView:
     task_id: str
     check_name: str
     checks: tuple[str, ...] = ()  # views.ALL: the checks that found something
+    completed: bool = False  # a COMPLETED audit: its findings never change, so the history keeps them
+    ids: tuple[str, ...] | None = None  # a drift list: these findings of the audit, from the history
+
+    @property
+    def check_names(self) -> tuple[str, ...]:
+        """The checks whose findings the list holds."""
+        return self.checks if self.check_name == views.ALL else (self.check_name,)
 
 
 class FindingsStream:
@@ -119,8 +128,24 @@ class FindingsStream:
         self._batcher = batcher
         self._loading = True
         self._changed()
+        history = defender(self._owner.app).history if view.completed or view.ids is not None else None
+        stored = history is not None and not reload and await history.stored(view.task_id)
         try:
-            async for page in self._pages_after(view, first_page):
+            if view.ids is not None:
+                if history is None:
+                    raise HistoryError("no audit history", reason="the audit history is not available")
+                stored = True
+                pages: AsyncIterator[tuple[Finding, ...]] = history.by_ids(view.task_id, view.ids)
+            elif stored:
+                assert history is not None
+                if first_page is not None:
+                    first_page.cancel()  # the store has it: no request at all
+                    first_page = None
+                check = None if view.check_name == views.ALL else view.check_name
+                pages = history.pages(view.task_id, check)
+            else:
+                pages = self._pages_after(view, first_page, history)
+            async for page in pages:
                 for finding in page:
                     fresh[finding.finding_id] = finding
                 if batcher is not None:
@@ -132,6 +157,12 @@ class FindingsStream:
                 self._findings = fresh
                 table.set_rows((f.finding_id, self.row(f)) for f in fresh.values())
             memory.settled()
+            if history is not None and not stored:
+                history.check_complete(view.task_id, view.check_names)  # whole: read from there next time
+        except HistoryError as error:  # the store failed midway: what it gave stays, AWS is the way now
+            if batcher is not None:
+                batcher.flush()
+            self._failed(AwsError("History", error.reason, hint="r loads the findings from AWS."))
         except AwsError as error:
             if batcher is not None:
                 batcher.flush()  # what arrived before the error stays on screen
@@ -156,16 +187,21 @@ class FindingsStream:
         return ()
 
     async def _pages_after(
-        self, view: FindingsView, first_page: FirstPage | None
+        self, view: FindingsView, first_page: FirstPage | None, history: HistoryLink | None
     ) -> AsyncIterator[tuple[Finding, ...]]:
         """`first_page`'s findings, then the view's pages without them: they come again there, and the
-        table, though it keeps one row per finding, rebuilds its whole view for every row replaced."""
+        table, though it keeps one row per finding, rebuilds its whole view for every row replaced. A
+        completed audit's pages are handed to the history as they come (written on its own thread)."""
         shown: set[str] = set()
         if first_page is not None:
             page = await first_page
             shown = {finding.finding_id for finding in page}
+            if history is not None:
+                history.save_findings(view.task_id, page)
             yield page
         async for page in self._pages(view):
+            if history is not None:
+                history.save_findings(view.task_id, page)
             yield tuple(f for f in page if f.finding_id not in shown) if shown else page
 
     async def _pages(self, view: FindingsView) -> AsyncIterator[tuple[Finding, ...]]:

@@ -27,6 +27,7 @@ from ...aws.errors import AwsError, NotFoundError
 from ...aws.models import AuditTask, Finding
 from ..apply_mitigation import MAX_FINDINGS, ApplyMitigationScreen
 from ..contract import defender
+from ..drift import DriftList
 from ..finding_detail import FindingDetailScreen
 from ..format import plural, short_time
 from ..modals import ConfirmModal
@@ -36,6 +37,7 @@ from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
 from . import results_views as views
 from .findings_stream import FindingsStream, FindingsView
+from .results_drift import show_drift
 from .results_suppress import Suppressions
 
 
@@ -75,6 +77,7 @@ class ResultsPane(Pane):
         Binding("u", "clear_marks", "Unmark", id="results-clear-marks"),
         Binding("S", "unsuppress", "Unsuppress", id="results-unsuppress"),
         Binding("r", "reload", "Reload", id="results-reload"),
+        Binding("d", "drift", "Drift", id="results-drift"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -84,6 +87,8 @@ class ResultsPane(Pane):
         self._tasks: dict[str, AuditTask] = {}
         self._task_id: str | None = None
         self._check_name: str | None = None
+        self._drift: DriftList | None = None  # the drift list shown at the findings level, if one is
+        self._progress = ""  # what a longer step (drift) is doing
         self._opened = asyncio.Event()  # cleared while `--task`'s audit opens (see open_audit)
         self._opened.set()
         findings = FastTable(views.FINDING_COLUMNS, markable=True, id="findings")
@@ -131,7 +136,7 @@ class ResultsPane(Pane):
             crumb = Text(f"Audit {short_time(task.start_time if task else None)} > checks")
         if level == Level.FINDINGS and self._check_name:
             title = views.ALL_TITLE if self._check_name == views.ALL else check_info(self._check_name).title
-            crumb = Text(f"Audit > {title} > findings")
+            crumb = Text(f"Audit > {self._drift.title if self._drift else title} > findings")
         self.query_one("#crumb", Static).update(crumb)
         self._update_status()
         self.refresh_bindings()
@@ -147,6 +152,8 @@ class ResultsPane(Pane):
             rows = table.row_count - (self.level == Level.CHECKS and table.row_count > 0)
             count = plural(rows, ("audit task", "check", "finding")[self.level])
         parts = [count]
+        if self._progress:
+            parts.append(self._progress)
         if self.level == Level.FINDINGS:
             parts.append(f"{table.mark_count} marked")
             if self.stream.loading:
@@ -173,6 +180,7 @@ class ResultsPane(Pane):
             if self._task_id not in self._tasks or not self._tasks[self._task_id].checks:
                 self.refresh_now()
         elif self.level == Level.CHECKS:
+            self._drift = None
             self._check_name = str(event.key)
             every = self._check_name == views.ALL
             self.stream.table.set_columns(views.ALL_FINDING_COLUMNS if every else views.FINDING_COLUMNS)
@@ -204,6 +212,8 @@ class ResultsPane(Pane):
             return self.level == Level.FINDINGS and not is_read_only(self)
         if action in ("mark", "mark_all", "clear_marks", "reload"):
             return self.level == Level.FINDINGS
+        if action == "drift":
+            return self.level == Level.TASKS
         return True
 
     def on_key(self, event: events.Key) -> None:
@@ -225,6 +235,7 @@ class ResultsPane(Pane):
             batch = stale[start : start + DESCRIBE_AT_ONCE]
             for task in await asyncio.gather(*(self.dd.describe_audit_task(i) for i in batch)):
                 self._tasks[task.task_id] = task
+                self._keep(task)
         present = {t.task_id for t in listed}
         self._tasks = {k: v for k, v in self._tasks.items() if k in present}
         self.busy = any(t.status == "IN_PROGRESS" for t in self._tasks.values())
@@ -237,6 +248,12 @@ class ResultsPane(Pane):
 
     def show_retries(self) -> None:
         self._update_status()
+
+    def _keep(self, task: AuditTask) -> None:
+        """A completed audit with its per-check results goes to the history (once), before its findings."""
+        history = defender(self.app).history
+        if history is not None:
+            history.save_task(task)
 
     def _fill_checks(self) -> None:
         task = self._tasks.get(self._task_id or "")
@@ -253,7 +270,30 @@ class ResultsPane(Pane):
         task_id, check_name = self._task_id or "", self._check_name or ""
         task = self._tasks.get(task_id)
         checks = views.with_findings(list(task.checks)) if task and check_name == views.ALL else []
-        return FindingsView(task_id, check_name, tuple(checks))
+        completed = task is not None and task.status == "COMPLETED"
+        ids = self._drift.finding_ids if self._drift is not None else None
+        return FindingsView(task_id, check_name, tuple(checks), completed=completed, ids=ids)
+
+    def action_drift(self) -> None:
+        """`d` on an audit: what changed since the previous audit of the same checks."""
+        task = self._tasks.get(str(self.table.cursor_key or ""))
+        if task is None:
+            return
+        work = show_drift(self, task, self._open_drift, self._say_progress)
+        self.run_worker(work, name="drift", group="results-drift", exclusive=True, exit_on_error=False)
+
+    def _say_progress(self, text: str) -> None:
+        self._progress = text
+        self._update_status()
+
+    def _open_drift(self, listed: DriftList) -> None:
+        """A drift list in the findings table: the audit it is of, every check's columns."""
+        self._drift = listed
+        self._task_id, self._check_name = listed.task_id, views.ALL
+        self._fill_checks()  # what escape goes back to
+        self.stream.table.set_columns(views.ALL_FINDING_COLUMNS)
+        self._show_level(Level.FINDINGS)
+        self.stream.load(self._view())
 
     def action_reload(self) -> None:
         """`r` in findings: fetch them again. Not on a timer: a finished audit's findings only change
@@ -292,6 +332,7 @@ class ResultsPane(Pane):
             if self.level != Level.TASKS:
                 return  # the user went into an audit meanwhile: theirs wins
             self._tasks[task_id] = task
+            self._keep(task)
             self._task_id, self._check_name = task_id, views.ALL
             self._fill_checks()  # what escape goes back to
             self.stream.table.set_columns(views.ALL_FINDING_COLUMNS)

@@ -257,3 +257,6 @@ class Suppressions:
             and resource_key(f) in resources
         ]
         self._stream.replace(dataclasses.replace(f, is_suppressed=suppressed) for f in same)
+        history = defender(self._owner.app).history
+        if history is not None:  # a stored audit re-opened later shows it as it is now
+            history.suppressed((f.finding_id for f in same), suppressed)

@@ -1,0 +1,211 @@
+"""The app's use of the local audit history (history/store.py) for the account and region it is on.
+
+Reads and writes go to one thread of their own, never the event loop: a 100,000-finding audit is written
+while its first load streams from AWS, in the order it came, and read back in batches (the first one small,
+so its first rows show at once). The store failing after it was opened (a full disk, a damaged page) is
+said once in the status line; the app goes on without it, as it does when the store cannot be opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..aws.models import AuditTask, Finding
+from ..history.drift import drift, previous_covering
+from ..history.models import Drift
+from ..history.store import AuditStore, HistoryError
+
+if TYPE_CHECKING:
+    from ..aws.client import DefenderClient
+
+T = TypeVar("T")
+FIRST_BATCH = 500  # a screen's worth and more: the first rows of a stored audit show before the rest is read
+BATCH = 20_000
+
+
+def open_store(*, sandbox: bool) -> tuple[AuditStore | None, str | None]:
+    """The history, or None and why. `--sandbox` gets one of its own, removed on close: a sandbox is a new
+    account every time, and its audits must not mix with the user's."""
+    try:
+        if not sandbox:
+            return AuditStore.open(), None
+        directory = Path(tempfile.mkdtemp(prefix="iot-defender-tui-history-"))
+        store = AuditStore.open(directory / "audit-history.sqlite3")
+        store.temporary = directory  # type: ignore[attr-defined]
+        return store, None
+    except (HistoryError, OSError) as err:
+        return None, getattr(err, "reason", str(err))
+
+
+def close_store(store: AuditStore) -> None:
+    store.close()
+    directory = getattr(store, "temporary", None)
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class HistoryLink:
+    """The store, keyed to the connected account and region."""
+
+    def __init__(self, store: AuditStore, account: str, region: str, failed: Callable[[str], None]) -> None:
+        self.store, self.account, self.region = store, account, region
+        self._failed = failed
+        self._said = False
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
+        self._saved_tasks: set[str] = set()
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True, cancel_futures=False)  # what was handed over is written
+
+    # -- reads (awaited) ------------------------------------------------------------------------------
+    async def _run(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.wrap_future(self._thread.submit(call, *args))
+
+    async def stored(self, task_id: str) -> bool:
+        """Every finding of this completed audit is in the store: it can be read from there."""
+        try:
+            return await self._run(self.store.is_complete, self.account, self.region, task_id)
+        except HistoryError as err:
+            self._fail(err)
+            return False
+
+    async def pages(self, task_id: str, check_name: str | None) -> AsyncIterator[tuple[Finding, ...]]:
+        """The audit's stored findings (of one check, or all), a small batch first. A store failing midway
+        raises HistoryError: what was shown stays, and the caller says why."""
+        count = FIRST_BATCH
+        offset = 0
+        while True:
+            page = await self._run(
+                self.store.findings_page, self.account, self.region, task_id, check_name, offset, count
+            )
+            if page:
+                yield tuple(page)
+            if len(page) < count:
+                return
+            offset += len(page)
+            if count == FIRST_BATCH:
+                # After the first batch, the rest by keyset in big batches (an OFFSET would rescan).
+                async for rest in self._rest(task_id, check_name, offset):
+                    yield rest
+                return
+
+    async def _rest(
+        self, task_id: str, check_name: str | None, skip: int
+    ) -> AsyncIterator[tuple[Finding, ...]]:
+        batches: Iterator[list[Finding]] = iter(())
+
+        def open_batches() -> None:
+            nonlocal batches
+            batches = self.store.findings(self.account, self.region, task_id, check_name, batch=BATCH)
+
+        await self._run(open_batches)
+        skipped = 0
+        # The next batch is read on the history's thread while this one is made into rows on the loop.
+        coming = asyncio.ensure_future(self._run(next, batches, None))
+        try:
+            while True:
+                batch = await coming
+                if batch is None:
+                    return
+                coming = asyncio.ensure_future(self._run(next, batches, None))
+                if skipped < skip:  # the first batch's findings, already shown
+                    drop = min(skip - skipped, len(batch))
+                    skipped += drop
+                    batch = batch[drop:]
+                if batch:
+                    yield tuple(batch)
+        finally:
+            coming.cancel()  # the list was left: the batch read meanwhile is not wanted
+
+    async def by_ids(self, task_id: str, finding_ids: tuple[str, ...]) -> AsyncIterator[tuple[Finding, ...]]:
+        """A drift list's findings, read in batches."""
+        batches: Iterator[list[Finding]] = iter(())
+
+        def open_batches() -> None:
+            nonlocal batches
+            batches = self.store.findings_by_ids(self.account, self.region, task_id, finding_ids)
+
+        await self._run(open_batches)
+        while (batch := await self._run(next, batches, None)) is not None:
+            yield tuple(batch)
+
+    async def ensure(self, dd: DefenderClient, task: AuditTask) -> None:
+        """The completed audit whole in the store: what is missing is read from AWS (its checks with
+        findings not stored yet), saved, and marked whole check by check, so an interruption resumes."""
+        if task.status != "COMPLETED" or not task.checks:
+            task = await dd.describe_audit_task(task.task_id)
+        self.save_task(task)
+        done = await self._run(self.store.complete_checks, self.account, self.region, task.task_id)
+        missing = [c.check_name for c in task.checks if c.non_compliant > 0 and c.check_name not in done]
+        for check in missing:
+            async for page in dd.iter_findings(task_id=task.task_id, check_name=check):
+                await self._run(self.store.save_findings, self.account, self.region, task.task_id, list(page))
+            await self._run(self.store.mark_check_complete, self.account, self.region, task.task_id, check)
+
+    async def drift(
+        self, later: str, earlier: str | None = None
+    ) -> tuple[Drift, AuditTask, AuditTask] | None:
+        """Drift from `earlier` (default: the previous stored audit of the same checks) to `later`; None
+        when there is no earlier audit to compare with."""
+
+        def compute() -> tuple[Drift, AuditTask, AuditTask] | None:
+            before = earlier or previous_covering(self.store, self.account, self.region, later)
+            if before is None:
+                return None
+            a = self.store.task(self.account, self.region, before)
+            b = self.store.task(self.account, self.region, later)
+            if a is None or b is None:
+                return None
+            return drift(self.store, self.account, self.region, before, later), a, b
+
+        return await self._run(compute)
+
+    def task(self, task_id: str) -> AuditTask | None:
+        """A stored audit (read on the caller's thread: a single-row query)."""
+        return self.store.task(self.account, self.region, task_id)
+
+    # -- writes (handed over, not awaited) ------------------------------------------------------------
+    def _write(self, call: Callable[..., object], *args: Any) -> Future[object]:
+        future = self._thread.submit(call, *args)
+        future.add_done_callback(self._check)
+        return future
+
+    def _check(self, future: Future[object]) -> None:
+        error = None if future.cancelled() else future.exception()
+        if isinstance(error, HistoryError):
+            self._fail(error)
+        elif error is not None:
+            self._fail(HistoryError(f"{type(error).__name__}: {error}"))
+
+    def _fail(self, error: HistoryError) -> None:
+        if not self._said:  # once: a store that failed fails every call after
+            self._said = True
+            self._failed(f"Audit history: {error.reason}. The app goes on without saving audits there.")
+
+    def save_task(self, task: AuditTask) -> None:
+        """A completed audit with its per-check results (what `stored` needs to know which checks ran)."""
+        if task.status == "COMPLETED" and task.checks and task.task_id not in self._saved_tasks:
+            self._saved_tasks.add(task.task_id)
+            self._write(self.store.save_task, self.account, self.region, task)
+
+    def save_findings(self, task_id: str, findings: Iterable[Finding]) -> None:
+        self._write(self.store.save_findings, self.account, self.region, task_id, list(findings))
+
+    def check_complete(self, task_id: str, check_names: Iterable[str]) -> None:
+        for name in check_names:
+            self._write(self.store.mark_check_complete, self.account, self.region, task_id, name)
+
+    def suppressed(self, finding_ids: Iterable[str], suppressed: bool) -> None:
+        self._write(self.store.set_suppressed, self.account, self.region, list(finding_ids), suppressed)
+
+    def flush(self) -> None:
+        """Wait for every write handed over so far (tests, and the app's exit)."""
+        with contextlib.suppress(Exception):
+            self._thread.submit(lambda: None).result()

@@ -1,0 +1,98 @@
+"""The store's file: migrated from older versions, refused when newer or damaged, and every refusal a
+HistoryError with a short reason the app can show ("history unavailable: <reason>")."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from iot_defender_tui.history import schema
+from iot_defender_tui.history.store import AuditStore, HistoryError
+from tests.history.helpers import ACCOUNT, REGION, SHARED, cert_finding, task
+
+
+def version(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def test_a_new_file_is_at_the_latest_version(tmp_path: Path) -> None:
+    AuditStore.open(tmp_path / "h.sqlite3").close()
+    assert version(tmp_path / "h.sqlite3") == len(schema.MIGRATIONS) == 1
+
+
+def test_a_version_0_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    sqlite3.connect(path).close()  # an empty SQLite file: version 0
+    with AuditStore.open(path) as store:
+        store.save_findings(ACCOUNT, REGION, "t1", [cert_finding("a", "t1", 1)])
+    assert version(path) == 1
+
+
+def test_an_older_file_is_migrated_step_by_step_keeping_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "h.sqlite3"
+    with AuditStore.open(path) as store:
+        store.save_task(ACCOUNT, REGION, task("t1", 1_700_000_000, {SHARED: 1}))
+        store.save_findings(ACCOUNT, REGION, "t1", [cert_finding("a", "t1", 1)])
+    # A later release's migration: the v1 file gets it, and its audits survive.
+    v2 = ("ALTER TABLE task ADD COLUMN note TEXT", "UPDATE task SET note = 'migrated'")
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, v2])
+    with AuditStore.open(path) as store:
+        assert store.count(ACCOUNT, REGION, "t1") == 1
+        assert store.task(ACCOUNT, REGION, "t1") is not None
+        assert store.select("SELECT note FROM task") == [("migrated",)]
+    assert version(path) == 2
+    with AuditStore.open(path):  # migrated once only
+        pass
+
+
+def test_a_failed_migration_leaves_the_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.sqlite3"
+    AuditStore.open(path).close()
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, ("ALTER TABLE nope ADD COLUMN x",)])
+    with pytest.raises(HistoryError, match="no such table"):
+        AuditStore.open(path)
+    assert version(path) == 1
+
+
+def test_a_newer_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    AuditStore.open(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 7")
+    with pytest.raises(HistoryError) as raised:
+        AuditStore.open(path)
+    assert raised.value.reason == "written by a newer iot-defender-tui (history version 7)"
+    assert version(path) == 7  # left as it was
+
+
+def test_a_corrupt_file_is_refused_with_a_readable_reason(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(os.urandom(8192))
+    with pytest.raises(HistoryError) as raised:
+        AuditStore.open(path)
+    assert raised.value.reason == "file is not a database"
+    assert "move it aside" in str(raised.value)
+
+
+def test_an_unwritable_place_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    with pytest.raises(HistoryError) as raised:
+        AuditStore.open(blocker / "h.sqlite3")
+    assert raised.value.reason  # the OS's words, e.g. "[Errno 20] Not a directory: ..."
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_a_read_only_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    sqlite3.connect(path).close()  # version 0: opening must write the schema
+    path.chmod(0o400)
+    with pytest.raises(HistoryError) as raised:
+        AuditStore.open(path)
+    assert "readonly" in raised.value.reason

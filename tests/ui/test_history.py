@@ -1,0 +1,159 @@
+"""The audit history in the app (issue 14, point 1): a completed audit read once from AWS is kept, and
+re-opened from the store without ListAuditFindings; suppressions reach the stored copy; a store that cannot
+be opened is said, and the app runs without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from iot_defender_tui.config import Settings
+from iot_defender_tui.history.store import AuditStore
+from iot_defender_tui.ui.app import DefenderApp
+from iot_defender_tui.ui.drift import DriftScreen
+from iot_defender_tui.ui.history_link import close_store, open_store
+from iot_defender_tui.ui.modals import ConfirmModal
+from iot_defender_tui.ui.panes.results import Level, ResultsPane
+from iot_defender_tui.ui.panes.results_suppress import SuppressModal
+from tests.support.mitigation import role_arn
+from tests.support.models import lab_task_id
+from tests.support.sandbox import ACCOUNT, REGION, make_client, request_counts, sandbox_settings
+from tests.support.ui import connected, until
+from tests.ui.test_results import shown
+
+
+async def open_all_findings(pilot, pane: ResultsPane) -> None:
+    """From the task list: the lab's audit, then "All findings" (one of each of its three checks)."""
+    await until(pilot, lambda: "COMPLETED" in shown(pane))
+    await pilot.press("enter")
+    await until(pilot, lambda: "All findings" in shown(pane))
+    await pilot.press("enter")
+    await until(
+        pilot, lambda: pane.level == Level.FINDINGS and not pane.stream.loading and pane.table.row_count == 3
+    )
+
+
+async def test_a_completed_audit_reopens_from_the_history(lab: str, tmp_path: Path) -> None:
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    try:
+        app = DefenderApp(sandbox_settings(lab), Settings(), None, history_store=store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await connected(pilot)
+            await pilot.press("3")
+            pane = app.query_one(ResultsPane)
+            await open_all_findings(pilot, pane)
+            first = sorted(pane.stream.findings)
+            assert app.history is not None
+            app.history.flush()
+            task_id = pane._view().task_id
+            assert store.is_complete(ACCOUNT, REGION, task_id)
+            assert store.count(ACCOUNT, REGION, task_id) == 3
+
+            sent = request_counts(lab).get("ListAuditFindings", 0)
+            await pilot.press("escape", "escape")
+            await until(pilot, lambda: pane.level == Level.TASKS)
+            await open_all_findings(pilot, pane)
+            assert request_counts(lab).get("ListAuditFindings", 0) == sent  # from the store
+            assert sorted(pane.stream.findings) == first
+            assert {f.check_name for f in pane.stream.findings.values()} == {
+                "DEVICE_CERTIFICATE_SHARED_CHECK",
+                "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
+                "LOGGING_DISABLED_CHECK",
+            }
+
+            # `r` asks AWS again, whatever the store holds.
+            await pilot.press("r")
+            await until(pilot, lambda: request_counts(lab).get("ListAuditFindings", 0) > sent)
+    finally:
+        store.close()
+
+
+async def test_a_suppression_reaches_the_stored_copy(lab: str, tmp_path: Path, journal) -> None:
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    try:
+        app = DefenderApp(sandbox_settings(lab), Settings(), journal, history_store=store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await connected(pilot)
+            await pilot.press("3")
+            pane = app.query_one(ResultsPane)
+            await open_all_findings(pilot, pane)
+            await pilot.press("space", "s")  # the first finding, suppressed for a month
+            await until(pilot, lambda: isinstance(app.screen, SuppressModal))
+            await pilot.press("down", "enter", "enter")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            await pilot.press("y")
+            await until(pilot, lambda: any(f.is_suppressed for f in pane.stream.findings.values()))
+            assert app.history is not None
+            app.history.flush()
+            task_id = pane._view().task_id
+            stored = [f for page in store.findings(ACCOUNT, REGION, task_id) for f in page]
+            assert sum(f.is_suppressed for f in stored) == sum(
+                f.is_suppressed for f in pane.stream.findings.values()
+            ) == 1
+    finally:
+        store.close()
+
+
+async def test_a_damaged_history_is_said_and_the_app_reads_aws(lab: str, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("IOT_DEFENDER_TUI_HOME", str(tmp_path))
+    from iot_defender_tui.config import history_path
+
+    history_path().parent.mkdir(parents=True, exist_ok=True)
+    history_path().write_bytes(b"this is not a database, it is " * 100)
+    store, problem = open_store(sandbox=False)
+    assert store is None and problem
+    app = DefenderApp(sandbox_settings(lab), Settings(), None, history_problem=problem)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await connected(pilot)
+        await until(pilot, lambda: "Audit history unavailable" in str(app.query_one("#status").render()))
+        await pilot.press("3")
+        pane = app.query_one(ResultsPane)
+        await open_all_findings(pilot, pane)  # from AWS, as without a history
+
+
+def test_the_sandbox_gets_a_history_of_its_own() -> None:
+    store, problem = open_store(sandbox=True)
+    assert store is not None and problem is None
+    directory = store.path.parent
+    assert directory.exists()
+    close_store(store)
+    assert not directory.exists()
+
+
+async def test_drift_against_the_previous_audit_and_its_lists(lab: str, tmp_path: Path) -> None:
+    """Logging enabled between two audits of the same checks: `d` on the newer one shows the logging
+    finding resolved and the others persisting; enter on a count opens those findings."""
+    iot = make_client(lab)
+    earlier = lab_task_id(iot)
+    checks = [c for c, s in iot.describe_audit_task(taskId=earlier)["auditDetails"].items()]
+    iot.set_v2_logging_options(roleArn=role_arn("iotLoggingRole"), defaultLogLevel="WARN")
+    later = iot.start_on_demand_audit_task(targetCheckNames=checks)["taskId"]
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    try:
+        app = DefenderApp(sandbox_settings(lab), Settings(), None, history_store=store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await connected(pilot)
+            await pilot.press("3")
+            pane = app.query_one(ResultsPane)
+            tasks = pane.query_one("#tasks")
+            await until(pilot, lambda: shown(pane).count("COMPLETED") == 2)
+            tasks.move_to_key(later)
+            await pilot.press("d")  # neither audit is stored yet: both are read from AWS first
+            await until(pilot, lambda: isinstance(app.screen, DriftScreen), "the drift screen")
+            drift = app.screen.drift
+            by_check = {c.check_name: c for c in drift.checks}
+            logging = by_check["LOGGING_DISABLED_CHECK"]
+            assert (len(logging.new), len(logging.resolved), len(logging.persisting)) == (0, 1, 0)
+            shared = by_check["DEVICE_CERTIFICATE_SHARED_CHECK"]
+            assert (len(shared.new), len(shared.resolved), len(shared.persisting)) == (0, 0, 1)
+            assert drift.earlier_task_id == earlier and drift.later_task_id == later
+
+            table = app.screen.query_one(DataTable)
+            table.move_cursor(row=table.get_row_index("LOGGING_DISABLED_CHECK"), column=3)  # Resolved
+            await pilot.press("enter")
+            await until(pilot, lambda: pane.level == Level.FINDINGS and not pane.stream.loading)
+            assert [f.check_name for f in pane.stream.findings.values()] == ["LOGGING_DISABLED_CHECK"]
+            assert "Drift: resolved in Logging disabled" in str(pane.query_one("#crumb").render())
+    finally:
+        store.close()
