@@ -23,6 +23,7 @@ from .widgets.footer import Footer
 
 KINDS = ("new", "resolved", "persisting")
 COLUMNS = ("Check", "Severity", "New", "Resolved", "Persisting")
+FIXED_WIDTH = 8 + 3 + 8 + 10 + 2 * 5 + 4  # the other columns, cell padding, scrollbar and margin
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ def _row(check: CheckDrift) -> tuple[Text, ...]:
     counts = (len(check.new), len(check.resolved), len(check.persisting))
     styles = ("bold red" if counts[0] else "", "green" if counts[1] else "", "")
     return (
-        Text(info.title),
+        Text(info.title, overflow="ellipsis", no_wrap=True),
         Text(info.severity),
         *(Text(str(n), style=style, justify="right") for n, style in zip(counts, styles, strict=True)),
     )
@@ -88,8 +89,10 @@ class DriftScreen(DefenderScreen[DriftList | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # The counts must stay on screen at 80 columns: the check's title gets what they leave.
+        title_width = max(16, self.app.size.width - FIXED_WIDTH)
         for label in COLUMNS:
-            table.add_column(label, key=label.lower())
+            table.add_column(label, key=label.lower(), width=title_width if label == "Check" else None)
         rank = lambda c: (check_info(c.check_name).severity_rank, c.check_name)  # noqa: E731
         checks = sorted(self.drift.checks, key=rank)
         for check in checks:
