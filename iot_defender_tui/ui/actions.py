@@ -87,6 +87,13 @@ WORDS: dict[str, Words] = {
         "audit tasks",
         "Move to an audit in progress, then press {key}.",
     ),
+    "results-drift": Words(
+        "Drift since the previous audit",
+        "compare the audit under the cursor with the previous audit of the same checks: new, resolved and "
+        "persisting findings per check",
+        "audit tasks",
+        "Move to a completed audit, then press {key}.",
+    ),
     "results-mark": Words(
         "Mark finding",
         "mark or unmark the finding under the cursor",
