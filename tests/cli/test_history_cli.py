@@ -195,3 +195,60 @@ def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exited:
         cli.main(argv)
     assert exited.value.code == 2
+
+
+def test_a_check_interrupted_between_pages_is_fetched_again_whole_and_stored_once(
+    sandbox_url, aws_env, tmp_path, monkeypatch, capsys
+):
+    from iot_defender_tui.sandbox.runtime import runtime
+
+    monkeypatch.setenv("IOT_DEFENDER_TUI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox_url)
+    runtime().options.problem_scale = 6  # a few checks with more than one page of 250 findings
+    seed_fleet("lab", devices=1500, seed=3)
+    task_id, expected = _lab_audit(sandbox_url)
+    paged = max(expected, key=lambda name: expected[name])
+    assert expected[paged] > 250
+    original = DefenderClient.iter_findings
+
+    async def interrupted(self: DefenderClient, **filters: Any) -> AsyncIterator[Any]:
+        async for n, page in _numbered(original(self, **filters)):
+            if filters["check_name"] == paged and n == 1:
+                raise KeyboardInterrupt  # its first page is stored, not the rest
+            yield page
+
+    monkeypatch.setattr(DefenderClient, "iter_findings", interrupted)
+    assert cli.main(["history", "sync"]) == 130
+    with AuditStore.open() as store:
+        done = store.complete_checks(ACCOUNT, REGION, task_id)
+        assert paged not in done
+        assert 0 < store.count(ACCOUNT, REGION, task_id, paged) < expected[paged]
+    monkeypatch.setattr(DefenderClient, "iter_findings", original)
+    before = _findings_requests(sandbox_url)
+    assert cli.main(["history", "sync"]) == 0
+    # Only the checks not marked complete are asked for, each from its first page.
+    left = [count for name, count in expected.items() if count and name not in done]
+    assert _findings_requests(sandbox_url) - before == sum(-(-count // 250) for count in left)
+    with AuditStore.open() as store:
+        assert store.is_complete(ACCOUNT, REGION, task_id)
+        assert store.counts_by_check(ACCOUNT, REGION, task_id) == {n: c for n, c in expected.items() if c}
+
+
+async def _numbered(pages: AsyncIterator[Any]) -> AsyncIterator[tuple[int, Any]]:
+    n = 0
+    async for page in pages:
+        yield n, page
+        n += 1
+
+
+def test_a_history_of_a_newer_version_is_one_line_and_exit_1(lab, capsys):
+    import sqlite3
+
+    path = history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 999")
+    assert cli.main(["history", "sync"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "newer iot-defender-tui" in err
