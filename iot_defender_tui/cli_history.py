@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import re
 import sys
 import time
@@ -241,17 +242,23 @@ def run_trend(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(err)
     except KeyboardInterrupt:
         return 130
-    if args.json:
-        print(to_json(series))
-    elif args.csv:
-        print(to_csv(series), end="")
-    else:
-        print(format_trend(series))
+    try:
+        if args.json:
+            print(to_json(series))
+        elif args.csv:
+            print(to_csv(series), end="")
+        else:
+            print(format_trend(series))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `| head` closed the pipe: not an error; keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
 def format_trend(series: Trend) -> str:
-    """One block per audit, oldest first: its start, id and type with the total, then each check."""
+    """One block per audit, oldest first: its start, id and type with the total, then each check that
+    found something (the CSV and JSON have every check the audit ran, zeros included)."""
     from .history.trend import trend_rows
 
     if not series.points:
@@ -259,7 +266,10 @@ def format_trend(series: Trend) -> str:
             f"No stored audits of account {series.account} in {series.region}: "
             "run `iot-defender-tui history sync` first."
         )
-    head = f"Non-compliant findings of account {series.account} in {series.region}, oldest audit first"
+    head = (
+        f"Non-compliant findings of account {series.account} in {series.region}, oldest audit first "
+        "(checks with none left out)"
+    )
     rows = [("START (UTC)", "AUDIT", "CHECK", "SEVERITY", "FINDINGS")]
     by_task: dict[str, list[dict[str, Any]]] = {}
     for row in trend_rows(series):
@@ -270,7 +280,8 @@ def format_trend(series: Trend) -> str:
         kind = "scheduled" if point.task_type == "SCHEDULED_AUDIT_TASK" else "on demand"
         rows.append((when, plain(point.task_id), f"all checks ({kind})", "", str(total)))
         for row in by_task.get(point.task_id, []):
-            rows.append(("", "", plain(row["check"]), row["severity"], str(row["findings"])))
+            if row["findings"]:
+                rows.append(("", "", plain(row["check"]), row["severity"], str(row["findings"])))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)), row[-1].rjust(widths[-1])])

@@ -139,6 +139,8 @@ def test_trend_csv_and_json_parse_back_to_the_stored_series(lab, capsys):
     text = capsys.readouterr().out
     assert task_id in text and "DEVICE_CERTIFICATE_SHARED_CHECK" in text
     assert "all checks (on demand)" in text
+    shown = {name for name in expected if name in text}
+    assert shown == {name for name, count in expected.items() if count}  # checks with none left out
     assert str(sum(expected.values())) in text
 
 
