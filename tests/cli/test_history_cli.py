@@ -254,3 +254,41 @@ def test_a_history_of_a_newer_version_is_one_line_and_exit_1(lab, capsys):
     assert cli.main(["history", "sync"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "newer iot-defender-tui" in err
+
+
+def test_sync_stores_every_completed_audit_oldest_first_and_leaves_one_in_progress(lab, capsys):
+    import time
+
+    from iot_defender_tui.sandbox.runtime import runtime
+
+    iot = make_client(lab)
+    second = iot.start_on_demand_audit_task(targetCheckNames=["LOGGING_DISABLED_CHECK"])["taskId"]
+    deadline = time.monotonic() + 20
+    while iot.describe_audit_task(taskId=second)["taskStatus"] != "COMPLETED":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    runtime().options.audit_seconds = 600
+    running = iot.start_on_demand_audit_task(targetCheckNames=["LOGGING_DISABLED_CHECK"])["taskId"]
+    assert cli.main(["history", "sync"]) == 0
+    assert "Synced 2 audits" in capsys.readouterr().err
+    with AuditStore.open() as store:
+        assert store.task(ACCOUNT, REGION, running) is None
+        assert store.is_complete(ACCOUNT, REGION, second)
+    assert cli.main(["history", "trend", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["task_id"] for r in rows][-1] == second  # oldest audit first
+    assert [r["check"] for r in rows if r["task_id"] == second] == ["LOGGING_DISABLED_CHECK"]
+
+
+@pytest.mark.parametrize(("flags", "scale"), [([], 1.0), (["--no-rate-limit"], None)])
+def test_sync_is_paced_to_the_quotas_unless_told_not_to(lab, monkeypatch, flags, scale):
+    tunings = []
+    opened = DefenderClient.__init__
+
+    def spy(self: DefenderClient, *args: Any, **kwargs: Any) -> None:
+        tunings.append(kwargs.get("tuning"))
+        opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(DefenderClient, "__init__", spy)
+    assert cli.main(["history", "sync", *flags]) == 0
+    assert [t.rate_scale for t in tunings] == [scale]
