@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .aws.safe_text import safe
+from .cli_history import add_history_commands, run_history
 from .config import (
     ConfigError,
     Settings,
@@ -196,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument("--endpoint-url", type=_endpoint_url, help="e.g. a sandbox's URL (with --reconcile)")
     _add_config_flags(journal, argparse.SUPPRESS)
 
+    for history_command in add_history_commands(commands):
+        _add_config_flags(history_command, argparse.SUPPRESS)
+
     sandbox = commands.add_parser(
         "sandbox",
         help="serve the offline Device Defender sandbox (moto + audit/mitigation APIs) on loopback",
@@ -305,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "sandbox":
         return run_sandbox(args)
+    if args.command == "history":
+        return run_history(args, load_cli_settings)
     if args.command == "journal":
         settings = load_cli_settings(args)
         if settings is None:
