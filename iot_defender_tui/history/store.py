@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Self
 
@@ -28,7 +29,7 @@ from ..config import history_path
 from . import codec, schema
 
 BUSY_TIMEOUT_SECONDS = 10.0
-CHUNK = 20_000  # findings per write transaction
+CHUNK = 50_000  # findings per write transaction
 
 
 class HistoryError(Exception):
@@ -206,6 +207,9 @@ class AuditStore:
             try:
                 with self._using("save findings", write=True) as db, codec.no_gc():
                     rows = list(codec.finding_rows(key, chunk, partial(self._kinds.id_of, db)))
+                    # In finding id order: the unique index's pages are then visited once each, in order,
+                    # not at random (half the time of a 1,000,000-finding write).
+                    rows.sort(key=itemgetter(3))
                     db.executemany(codec.FINDING_INSERT, rows)
             except BaseException:
                 self._kinds.forget()  # it may hold kinds of the rolled back chunk
