@@ -9,9 +9,19 @@ from typing import Any
 
 from textual import events
 from textual.app import App
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from iot_defender_tui.ui.app import DefenderApp
+
+
+def _holds(condition: Callable[[], bool]) -> bool:
+    """A widget the condition reads may not be mounted yet (a screen just pushed, composed a frame
+    later): not yet, rather than an error."""
+    try:
+        return condition()
+    except NoMatches:
+        return False
 
 
 async def until(pilot: Pilot, condition: Callable[[], bool], what: str = "", timeout: float = 10.0) -> None:
@@ -20,7 +30,7 @@ async def until(pilot: Pilot, condition: Callable[[], bool], what: str = "", tim
     if not isinstance(what, str):  # the copies this replaced took the timeout third
         raise TypeError(f"until(): `what` says what is awaited; pass the timeout by name, not {what!r}")
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not _holds(condition):
         if time.monotonic() > deadline:
             raise AssertionError(
                 f"timed out after {timeout:g} s waiting for {what or 'the condition'} ({where(pilot.app)})"

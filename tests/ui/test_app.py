@@ -223,5 +223,6 @@ async def test_keys_typed_right_after_a_pane_key_are_that_panes(lab: str, compos
         ui.type_burst(app, "2nabc")
         await until(pilot, lambda: isinstance(app.screen, ScheduleForm), "the new schedule form")
         form = app.screen
-        await until(pilot, lambda: form.query_one("#name", Input).value == "abc", "the name typed")
+        typed = lambda: [field.value for field in form.query("#name").results(Input)]  # noqa: E731
+        await until(pilot, lambda: typed() == ["abc"], "the name typed")
         assert len(app.screen_stack) == 2

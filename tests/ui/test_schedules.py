@@ -429,6 +429,7 @@ async def test_enter_typed_while_the_picker_loads_confirms_once_loaded(lab, sand
         type_burst(app, "o")
         app.post_message(events.Key("enter", None))
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the audit's confirmation")
+        await until(pilot, lambda: bool(app.screen.query("#body")), "the confirmation composed")
         runtime().options.latency_ms = 0
         body = text_of(app, "#body")
         assert "Authenticated Cognito role" in body and body.endswith("Logging disabled")  # every check
