@@ -86,8 +86,11 @@ def count_text(value: float | None) -> Text:
 
 
 def time_label_format(first: datetime, last: datetime) -> str:
-    """Days when the audits span days, else hours and minutes: at most 6 cells, 5 labels fit 60 columns."""
-    return "%b %d" if (last - first).total_seconds() >= 2 * 86400 else "%H:%M"
+    """Days when the audits span a day or more (an hour would repeat), else hours and minutes: 6 cells at
+    most, so 5 labels fit 60 columns."""
+    if first == last:
+        return "%b %d %H:%M"  # a lone audit: when, whole
+    return "%b %d" if (last - first).total_seconds() >= 86400 else "%H:%M"
 
 
 def time_ticks(times: Sequence[datetime], most: int = 5) -> tuple[list[float], list[str]]:
@@ -228,7 +231,9 @@ class TrendScreen(DefenderScreen[None]):
         plot.clear()
         drawn = self.drawn_series()
         top = max((v for s in drawn for v in s.values if not math.isnan(v)), default=0.0)
-        for s in drawn:
+        # A cell has one colour: where lines meet, the last drawn shows. The table's first (the most severe,
+        # or the check with most findings) is drawn last.
+        for s in reversed(drawn):
             if len(points) > 1:
                 plot.plot(xs, s.values, line_style=s.style, hires_mode=HiResMode.BRAILLE)
             else:  # a line needs two audits: one is a mark
@@ -238,7 +243,7 @@ class TrendScreen(DefenderScreen[None]):
         plot.set_y_formatter(CountFormatter())
         plot.margin_left = len(str(int(top))) + 3
         # Exactly the audits: the first and last labels then align to the ends instead of being cut there.
-        pad = 0.0 if len(xs) > 1 else 3600.0
+        pad = 0.0 if xs[-1] > xs[0] else 3600.0
         plot.set_xlimits(xs[0] - pad, xs[-1] + pad)
         high = max(top * 1.1, top + 1, 4)
         plot.set_ylimits(-high * 0.1, high)  # a series at 0 is drawn above the axis, not into it
@@ -344,6 +349,7 @@ class TrendScreen(DefenderScreen[None]):
     def action_reload(self) -> None:
         if self._load is not None:
             self._said = "Loading the stored audits…"
+            self._show()
             self.load()
 
     def action_close(self) -> None:

@@ -36,7 +36,7 @@ CHECKS: dict[str, tuple[str, tuple[int, ...]]] = {
 def make_trend(audits: int = 6, account: str = "123456789012", every: timedelta = timedelta(days=1)) -> Trend:
     points = []
     for n in range(audits):
-        by_check = {name: counts[n] for name, (_, counts) in CHECKS.items()}
+        by_check = {name: counts[n % len(counts)] for name, (_, counts) in CHECKS.items()}
         by_severity = {s: 0 for s in ("CRITICAL", "HIGH", "MEDIUM", "LOW")}
         for name, (severity, _) in CHECKS.items():
             by_severity[severity] += by_check[name]
@@ -169,7 +169,7 @@ async def test_one_audit_is_a_mark_without_a_previous(utc: None) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await opened(app, pilot, make_trend(1))
         assert title(screen).endswith("· 1 audit")
-        assert header(screen)[1:] == ["Previous", "06:00", "Change"]
+        assert header(screen)[1:] == ["Previous", "Nov 28 06:00", "Change"]
         assert rows(screen)[0] == ["━━ CRITICAL", "-", "14", "-"]
         await pilot.press("q")
         assert app.screen is not screen
@@ -206,6 +206,15 @@ async def test_a_store_that_cannot_be_read_is_said_and_escape_still_closes() -> 
         assert app.screen is not screen
 
 
+async def test_two_audits_at_one_moment_still_draw(utc: None) -> None:
+    trend = make_trend(2, every=timedelta(0))
+    app = StandIn()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(app, pilot, trend)
+        assert screen.query_one(PlotWidget).display and rows(screen)[0][0] == "━━ CRITICAL"
+        assert app.errors == []
+
+
 async def test_hostile_account_text_is_not_markup() -> None:
     app = StandIn()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -232,3 +241,8 @@ async def show_trend(pilot: Any) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
 def test_trend_snapshot(snap_compare: Any, utc: None, size: tuple[int, int]) -> None:
     assert snap_compare(StandIn(), terminal_size=size, run_before=show_trend)
+
+
+def test_a_day_apart_is_labelled_by_day_and_one_moment_twice_draws(utc: None) -> None:
+    assert time_ticks([START, START + timedelta(days=1)])[1] == ["Nov 28", "Nov 29"]
+    assert time_ticks([START, START])[1] == ["Nov 28 06:00"]
