@@ -94,6 +94,9 @@ WORDS: dict[str, Words] = {
         "audit tasks",
         "Move to a completed audit, then press {key}.",
     ),
+    "results-trend": Words(
+        "Posture trend", "chart the non-compliant findings of every stored audit, per severity or per check"
+    ),
     "results-mark": Words(
         "Mark finding",
         "mark or unmark the finding under the cursor",

@@ -16,6 +16,7 @@ from iot_defender_tui.ui.history_link import close_store, open_store
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.results import Level, ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
+from iot_defender_tui.ui.trend import TrendScreen
 from tests.support.mitigation import role_arn
 from tests.support.models import lab_task_id
 from tests.support.sandbox import ACCOUNT, REGION, make_client, request_counts, sandbox_settings
@@ -155,5 +156,26 @@ async def test_drift_against_the_previous_audit_and_its_lists(lab: str, tmp_path
             await until(pilot, lambda: pane.level == Level.FINDINGS and not pane.stream.loading)
             assert [f.check_name for f in pane.stream.findings.values()] == ["LOGGING_DISABLED_CHECK"]
             assert "Drift: resolved in Logging disabled" in str(pane.query_one("#crumb").render())
+    finally:
+        store.close()
+
+
+async def test_the_trend_key_charts_the_stored_audits(lab: str, tmp_path: Path) -> None:
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    try:
+        app = DefenderApp(sandbox_settings(lab), Settings(), None, history_store=store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await connected(pilot)
+            await pilot.press("3")
+            pane = app.query_one(ResultsPane)
+            await open_all_findings(pilot, pane)
+            await pilot.press("T")
+            await until(pilot, lambda: isinstance(app.screen, TrendScreen), "the trend screen")
+            screen = app.screen
+            await until(pilot, lambda: screen.trend is not None, "the stored audits")
+            assert screen.trend is not None and len(screen.trend.points) == 1
+            assert screen.trend.points[0].by_severity.get("CRITICAL") == 2
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, TrendScreen))
     finally:
         store.close()

@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -25,6 +26,7 @@ from textual.widgets import Input, Static
 from ...aws.catalogue import check_info
 from ...aws.errors import AwsError, NotFoundError
 from ...aws.models import AuditTask, Finding
+from ...history.trend import trend
 from ..apply_mitigation import MAX_FINDINGS, ApplyMitigationScreen
 from ..contract import defender
 from ..drift import DriftList
@@ -33,11 +35,12 @@ from ..format import plural, short_time
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import is_read_only, refuse_key, refused
+from ..trend import TrendScreen
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
 from . import results_views as views
 from .findings_stream import FindingsStream, FindingsView
-from .results_drift import show_drift
+from .results_drift import NO_HISTORY, show_drift
 from .results_suppress import Suppressions
 
 
@@ -78,6 +81,7 @@ class ResultsPane(Pane):
         Binding("S", "unsuppress", "Unsuppress", id="results-unsuppress"),
         Binding("r", "reload", "Reload", id="results-reload"),
         Binding("d", "drift", "Drift", id="results-drift"),
+        Binding("T", "trend", "Trend", id="results-trend"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -281,6 +285,14 @@ class ResultsPane(Pane):
             return
         work = show_drift(self, task, self._open_drift, self._say_progress)
         self.run_worker(work, name="drift", group="results-drift", exclusive=True, exit_on_error=False)
+
+    def action_trend(self) -> None:
+        """`T`: non-compliant findings of every stored audit, as a chart."""
+        history = defender(self.app).history
+        if history is None:
+            defender(self.app).show_error(NO_HISTORY.replace("Drift needs", "The trend needs"))
+            return
+        self.app.push_screen(TrendScreen(partial(trend, history.store, history.account, history.region)))
 
     def _say_progress(self, text: str) -> None:
         self._progress = text
