@@ -53,6 +53,7 @@ TARGETS = {
     "reopen_first_row_s": "≤ 0.3 s",
     "reopen_all_loaded_s": "≤ 1.5 s",
     "reopen_list_findings_requests": "0",
+    "drift_s": "≤ 1 s",
 }
 
 
@@ -313,6 +314,14 @@ def measure(args: argparse.Namespace) -> list[dict]:
     else:
         add("reopen_first_row_s", None, "s", str(load.get("reopen", "not measured")))
 
+    drift_findings = min(args.devices, 100_000)
+    add(
+        "drift_s",
+        time_drift(drift_findings),
+        "s",
+        f"two stored audits of {drift_findings:,} findings each (history.generate), compared in the history",
+    )
+
     checks_seconds = BUSY_CHECK_SECONDS / (4 if args.quick else 1)
     with sandbox(0, 1.0, checks_seconds * 17, env) as url:
         screen, server = watch_busy(url, ["busy", url, str(checks_seconds * 17 + 120)], env, 300)
@@ -333,6 +342,23 @@ def measure(args: argparse.Namespace) -> list[dict]:
         f"worst of {len(lags)} checks: screen's done/total vs describe-audit-task sampled every 0.1 s",
     )
     return metrics
+
+
+def time_drift(findings: int) -> float:
+    """history/drift.py on two generated audits: what `d` in Results costs once both are stored."""
+    from iot_defender_tui.history.drift import drift
+    from iot_defender_tui.history.generate import generate
+    from iot_defender_tui.history.store import AuditStore
+
+    with tempfile.TemporaryDirectory(prefix="iot-defender-drift-") as directory:
+        store = AuditStore.open(Path(directory) / "history.sqlite3")
+        try:
+            earlier, later = generate(store, "000000000000", REGION, findings=findings, tasks=2)
+            started = time.perf_counter()
+            drift(store, "000000000000", REGION, earlier, later)
+            return time.perf_counter() - started
+        finally:
+            store.close()
 
 
 def table(metrics: list[dict]) -> str:

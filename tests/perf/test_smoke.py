@@ -33,6 +33,7 @@ METRICS = {
     "reopen_all_loaded_s",
     "reopen_list_findings_requests",
     "history_write_wait_s",
+    "drift_s",
 }
 
 
