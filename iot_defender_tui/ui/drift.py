@@ -7,6 +7,7 @@ findings table (filter, sort, marks, and mitigation of the new ones).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -18,10 +19,13 @@ from ..aws.catalogue import check_info
 from ..aws.models import AuditTask
 from ..history.models import CheckDrift, Drift
 from .format import short_time
+from .pickers import Entry, PickerModal
 from .screen import DefenderScreen
 from .widgets.footer import Footer
 
 KINDS = ("new", "resolved", "persisting")
+Found = tuple[Drift, AuditTask, AuditTask]
+Compare = Callable[[str], Awaitable[Found | None]]  # an earlier audit's id -> its drift to the later one
 COLUMNS = ("Check", "Severity", "New", "Resolved", "Persisting")
 FIXED_WIDTH = 8 + 3 + 8 + 10 + 2 * 5 + 4  # the other columns, cell padding, scrollbar and margin
 
@@ -59,6 +63,12 @@ def _row(check: CheckDrift) -> tuple[Text, ...]:
     )
 
 
+def _label(task: AuditTask) -> str:
+    when = task.start_time.strftime("%Y-%m-%d %H:%M") if task.start_time else "(no start time)"
+    kind = "scheduled" if task.task_type == "SCHEDULED_AUDIT_TASK" else "on demand"
+    return f"{when} · {kind} · {len(task.checks)} checks · {task.task_id[:8]}…"
+
+
 class DriftScreen(DefenderScreen[DriftList | None]):
     """Dismisses with the list to open, or None."""
 
@@ -71,17 +81,30 @@ class DriftScreen(DefenderScreen[DriftList | None]):
         Binding("escape,q", "close", "Back", id="drift-close"),
         # Priority: the table's own enter would only select the cell.
         Binding("enter", "open", "Open list", id="drift-open", priority=True),
+        Binding("b", "baseline", "Compare with…", id="drift-baseline"),
     ]
 
-    def __init__(self, drift: Drift, earlier: AuditTask, later: AuditTask) -> None:
+    def __init__(
+        self,
+        drift: Drift,
+        earlier: AuditTask,
+        later: AuditTask,
+        *,
+        compare: Compare | None = None,
+        candidates: Callable[[], Awaitable[list[AuditTask]]] | None = None,
+    ) -> None:
         super().__init__()
         self.drift, self.earlier, self.later = drift, earlier, later
+        self._compare, self._candidates = compare, candidates
 
-    def compose(self) -> ComposeResult:
+    def _title(self) -> Text:
         title = Text("Drift ", style="bold")
         title.append(f"audit {short_time(self.later.start_time)} vs {short_time(self.earlier.start_time)}")
         title.append(f" ({self.earlier.task_id[:8]}… → {self.later.task_id[:8]}…)", style="dim")
-        yield Static(title, id="drift-title")
+        return title
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="drift-title")
         yield DataTable(id="drift-table", cursor_type="cell", zebra_stripes=True)
         hint = "←→↑↓ pick a count · enter opens its findings (new ones can be mitigated) · escape back"
         yield Static(Text(hint), id="drift-hint")
@@ -93,6 +116,12 @@ class DriftScreen(DefenderScreen[DriftList | None]):
         title_width = max(16, self.app.size.width - FIXED_WIDTH)
         for label in COLUMNS:
             table.add_column(label, key=label.lower(), width=title_width if label == "Check" else None)
+        self._fill()
+        table.focus()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
         rank = lambda c: (check_info(c.check_name).severity_rank, c.check_name)  # noqa: E731
         checks = sorted(self.drift.checks, key=rank)
         for check in checks:
@@ -105,7 +134,32 @@ class DriftScreen(DefenderScreen[DriftList | None]):
             key="",
         )
         table.move_cursor(row=0, column=2)  # on "New": what a user looks at first
-        table.focus()
+
+    def action_baseline(self) -> None:
+        """Compare with another audit than the previous one of the same checks."""
+        if self._compare is None or self._candidates is None:
+            return
+        candidates = self._candidates
+
+        async def load() -> list[Entry]:
+            tasks = [t for t in await candidates() if t.task_id != self.later.task_id]
+            return [(_label(t), t.task_id) for t in tasks]
+
+        def chosen(task_id: str | None) -> None:
+            if task_id:
+                work = self._rebase(task_id)
+                self.run_worker(work, group="drift-rebase", exclusive=True, exit_on_error=False)
+
+        self.app.push_screen(PickerModal("Compare with which audit? (oldest first)", load), chosen)
+
+    async def _rebase(self, task_id: str) -> None:
+        assert self._compare is not None
+        self.query_one("#drift-title", Static).update(Text("Reading the audits…"))
+        found = await self._compare(task_id)
+        if found is not None:
+            self.drift, self.earlier, self.later = found
+            self._fill()
+        self.query_one("#drift-title", Static).update(self._title())
 
     def action_open(self) -> None:
         table = self.query_one(DataTable)

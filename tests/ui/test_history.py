@@ -4,9 +4,10 @@ be opened is said, and the app runs without it."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, OptionList
 
 from iot_defender_tui.config import Settings
 from iot_defender_tui.history.store import AuditStore
@@ -16,6 +17,7 @@ from iot_defender_tui.ui.history_link import close_store, open_store
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.results import Level, ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
+from iot_defender_tui.ui.pickers import PickerModal
 from iot_defender_tui.ui.trend import TrendScreen
 from tests.support.mitigation import role_arn
 from tests.support.models import lab_task_id
@@ -177,5 +179,43 @@ async def test_the_trend_key_charts_the_stored_audits(lab: str, tmp_path: Path) 
             assert screen.trend.points[0].by_severity.get("CRITICAL") == 2
             await pilot.press("escape")
             await until(pilot, lambda: not isinstance(app.screen, TrendScreen))
+    finally:
+        store.close()
+
+
+async def test_drift_against_an_audit_picked(lab: str, tmp_path: Path) -> None:
+    """Logging on, then off again: against the previous audit the logging finding is new; against the
+    first audit, picked with b, it persists."""
+    iot = make_client(lab)
+    first = lab_task_id(iot)
+    checks = list(iot.describe_audit_task(taskId=first)["auditDetails"])
+    iot.set_v2_logging_options(roleArn=role_arn("iotLoggingRole"), defaultLogLevel="WARN")
+    iot.start_on_demand_audit_task(targetCheckNames=checks)
+    await asyncio.sleep(1.0)  # the audits run 0.5 s: the two must not share a start second
+    iot.set_v2_logging_options(disableAllLogs=True)
+    last = iot.start_on_demand_audit_task(targetCheckNames=checks)["taskId"]
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    try:
+        app = DefenderApp(sandbox_settings(lab), Settings(), None, history_store=store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await connected(pilot)
+            await pilot.press("3")
+            pane = app.query_one(ResultsPane)
+            await until(pilot, lambda: shown(pane).count("COMPLETED") == 3)
+            pane.query_one("#tasks").move_to_key(last)
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, DriftScreen), "the drift screen")
+            screen = app.screen
+            logging = {c.check_name: c for c in screen.drift.checks}["LOGGING_DISABLED_CHECK"]
+            assert (len(logging.new), len(logging.persisting)) == (1, 0)
+            await pilot.press("b")
+            await until(pilot, lambda: isinstance(app.screen, PickerModal), "the audits to pick from")
+            picker = app.screen
+            await until(pilot, lambda: picker.query_one(OptionList).option_count == 2, "two earlier audits")
+            picker.query_one(OptionList).highlighted = 0  # oldest first: the lab's audit
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.drift.earlier_task_id == first, "the drift against the first")
+            logging = {c.check_name: c for c in screen.drift.checks}["LOGGING_DISABLED_CHECK"]
+            assert (len(logging.new), len(logging.persisting)) == (0, 1)
     finally:
         store.close()

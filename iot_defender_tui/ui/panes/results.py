@@ -283,7 +283,7 @@ class ResultsPane(Pane):
         task = self._tasks.get(str(self.table.cursor_key or ""))
         if task is None:
             return
-        work = show_drift(self, task, self._open_drift, self._say_progress)
+        work = show_drift(self, task, self._open_drift, self._say_progress, lambda: self._tasks.values())
         self.run_worker(work, name="drift", group="results-drift", exclusive=True, exit_on_error=False)
 
     def action_trend(self) -> None:

@@ -6,13 +6,14 @@ compared there; a list opened from the drift screen is shown in Results' finding
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterable
 
 from ...aws.errors import AwsError
 from ...aws.models import AuditTask
 from ...history.store import HistoryError
 from ..contract import defender
-from ..drift import DriftList, DriftScreen
+from ..drift import DriftList, DriftScreen, Found
 from ..pane import Pane
 
 NO_HISTORY = "Drift needs the audit history, which is unavailable (see E for why)."
@@ -23,8 +24,13 @@ NO_EARLIER = (
 
 
 async def show_drift(
-    pane: Pane, task: AuditTask, opened: Callable[[DriftList], None], said: Callable[[str], None]
+    pane: Pane,
+    task: AuditTask,
+    opened: Callable[[DriftList], None],
+    said: Callable[[str], None],
+    listed: Callable[[], Iterable[AuditTask]],
 ) -> None:
+    """`listed`: the audits the pane knows from AWS, offered with the stored ones to compare with."""
     app = defender(pane.app)
     history, dd = app.history, app.dd
     if history is None or dd is None:
@@ -57,4 +63,26 @@ async def show_drift(
         if listed is not None:
             opened(listed)
 
-    pane.app.push_screen(DriftScreen(*found), chosen)
+    async def compare(earlier_id: str) -> Found | None:
+        """Against an audit the user picked: made whole in the history first, like the other two."""
+        try:
+            said("drift: storing the audit picked…")
+            earlier = history.task(earlier_id) or await dd.describe_audit_task(earlier_id)
+            await history.ensure(dd, earlier)
+            return await history.drift(task.task_id, earlier_id)
+        except (AwsError, HistoryError) as error:
+            app.show_error(f"Drift: {getattr(error, 'text', None) or getattr(error, 'reason', error)}")
+            return None
+        finally:
+            said("")
+
+    async def candidates() -> list[AuditTask]:
+        """Every completed audit known: those AWS lists (90 days) and those only the history keeps."""
+        stored = await asyncio.to_thread(history.store.tasks, history.account, history.region)
+        known = {t.task_id: t for t in stored}
+        known.update((t.task_id, t) for t in listed())
+        done = [t for t in known.values() if t.status == "COMPLETED" and t.start_time is not None]
+        return sorted(done, key=lambda t: t.start_time or 0)
+
+    screen = DriftScreen(*found, compare=compare, candidates=candidates)
+    pane.app.push_screen(screen, chosen)
