@@ -35,7 +35,6 @@ from ..format import plural, short_time
 from ..modals import ConfirmModal
 from ..pane import Pane
 from ..readonly import is_read_only, refuse_key, refused
-from ..trend import TrendScreen
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
 from . import results_views as views
@@ -292,6 +291,9 @@ class ResultsPane(Pane):
         if history is None:
             defender(self.app).show_error(NO_HISTORY.replace("Drift needs", "The trend needs"))
             return
+        # Imported here: textual-plot brings numpy (~15 MB, ~0.1 s), paid only when the chart is opened.
+        from ..trend import TrendScreen
+
         self.app.push_screen(TrendScreen(partial(trend, history.store, history.account, history.region)))
 
     def _say_progress(self, text: str) -> None:
