@@ -155,11 +155,13 @@ class DriftScreen(DefenderScreen[DriftList | None]):
     async def _rebase(self, task_id: str) -> None:
         assert self._compare is not None
         self.query_one("#drift-title", Static).update(Text("Reading the audits…"))
-        found = await self._compare(task_id)
-        if found is not None:
-            self.drift, self.earlier, self.later = found
-            self._fill()
-        self.query_one("#drift-title", Static).update(self._title())
+        try:
+            found = await self._compare(task_id)
+            if found is not None:
+                self.drift, self.earlier, self.later = found
+                self._fill()
+        finally:  # whatever happened (reported by the app), the title says what is shown again
+            self.query_one("#drift-title", Static).update(self._title())
 
     def action_open(self) -> None:
         table = self.query_one(DataTable)

@@ -58,6 +58,8 @@ class HistoryLink:
         self.store, self.account, self.region = store, account, region
         self._failed = failed
         self._said = False
+        # Made on the app's loop: a write failing on the history's thread is said back on the loop.
+        self._loop = asyncio.get_running_loop()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
         self._saved_tasks: set[str] = set()
 
@@ -178,11 +180,12 @@ class HistoryLink:
         return future
 
     def _check(self, future: Future[object]) -> None:
+        """Runs on the history's thread: widgets are only touched from the loop."""
         error = None if future.cancelled() else future.exception()
-        if isinstance(error, HistoryError):
-            self._fail(error)
-        elif error is not None:
-            self._fail(HistoryError(f"{type(error).__name__}: {error}"))
+        if error is not None and not isinstance(error, HistoryError):
+            error = HistoryError(f"{type(error).__name__}: {error}")
+        if error is not None:
+            self._loop.call_soon_threadsafe(self._fail, error)
 
     def _fail(self, error: HistoryError) -> None:
         if not self._said:  # once: a store that failed fails every call after

@@ -13,7 +13,7 @@ from iot_defender_tui.config import Settings
 from iot_defender_tui.history.store import AuditStore
 from iot_defender_tui.ui.app import DefenderApp
 from iot_defender_tui.ui.drift import DriftScreen
-from iot_defender_tui.ui.history_link import close_store, open_store
+from iot_defender_tui.ui.history_link import HistoryLink, close_store, open_store
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.results import Level, ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
@@ -219,3 +219,21 @@ async def test_drift_against_an_audit_picked(lab: str, tmp_path: Path) -> None:
             assert (len(logging.new), len(logging.persisting)) == (0, 1)
     finally:
         store.close()
+
+
+async def test_a_failed_write_is_said_once_and_on_the_loop(tmp_path: Path) -> None:
+    """Writes run on the history's thread; their failure reaches the status line from the app's loop (a
+    widget touched from another thread is undefined), and only once."""
+    import threading
+
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    said: list[tuple[str, threading.Thread]] = []
+    link = HistoryLink(store, ACCOUNT, REGION, lambda m: said.append((m, threading.current_thread())))
+    store.close()  # every write now fails
+    link.save_findings("t" * 32, [])
+    link.check_complete("t" * 32, ["LOGGING_DISABLED_CHECK"])
+    await asyncio.to_thread(link.flush)
+    await asyncio.sleep(0.05)
+    link.close()
+    assert len(said) == 1 and said[0][0].startswith("Audit history: ")
+    assert said[0][1] is threading.main_thread()
