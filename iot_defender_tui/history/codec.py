@@ -59,11 +59,11 @@ _loads = _decoder()
 # What a read selects: the rest of a finding comes from its task and its kind.
 FINDING_COLUMNS = "finding_id, kind, finding_time, resources, suppressed"
 FINDING_INSERT = (
-    "INSERT INTO finding (task, check_name, identity, finding_id, kind, finding_time, resources, suppressed) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO finding (task, check_name, identity, finding_id, kind, finding_time, resources, suppressed, "
+    "label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (task, finding_id) DO UPDATE SET check_name = excluded.check_name, "
     "identity = excluded.identity, kind = excluded.kind, finding_time = excluded.finding_time, "
-    "resources = excluded.resources, suppressed = excluded.suppressed"
+    "resources = excluded.resources, suppressed = excluded.suppressed, label = excluded.label"
 )
 _NO_INFO: dict[str, str] = {}  # shared by every resource without additionalInfo: models are never mutated
 
@@ -167,7 +167,7 @@ def finding_rows(
         resources = [_flat(f.resource), *map(_flat, f.related)] if f.related else [_flat(f.resource)]
         yield (
             task, f.check_name, identity(f.check_name, f.resource), f.finding_id, kind, times[found],
-            _dumps(resources), 1 if f.is_suppressed else 0,
+            _dumps(resources), 1 if f.is_suppressed else 0, f.resource.readable,
         )  # fmt: skip
 
 

@@ -74,5 +74,10 @@ _V1 = (
     "CREATE INDEX finding_check ON finding (task, check_name, identity)",
 )
 
+# The resource as a list shows it (ResourceRef.readable), kept so that a stored list's filter and sort
+# (history/browse.py) read one narrow column instead of rebuilding 1,000,000 resources from their JSON.
+# NULL in rows written before: browse.py rebuilds those.
+_V2 = ("ALTER TABLE finding ADD COLUMN label TEXT",)
+
 # Append only: a released migration is never edited, or files made by it would differ from new ones.
-MIGRATIONS: list[tuple[str, ...]] = [_V1]
+MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..aws.models import AuditTask, Finding
+from ..history.browse import StoredList
 from ..history.drift import drift, previous_covering
 from ..history.models import Drift
 from ..history.store import AuditStore, HistoryError
@@ -125,6 +126,31 @@ class HistoryLink:
                     yield tuple(batch)
         finally:
             coming.cancel()  # the list was left: the batch read meanwhile is not wanted
+
+    async def first(self, task_id: str, check_name: str | None) -> tuple[Finding, ...]:
+        """The first screenful and more of a stored list, in its order."""
+        args = (self.account, self.region, task_id, check_name, 0, FIRST_BATCH)
+        return tuple(await self._run(self.store.findings_page, *args))
+
+    async def browse(self, task_id: str, check_name: str | None) -> StoredList:
+        """A stored list to read on demand (history/browse.py), built on a thread of its own: its scan of a
+        1,000,000-finding audit takes seconds, and the history's thread stays free for writes meanwhile."""
+
+        def build() -> StoredList:
+            stored = StoredList(self.store.path, self.account, self.region, task_id, check_name)
+            try:
+                stored.load()
+            except BaseException:
+                stored.close()
+                raise
+            return stored
+
+        future = asyncio.ensure_future(asyncio.to_thread(build))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:  # the list was left: its connection is closed once built
+            future.add_done_callback(lambda f: f.cancelled() or f.exception() or f.result().close())
+            raise
 
     async def by_ids(self, task_id: str, finding_ids: tuple[str, ...]) -> AsyncIterator[tuple[Finding, ...]]:
         """A drift list's findings, read in batches."""

@@ -12,6 +12,7 @@ from iot_defender_tui.ui.apply_mitigation import ApplyMitigationScreen
 from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.results import ResultsPane
 from iot_defender_tui.ui.panes.results_suppress import SuppressModal
+from tests.support.results import listed
 from tests.support.sandbox import make_client
 from tests.support.ui import until
 from tests.ui.test_results import LAB_CHECKS, Harness, lines, shown, static_text
@@ -63,7 +64,7 @@ async def test_all_findings_row_streams_every_check(fleet: str, dd: DefenderClie
         assert lines(pane.table)[0].split()[:2] == ["Check", "Severity"]
         per_check = {k: n for k, n in counts.items() if n}
         found: dict[str, int] = {}
-        for finding in pane.stream.findings.values():
+        for finding in listed(pane):
             found[finding.check_name] = found.get(finding.check_name, 0) + 1
         assert found == per_check and len(found) == 3
         titles = {line[2:20].strip() for line in lines(pane.table)[1:] if line.strip()}
@@ -76,7 +77,7 @@ async def test_all_findings_row_streams_every_check(fleet: str, dd: DefenderClie
 
         await pilot.press("o")  # sort by Check
         keys = pane.table.visible_keys()
-        names = [pane.stream.findings[str(k)].check_name for k in keys]
+        names = [pane.stream.finding(k).check_name for k in keys]
         titles_sorted = [pane.table.row_cells(k)[0].plain.lower() for k in keys]
         assert titles_sorted == sorted(titles_sorted) and len(set(names)) == 3
         assert "Check ▲" in lines(pane.table)[0]
@@ -95,7 +96,7 @@ async def test_marks_suppress_and_apply_across_checks(fleet: str, dd: DefenderCl
         other = next(
             k
             for k in keys
-            if pane.stream.findings[str(k)].check_name != pane.stream.findings[str(first)].check_name
+            if pane.stream.finding(k).check_name != pane.stream.finding(first).check_name
         )
         for key in (first, other):
             table.move_to_key(key)
@@ -137,4 +138,4 @@ async def test_leaving_all_findings_stops_the_stream(fleet: str, dd: DefenderCli
         assert running == []
         await pilot.press("enter")  # and opening it again loads everything once
         await until(pilot, lambda: pane.level == 2 and not pane.stream.loading and pane.table.row_count > 3)
-        assert pane.table.row_count == len(pane.stream.findings)
+        assert pane.table.row_count == len(listed(pane))

@@ -21,6 +21,7 @@ from iot_defender_tui.ui.pickers import PickerModal
 from iot_defender_tui.ui.trend import TrendScreen
 from tests.support.mitigation import role_arn
 from tests.support.models import lab_task_id
+from tests.support.results import listed
 from tests.support.sandbox import ACCOUNT, REGION, make_client, request_counts, sandbox_settings
 from tests.support.ui import connected, until
 from tests.ui.test_results import shown
@@ -46,7 +47,7 @@ async def test_a_completed_audit_reopens_from_the_history(lab: str, tmp_path: Pa
             await pilot.press("3")
             pane = app.query_one(ResultsPane)
             await open_all_findings(pilot, pane)
-            first = sorted(pane.stream.findings)
+            first = sorted(f.finding_id for f in listed(pane))
             assert app.history is not None
             app.history.flush()
             task_id = pane._view().task_id
@@ -58,8 +59,8 @@ async def test_a_completed_audit_reopens_from_the_history(lab: str, tmp_path: Pa
             await until(pilot, lambda: pane.level == Level.TASKS)
             await open_all_findings(pilot, pane)
             assert request_counts(lab).get("ListAuditFindings", 0) == sent  # from the store
-            assert sorted(pane.stream.findings) == first
-            assert {f.check_name for f in pane.stream.findings.values()} == {
+            assert sorted(f.finding_id for f in listed(pane)) == first
+            assert {f.check_name for f in listed(pane)} == {
                 "DEVICE_CERTIFICATE_SHARED_CHECK",
                 "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
                 "LOGGING_DISABLED_CHECK",
@@ -86,13 +87,13 @@ async def test_a_suppression_reaches_the_stored_copy(lab: str, tmp_path: Path, j
             await pilot.press("down", "enter", "enter")
             await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
             await pilot.press("y")
-            await until(pilot, lambda: any(f.is_suppressed for f in pane.stream.findings.values()))
+            await until(pilot, lambda: any(f.is_suppressed for f in listed(pane)))
             assert app.history is not None
             app.history.flush()
             task_id = pane._view().task_id
             stored = [f for page in store.findings(ACCOUNT, REGION, task_id) for f in page]
             assert sum(f.is_suppressed for f in stored) == sum(
-                f.is_suppressed for f in pane.stream.findings.values()
+                f.is_suppressed for f in listed(pane)
             ) == 1
     finally:
         store.close()
@@ -156,7 +157,7 @@ async def test_drift_against_the_previous_audit_and_its_lists(lab: str, tmp_path
             table.move_cursor(row=table.get_row_index("LOGGING_DISABLED_CHECK"), column=3)  # Resolved
             await pilot.press("enter")
             await until(pilot, lambda: pane.level == Level.FINDINGS and not pane.stream.loading)
-            assert [f.check_name for f in pane.stream.findings.values()] == ["LOGGING_DISABLED_CHECK"]
+            assert [f.check_name for f in listed(pane)] == ["LOGGING_DISABLED_CHECK"]
             assert "Drift: resolved in Logging disabled" in str(pane.query_one("#crumb").render())
     finally:
         store.close()

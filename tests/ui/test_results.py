@@ -241,7 +241,7 @@ async def test_suppress_marked_findings_one_by_one_then_reload(lab: str, dd: Def
         table = pane.table
         first, second, third = table.visible_keys()[:3]
         # Suppressed behind the pane's back: its request fails, the other two still go.
-        taken = pane.stream.findings[str(second)]
+        taken = pane.stream.finding(second)
         make_client(lab).create_audit_suppression(
             checkName=taken.check_name,
             resourceIdentifier=taken.resource.identifier,

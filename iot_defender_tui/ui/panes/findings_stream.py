@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+import dataclasses
+import json
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from textual.widget import Widget
@@ -24,6 +26,7 @@ from ..history_link import HistoryLink
 from ..widgets.fast_table import FastTable
 from ..widgets.row_batcher import RowBatcher
 from . import results_views as views
+from .stored_rows import StoredRows
 
 FETCH_AT_ONCE = 4  # checks whose findings are fetched at the same time for "All findings"
 FIRST_PAGE = 100  # findings of `--task`'s first request: a screen's worth, read ~2.5x sooner than 250
@@ -31,6 +34,11 @@ PAINT_EVERY = 0.25  # seconds between two hand-overs of streamed rows to the tab
 GROUP = "results-findings"  # the worker group: one load at a time
 
 FirstPage = asyncio.Future[tuple[Finding, ...]]
+
+
+def resource_key(finding: Finding) -> str:
+    """What one suppression covers: the check and the resource (whose identifier is a dict)."""
+    return finding.check_name + json.dumps(finding.resource.identifier, sort_keys=True, default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +73,7 @@ class FindingsStream:
         self._changed, self._shown, self._ended, self._failed = changed, shown, ended, failed
         self._view: FindingsView | None = None
         self._findings: dict[str, Finding] = {}
+        self._stored: StoredRows | None = None  # the list read from the history on demand, if it is one
         self._loading = False
         self._batcher: RowBatcher | None = None  # the streaming load's, while one runs
 
@@ -73,10 +82,40 @@ class FindingsStream:
         """True from a load's start until its last row is in the table."""
         return self._loading
 
-    @property
-    def findings(self) -> Mapping[str, Finding]:
-        """The findings listed, by id (the table's row keys)."""
-        return self._findings
+    def finding(self, key: Hashable) -> Finding | None:
+        """The finding of the table's row `key`."""
+        if self._stored is not None:
+            found = self._stored.findings([key])
+            return found[0] if found else None
+        return self._findings.get(str(key))
+
+    def findings_of(self, keys: Iterable[Hashable]) -> list[Finding]:
+        if self._stored is not None:
+            return self._stored.findings(keys)
+        return [self._findings[str(k)] for k in keys if str(k) in self._findings]
+
+    def set_suppressed(self, changed: list[Finding], suppressed: bool) -> list[str]:
+        """Every listed finding of these findings' checks on their resources (what one suppression covers)
+        shown with `suppressed`; returns their ids."""
+        if self._stored is not None:
+            positions = self._stored.stored.same_resource(changed)
+            same = self._stored.findings(positions.tolist())
+            self._stored.suppressed_changed(positions, suppressed)
+            self.table.view_changed()
+            return [f.finding_id for f in same]
+        resources = {resource_key(f) for f in changed}
+        # A cheap test first: serialising 100,000 identifiers per batch would stall the screen.
+        checks = {f.check_name for f in changed}
+        identifiers = [f.resource.identifier for f in changed]
+        same = [
+            f
+            for f in self._findings.values()
+            if f.check_name in checks
+            and f.resource.identifier in identifiers
+            and resource_key(f) in resources
+        ]
+        self.replace(dataclasses.replace(f, is_suppressed=suppressed) for f in same)
+        return [f.finding_id for f in same]
 
     def row(self, finding: Finding) -> tuple[str, ...]:
         if self._view is not None and self._view.check_name == views.ALL:
@@ -104,6 +143,7 @@ class FindingsStream:
         self._view = view
         if not reload:
             self._findings.clear()
+            self._close_stored()
         self._owner.run_worker(
             self._stream(view, reload, first_page), group=GROUP, exclusive=True, exit_on_error=False
         )
@@ -137,12 +177,13 @@ class FindingsStream:
                 stored = True
                 pages: AsyncIterator[tuple[Finding, ...]] = history.by_ids(view.task_id, view.ids)
             elif stored:
-                assert history is not None
+                assert history is not None and batcher is not None
                 if first_page is not None:
                     first_page.cancel()  # the store has it: no request at all
                     first_page = None
-                check = None if view.check_name == views.ALL else view.check_name
-                pages = history.pages(view.task_id, check)
+                await self._browse(view, history, batcher)
+                memory.settled()
+                return
             else:
                 pages = self._pages_after(view, first_page, history)
             async for page in pages:
@@ -176,6 +217,41 @@ class FindingsStream:
             if self._batcher is batcher:
                 self._loading = False
                 self._changed()
+
+    async def _browse(self, view: FindingsView, history: HistoryLink, batcher: RowBatcher) -> None:
+        """A stored list is read on demand, not held (a 1,000,000-finding audit would not fit): its first
+        rows show as usual while the list's index is built, then the table reads from the store."""
+        check = None if view.check_name == views.ALL else view.check_name
+        building = asyncio.ensure_future(history.browse(view.task_id, check))
+        try:
+            first = await history.first(view.task_id, check)
+            self._findings.update((f.finding_id, f) for f in first)
+            batcher.add([(f.finding_id, self.row(f)) for f in first])
+            batcher.flush()
+            stored = await building
+        finally:
+            building.cancel()  # left before it was built: HistoryLink.browse closes it
+        table = self.table
+        roles = views.ALL_FINDING_ROLES if check is None else views.FINDING_ROLES
+        model = StoredRows(table.columns, roles, stored, self.row)
+        # The first rows are the list's first positions (the same order): what was done to them carries over.
+        at = {finding_id: n for n, finding_id in enumerate(f.finding_id for f in first)}
+        model.marked = {at[k] for k in table.marked if k in at}
+        cursor = at.get(str(table.cursor_key))
+        if table.sort_state is not None:
+            model.sort_by(*table.sort_state)
+        if table.filter_text:
+            model.set_filter(table.filter_text)
+        batcher.close()
+        self._findings.clear()
+        self._close_stored()
+        self._stored = model
+        table.use_model(model, cursor)
+
+    def _close_stored(self) -> None:
+        if self._stored is not None:
+            self._stored.stored.close()
+            self._stored = None
 
     async def _first_page(self, task_id: str) -> tuple[Finding, ...]:
         dd = defender(self._owner.app).dd

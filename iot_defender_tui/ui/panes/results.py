@@ -190,7 +190,7 @@ class ResultsPane(Pane):
             self._show_level(Level.FINDINGS)
             self.stream.load(self._view())
         else:
-            finding = self.stream.findings.get(str(event.key))
+            finding = self.stream.finding(event.key)
             if finding is not None:
                 self.app.push_screen(FindingDetailScreen(finding, self.dd))
 
@@ -393,14 +393,12 @@ class ResultsPane(Pane):
         if self.level != Level.FINDINGS:
             return []
         table = self.table
-        findings = self.stream.findings
         marked = table.marked
         if marked:
-            return [findings[str(k)] for k in table.visible_keys() if k in marked] or [
-                findings[str(k)] for k in marked
-            ]
+            keys = [k for k in table.visible_keys() if k in marked] or list(marked)
+            return self.stream.findings_of(keys)
         key = table.cursor_key
-        return [findings[str(key)]] if key is not None else []
+        return self.stream.findings_of([key]) if key is not None else []
 
     # -- changes (refused in read-only) -----------------------------------------------------------
     def action_cancel_task(self) -> None:

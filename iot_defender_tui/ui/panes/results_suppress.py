@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ from ..contract import defender
 from ..format import plural
 from ..modals import ConfirmModal
 from ..screen import DefenderModal
-from .findings_stream import FindingsStream
+from .findings_stream import FindingsStream, resource_key
 
 # CreateAuditSuppression's AuditDescription: at most 1000 characters of [\p{Graph}\x20]*, where AWS's
 # \p{Graph} is Java's, visible ASCII only. Checked here so a refusal names the character, and nothing is sent.
@@ -102,11 +100,6 @@ class SuppressModal(DefenderModal[SuppressChoice | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def resource_key(finding: Finding) -> str:
-    """What one suppression covers: the check and the resource (whose identifier is a dict)."""
-    return finding.check_name + json.dumps(finding.resource.identifier, sort_keys=True, default=str)
 
 
 def targets(findings: list[Finding], suppressed: bool) -> tuple[list[Finding], int]:
@@ -243,20 +236,9 @@ class Suppressions:
 
     def _set_suppressed(self, changed: list[Finding], suppressed: bool) -> None:
         # Every finding of this check on the same resource is covered by the one suppression.
-        resources = {resource_key(f) for f in changed}
-        if not resources:
+        if not changed:
             return
-        # A cheap test first: serialising 100,000 identifiers per batch would stall the screen.
-        checks = {f.check_name for f in changed}
-        identifiers = [f.resource.identifier for f in changed]
-        same = [
-            f
-            for f in self._stream.findings.values()
-            if f.check_name in checks
-            and f.resource.identifier in identifiers
-            and resource_key(f) in resources
-        ]
-        self._stream.replace(dataclasses.replace(f, is_suppressed=suppressed) for f in same)
+        same = self._stream.set_suppressed(changed, suppressed)
         history = defender(self._owner.app).history
         if history is not None:  # a stored audit re-opened later shows it as it is now
-            history.suppressed((f.finding_id for f in same), suppressed)
+            history.suppressed(same, suppressed)

@@ -46,6 +46,9 @@ FINDING_COLUMNS = (
     Column("Found", width=11),
     Column("Supp", width=4),
 )
+# What each column shows, for a list read from the history (stored_rows.py filters and sorts by it).
+FINDING_ROLES = ("severity", "resource", "reason", "found", "supp")
+ALL_FINDING_ROLES = ("check", *FINDING_ROLES)
 ALL_FINDING_COLUMNS = (
     Column("Check", fraction=2),
     Column("Severity", width=8, sort_key=_severity_rank_key, style=_severity_style),

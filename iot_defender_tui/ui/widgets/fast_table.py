@@ -96,7 +96,7 @@ class FastTable(ScrollView, can_focus=True):
 
     @property
     def cursor_key(self) -> Hashable | None:
-        return self.model.key_at(self.cursor) if self.model.view else None
+        return self.model.key_at(self.cursor) if len(self.model.view) else None
 
     def visible_keys(self) -> list[Hashable]:
         return self.model.visible_keys()
@@ -121,9 +121,21 @@ class FastTable(ScrollView, can_focus=True):
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Other columns (the rows, built for the old ones, are cleared, and the sort with them)."""
+        if type(self.model) is not TableModel:  # a list read from elsewhere: back to rows held here
+            self.model = TableModel(columns)
         self.model.columns = tuple(columns)
         self.model.sort = None
         self.clear()
+
+    def view_changed(self) -> None:
+        """The model's rows changed under it (a stored list's suppressions): redrawn, the cursor kept."""
+        self._follow(self.cursor_key)
+
+    def use_model(self, model: Any, cursor_key: Hashable | None = None) -> None:
+        """Rows from another model with TableModel's interface (a stored list read on demand); the cursor
+        goes to `cursor_key`'s row if it shows."""
+        self.model = model
+        self._follow(cursor_key)
 
     def clear(self) -> None:
         self.model.clear()
@@ -177,7 +189,7 @@ class FastTable(ScrollView, can_focus=True):
 
     def set_marks(self, keys: Iterable[Hashable]) -> None:
         """Marks exactly `keys` that are rows (a reload keeps the marks of rows that remain)."""
-        self.model.marked = {k for k in keys if k in self.model.index}
+        self.model.marked = {k for k in keys if self.model.has_key(k)}
         self._marks_changed()
 
     def _marks_changed(self) -> None:
@@ -190,7 +202,7 @@ class FastTable(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height - 1)
 
     def move_cursor(self, row: int) -> None:
-        if not self.model.view:
+        if not len(self.model.view):
             return
         row = max(0, min(row, len(self.model.view) - 1))
         if row != self.cursor:
@@ -218,7 +230,7 @@ class FastTable(ScrollView, can_focus=True):
         self.move_cursor(len(self.model.view) - 1 if last else 0)
 
     def action_select(self) -> None:
-        if self.model.view:
+        if len(self.model.view):
             self.post_message(self.Selected(self, self.cursor_key))
 
     def action_cycle_sort(self) -> None:
@@ -263,8 +275,7 @@ class FastTable(ScrollView, can_focus=True):
         if index >= len(self.model.view):
             return Strip.blank(width, base)
         model = self.model
-        row = model.view[index]
-        key = model.keys[row]
+        key = model.key_at(index)
         marked = key in model.marked
         # Keyed on focus, not cleared on focus: focus changes only the cursor row's look, and the key says
         # exactly what a line's pixels depend on, whether or not Textual restyles the table on focus.
@@ -281,6 +292,7 @@ class FastTable(ScrollView, can_focus=True):
                 # One readable colour over the whole cursor row: a cell's own colour or dim (red
                 # severity, a dim status, the theme's text) can vanish into the accent background.
                 over = Style(color=readable_on(style.bgcolor, style.color), dim=False)
-            strip = self._line(model.styled(model.cells[row]), MARK if marked else "", width, style, over)
+            cells = model.styled(model.cells_at(index))
+            strip = self._line(cells, MARK if marked else "", width, style, over)
             self._cache[cache_key] = strip
         return strip

@@ -69,6 +69,13 @@ class TableModel:
     def cells_of(self, key: Hashable) -> tuple[Cell, ...]:
         return self.cells[self.index[key]]
 
+    def cells_at(self, position: int) -> tuple[Cell, ...]:
+        """The cells of the view's row at `position`."""
+        return self.cells[self.view[position]]
+
+    def has_key(self, key: Hashable) -> bool:
+        return key in self.index
+
     def styled(self, cells: Sequence[Cell]) -> tuple[Text, ...]:
         """Cells as Text, with their column's style (for callers that read a row, and for drawing)."""
         out = []
