@@ -127,6 +127,21 @@ class HistoryLink:
         finally:
             coming.cancel()  # the list was left: the batch read meanwhile is not wanted
 
+    async def older(self, listed: set[str]) -> list[AuditTask]:
+        """Stored audits AWS no longer lists (past its 90 days, or from `history sync`), whole in the store
+        so they open from it; [] if the store fails."""
+
+        def read() -> list[AuditTask]:
+            tasks = self.store.tasks(self.account, self.region)
+            wanted = [t for t in tasks if t.task_id not in listed and t.status == "COMPLETED"]
+            return [t for t in wanted if self.store.is_complete(self.account, self.region, t.task_id)]
+
+        try:
+            return await self._run(read)
+        except HistoryError as err:
+            self._fail(err)
+            return []
+
     async def first(self, task_id: str, check_name: str | None) -> tuple[Finding, ...]:
         """The first screenful and more of a stored list, in its order."""
         args = (self.account, self.region, task_id, check_name, 0, FIRST_BATCH)

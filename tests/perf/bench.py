@@ -1,6 +1,7 @@
 """The fleet-scale benchmark: the real app against a sandbox with N generated devices (issue 5).
 
     python tests/perf/bench.py --devices 100000 [--json] [--quick]
+    python tests/perf/bench.py --store-findings 1000000 [--json] [--quick]
 
 Starts `iot-defender-tui sandbox --devices N --problem-scale S --audit-seconds 0` (S so that the audit
 finds about N findings), runs an audit of every check with boto3, times the AWS CLI paging its findings,
@@ -54,7 +55,12 @@ TARGETS = {
     "reopen_all_loaded_s": "≤ 1.5 s",
     "reopen_list_findings_requests": "0",
     "drift_s": "≤ 1 s",
+    "store_rss_mb": "≤ 400 MB",
+    "store_filter_ms": "≤ 150 ms",
+    "store_key_p99_ms": "≤ 30 ms",
+    "store_sort_s": "≤ 1 s",
 }
+STORE_ACCOUNT = "123456789012"  # the sandbox's (moto's default account): the app keys the history by it
 
 
 def child_env(home: str) -> dict[str, str]:
@@ -344,6 +350,60 @@ def measure(args: argparse.Namespace) -> list[dict]:
     return metrics
 
 
+GENERATE = """
+import sys
+from iot_defender_tui.history.generate import generate
+from iot_defender_tui.history.store import AuditStore
+with AuditStore.open() as store:
+    print(generate(store, sys.argv[1], sys.argv[2], findings=int(sys.argv[3]), tasks=1)[-1])
+"""
+
+
+def measure_store(args: argparse.Namespace) -> list[dict]:
+    """`--store-findings N`: an audit of N findings generated straight into the app's history (in the
+    bench's own home), opened by keys from the task list (AWS no longer lists it: it shows as history)."""
+    metrics: list[dict] = []
+    n = args.store_findings
+
+    def add(metric: str, value: float | None, unit: str, note: str = "") -> None:
+        entry = {"metric": metric, "value": value, "unit": unit, "store_findings": n}
+        if note:
+            entry["note"] = note
+        metrics.append(entry)
+        print(json.dumps(entry), flush=True)
+
+    home = tempfile.mkdtemp(prefix="iot-defender-bench-")
+    env = child_env(home)
+    compile_package(env)
+    started = time.perf_counter()
+    made = subprocess.run(
+        [sys.executable, "-c", GENERATE, STORE_ACCOUNT, REGION, str(n)],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    task_id = made.stdout.split()[-1]
+    add("store_generate_s", time.perf_counter() - started, "s", f"{n:,} findings written into the history")
+    with sandbox(0, 1.0, 0.0, env) as url:
+        result = run_probe(["store", url, task_id, "60" if args.quick else "200"], env, timeout=1200)
+    note = f"{result['rows']:,} rows, {result['model']}; keys 3, the audit, enter, All findings, enter"
+    add("store_first_row_s", result["first_row"] - result["pressed"], "s", note)
+    loaded = result["all_loaded"] - result["pressed"]
+    add("store_all_loaded_s", loaded, "s", "every row in the table: filter and sort usable from here")
+    mem = result["memory"]
+    peak = f"peak VmHWM {mem.get('VmHWM', 0):.0f} MiB"
+    add("store_rss_mb", mem.get("VmRSS"), "MiB", f"after keys, filter and sorts; {peak}")
+    filt = result["filter_ms"]
+    add("store_filter_ms", max(filt) if filt else None, "ms",
+        f"worst of {len(filt)} keystrokes typing {result['filter_typed']!r}")  # fmt: skip
+    keys = result["keys_ms"]
+    p99 = sorted(keys)[min(len(keys) - 1, round(0.99 * (len(keys) - 1)))] if keys else None
+    add("store_key_p99_ms", p99, "ms", f"{len(keys)} presses; {result['keys_missed']} without a frame")
+    sorts = result["sort_ms"]
+    add("store_sort_s", max(sorts) / 1000 if sorts else None, "s",
+        f"worst of `o` on each of {len(sorts)} columns, key to frame")  # fmt: skip
+    shutil.rmtree(home, ignore_errors=True)
+    return metrics
+
+
 def time_drift(findings: int) -> float:
     """history/drift.py on two generated audits: what `d` in Results costs once both are stored."""
     from iot_defender_tui.history.drift import drift
@@ -387,10 +447,21 @@ def main() -> int:
     parser.add_argument(
         "--idle-seconds", type=float, default=None, help="idle window (default 60, --quick 5)"
     )
+    parser.add_argument(
+        "--store-findings",
+        type=int,
+        metavar="N",
+        help="instead: an audit of N findings generated into the history, browsed from there",
+    )
     args = parser.parse_args()
-    metrics = measure(args)
+    if args.store_findings:
+        metrics = measure_store(args)
+        title = f"{args.store_findings:,} findings from the history"
+    else:
+        metrics = measure(args)
+        title = f"{args.devices:,} devices"
     if not args.json:
-        print(f"\n{args.devices:,} devices\n{table(metrics)}", file=sys.stderr)
+        print(f"\n{title}\n{table(metrics)}", file=sys.stderr)
     return 0
 
 

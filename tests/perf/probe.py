@@ -4,10 +4,13 @@
     python tests/perf/probe.py first URL TASK_ID
     python tests/perf/probe.py load URL TASK_ID IDLE_SECONDS PRESSES
     python tests/perf/probe.py busy URL TIMEOUT
+    python tests/perf/probe.py store URL TASK_ID PRESSES
 
 `first` starts the app with `--task TASK_ID` (Results opens on the audit's All findings, as the AWS CLI is
 given --task-id) and times its first row and every finding loaded; `load` starts it plainly and goes
-there by keys (`3`, the task, `enter`, All findings, `enter`), then times keys, the filter and idling.
+there by keys (`3`, the task, `enter`, All findings, `enter`), then times keys, the filter and idling;
+`store` goes the same way to an audit generated straight into the history and times keys, the filter and
+each column's sort.
 
 It starts the app through `iot_defender_tui.cli.main(["--endpoint-url", URL, "--no-rate-limit"])`, as
 the console script would, with `DefenderApp.run` swapped for `run_test(size=(120, 40))` driven below; real
@@ -121,12 +124,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-async def load(app, pilot, url: str, task_id: str, idle_seconds: float, presses: int) -> dict:
+async def open_list(app, task_id: str, frames: Frames, timeout: float) -> tuple[object, object, dict]:
+    """Keys `3`, the task, `enter`, All findings, `enter`; stamps of the first row painted and of every
+    finding in the table. Returns the pane, the findings table and the stamps."""
     from iot_defender_tui.ui.widgets.fast_table import FastTable
 
-    app_started = MAIN_CALLED
-    frames = Frames(app)
-    out: dict = {"started": STARTED, "app_started": app_started}
+    out: dict = {}
     send(app, "3")
     pane = await composed(app, "#results", 120)
     tasks = pane.query_one("#tasks", FastTable)
@@ -171,18 +174,28 @@ async def load(app, pilot, url: str, task_id: str, idle_seconds: float, presses:
 
     frames.watchers.append(watch_load)
     to_wall = time.time() - time.perf_counter()
+    out["pressed"] = time.perf_counter() + to_wall
     send(app, "enter")
-    if not await until(lambda: "all_loaded" in stamps, 600):
+    if not await until(lambda: "all_loaded" in stamps, timeout):
         raise RuntimeError(f"not every finding loaded: {table.row_count} of {expected}")
     out["first_row"] = stamps["first_row"] + to_wall
     out["all_loaded"] = stamps["all_loaded"] + to_wall
     out["rows"] = table.row_count
+    return pane, table, out
+
+
+async def load(app, pilot, url: str, task_id: str, idle_seconds: float, presses: int) -> dict:
+    frames = Frames(app)
+    out: dict = {"started": STARTED, "app_started": MAIN_CALLED}
+    pane, table, opened = await open_list(app, task_id, frames, 600)
+    out.update(opened)
+    expected = opened["expected"]
     await pilot.pause()
 
     log("loaded")
     out["keys_ms"], out["keys_missed"] = await press_keys(pilot, pane, table, frames, presses)
     log("keys")
-    out["filter_ms"], out["filter_typed"] = await type_filter(pilot, table, frames)
+    out["filter_ms"], out["filter_typed"] = await type_filter(pilot, table, frames, "fleet-device-01")
     await pilot.press("escape")
     await until(lambda: not table.filter_text, 10)
 
@@ -324,7 +337,7 @@ async def press_keys(pilot, pane, table, frames: Frames, presses: int) -> tuple[
     return samples, missed
 
 
-async def type_filter(pilot, table, frames: Frames) -> tuple[list[float], str]:
+async def type_filter(pilot, table, frames: Frames, word: str) -> tuple[list[float], str]:
     """Filter keystrokes: from the Input's key handler to the first frame showing the filtered rows."""
     from textual.widgets import Input
 
@@ -344,7 +357,7 @@ async def type_filter(pilot, table, frames: Frames) -> tuple[list[float], str]:
     frames.watchers.append(watch)
     await pilot.press("slash")
     typed, samples = "", []
-    for char in "fleet-device-01":
+    for char in word:
         before = table.row_count
         pending.clear()
         seen.clear()
@@ -362,6 +375,50 @@ async def type_filter(pilot, table, frames: Frames) -> tuple[list[float], str]:
     frames.watchers.remove(watch)
     Input._on_key = on_key
     return samples, typed
+
+
+async def store(app, pilot, task_id: str, presses: int) -> dict:
+    """A generated audit that only the history holds (too big for any sandbox): opened by keys from the
+    task list, then keys, the filter and every column's sort timed, and the memory read."""
+    frames = Frames(app)
+    out: dict = {"started": STARTED, "app_started": MAIN_CALLED}
+    pane, table, opened = await open_list(app, task_id, frames, 600)
+    out.update(opened)
+    out["model"] = type(table.model).__name__
+    await pilot.pause()
+    log("loaded")
+    out["keys_ms"], out["keys_missed"] = await press_keys(pilot, pane, table, frames, presses)
+    log("keys")
+    out["filter_ms"], out["filter_typed"] = await type_filter(pilot, table, frames, "device-0000123")
+    await pilot.press("escape")
+    await until(lambda: not table.filter_text, 10)
+    log("filter")
+    out["sort_ms"] = await sort_columns(pilot, table, frames)
+    log("sort")
+    out["memory"] = memory()
+    return out
+
+
+async def sort_columns(pilot, table, frames: Frames) -> list[float]:
+    """`o` once per column: from the key to the first frame drawn with the new sort."""
+    seen: list[tuple[float, object]] = []
+
+    def watch(now: float) -> None:
+        seen.append((now, table.sort_state))
+
+    frames.watchers.append(watch)
+    samples = []
+    for _ in table.columns:
+        before = table.sort_state
+        seen.clear()
+        t0 = time.perf_counter()
+        await pilot.press("o")
+        await until(lambda b=before: any(state != b for _, state in seen), 30)
+        shown = next((t for t, state in seen if state != before), None)
+        if shown is not None:
+            samples.append((shown - t0) * 1000)
+    frames.watchers.remove(watch)
+    return samples
 
 
 async def busy(app, pilot, url: str, timeout: float) -> dict:
@@ -467,6 +524,8 @@ def main(argv: list[str]) -> int:
                     result = await first(self, pilot, url, argv[2])
                 elif mode == "load":
                     result = await load(self, pilot, url, argv[2], float(argv[3]), int(argv[4]))
+                elif mode == "store":
+                    result = await store(self, pilot, argv[2], int(argv[3]))
                 else:
                     result = await busy(self, pilot, url, float(argv[2]))
                 os.write(1, (RESULT + json.dumps(result) + "\n").encode())

@@ -240,10 +240,15 @@ class ResultsPane(Pane):
                 self._tasks[task.task_id] = task
                 self._keep(task)
         present = {t.task_id for t in listed}
+        history = defender(self.app).history
+        older = await history.older(present) if history is not None else []
         self._tasks = {k: v for k, v in self._tasks.items() if k in present}
+        self._tasks.update((t.task_id, t) for t in older)
         self.busy = any(t.status == "IN_PROGRESS" for t in self._tasks.values())
         tasks = views.sorted_tasks(list(self._tasks.values()))
-        self.query_one("#tasks", FastTable).set_rows((t.task_id, views.task_row(t)) for t in tasks)
+        only_stored = {t.task_id for t in older}
+        rows = ((t.task_id, views.task_row(t, stored=t.task_id in only_stored)) for t in tasks)
+        self.query_one("#tasks", FastTable).set_rows(rows)
         self.listed = True  # before poll() returns: the checks below are filled from this list
         if self.level == Level.CHECKS:
             self._fill_checks()

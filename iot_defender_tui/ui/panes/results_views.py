@@ -67,12 +67,13 @@ def task_type(task: AuditTask) -> str:
     )
 
 
-def task_row(task: AuditTask) -> tuple[Text, ...]:
+def task_row(task: AuditTask, *, stored: bool = False) -> tuple[Text, ...]:
+    """`stored`: an audit only the local history still has (AWS keeps 90 days)."""
     stats = task.statistics
     progress = f"{stats.done}/{stats.total}" if stats else "-"
     return (
         Text(short_time(task.start_time)),
-        Text(task_type(task)),
+        Text(task_type(task) + (" (history)" if stored else "")),
         Text(task.status, style=STATUS_STYLE.get(task.status, "")),
         Text(progress),
         Text(
