@@ -27,15 +27,19 @@ SCAN_BATCH = 50_000  # rows converted to numpy at a time: the Python tuples of o
 READ_BATCH = 500  # SQLite's default limit on bound parameters is far above; a screenful is ~50
 
 
-def _searchable(labels: list[str | None]) -> np.ndarray:
+def _searchable(labels: Sequence[str | None]) -> np.ndarray:
     """Labels in lowercase, as fixed-width UTF-8 bytes: numpy searches those ~3x faster than str (a
-    needle's UTF-8 bytes are found exactly where the text holds it). Should one long label make that cost
-    over ~100 MB, numpy's variable-width strings instead."""
+    needle's UTF-8 bytes are found exactly where the text holds it)."""
     lowered = [(text or "").lower().encode("utf-8", "surrogatepass") for text in labels]
-    width = max(map(len, lowered), default=1)
-    if width * len(lowered) <= 100_000_000:
-        return np.array(lowered, dtype=f"S{max(width, 1)}")
-    return np.array([text.decode("utf-8", "surrogatepass") for text in lowered], np.dtypes.StringDType())
+    return np.array(lowered, dtype=f"S{max(map(len, lowered), default=1) or 1}")
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    """Should one long label make the fixed width cost over ~100 MB, numpy's variable-width strings."""
+    if labels.nbytes <= 100_000_000:
+        return labels
+    texts = [text.decode("utf-8", "surrogatepass") for text in labels.tolist()]
+    return np.array(texts, np.dtypes.StringDType())
 
 
 def needle_for(column: np.ndarray, text: str) -> str | bytes:
@@ -110,21 +114,22 @@ class StoredList:
                 params,
             )
             parts = []
+            # Batch by batch into numpy, so only one batch's Python objects live at a time (the peak of a
+            # 1,000,000-finding list's load stays near what the list keeps).
             while rows := cursor.fetchmany(SCAN_BATCH):
                 identity, seq, kind, time, suppressed, label = zip(*rows, strict=True)
+                if None in label:  # rows saved before labels were kept (history version 1)
+                    label = self._relabel(list(seq), label)
                 parts.append((
                     np.array(identity, np.int64), np.array(seq, np.int64), np.array(kind, np.int32),
                     np.array(time, np.float64),  # None becomes NaN
-                    np.array(suppressed, np.bool_), label,
+                    np.array(suppressed, np.bool_), _searchable(label),
                 ))  # fmt: skip
             self._kinds.load(self._db)
         if not parts:
             return
-        *numbers, labels = zip(*parts, strict=True)
-        identity, seq, kind, time, suppressed = (np.concatenate(c) for c in numbers)
-        label = [text for part in labels for text in part]
-        if None in label:  # rows saved before labels were kept (history version 1)
-            label = self._relabel(seq.tolist(), label)
+        identity, seq, kind, time, suppressed, label = (np.concatenate(c) for c in zip(*parts, strict=True))
+        del parts
         # AuditStore.findings' order: by check (a kind's), resource identity, then as saved.
         checks = sorted({k[0] for k in self._kinds.values.values()})
         check_rank = np.zeros(max(self._kinds.values, default=0) + 1, np.int32)
@@ -133,24 +138,27 @@ class StoredList:
         order = np.lexsort((seq, identity, check_rank[kind]))
         self.seq, self.identity, self.kind = seq[order], identity[order], kind[order]
         self.time, self.suppressed = time[order], suppressed[order]
-        self.label = _searchable([label[i] for i in order.tolist()])
+        self.label = _compact(label[order])
 
-    def _relabel(self, seq: list[int], label: list[str | None]) -> list[str | None]:
-        """Labels of rows written before they were stored, rebuilt from their resources."""
+    def _relabel(self, seq: list[int], label: Sequence[str | None]) -> list[str | None]:
+        """Labels of rows written before they were stored, rebuilt from their resources (under the lock)."""
         missing = [s for s, text in zip(seq, label, strict=True) if text is None]
         at = {s: n for n, s in enumerate(seq)}
-        label = list(label)
+        out = list(label)
         for start in range(0, len(missing), READ_BATCH):
-            for s, finding in self._by_seq(missing[start : start + READ_BATCH]):
-                label[at[s]] = finding.resource.readable
-        return label
+            for s, finding in self._by_seq_held(missing[start : start + READ_BATCH]):
+                out[at[s]] = finding.resource.readable
+        return out
 
     def _by_seq(self, seqs: Sequence[int]) -> list[tuple[int, Finding]]:
-        marks = ",".join("?" * len(seqs))
         with self._lock:
-            sql = f"SELECT seq, {codec.FINDING_COLUMNS} FROM finding WHERE seq IN ({marks})"
-            rows = self._read("read findings", sql, seqs).fetchall()
-            self._kinds.load(self._db)
+            return self._by_seq_held(seqs)
+
+    def _by_seq_held(self, seqs: Sequence[int]) -> list[tuple[int, Finding]]:
+        marks = ",".join("?" * len(seqs))
+        sql = f"SELECT seq, {codec.FINDING_COLUMNS} FROM finding WHERE seq IN ({marks})"
+        rows = self._read("read findings", sql, seqs).fetchall()
+        self._kinds.load(self._db)
         read = codec.FindingReader(self.task_id, self._kinds.values)
         try:
             findings = read(row[1:] for row in rows)

@@ -5,6 +5,7 @@ be opened is said, and the app runs without it."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.widgets import DataTable, OptionList
@@ -238,3 +239,46 @@ async def test_a_failed_write_is_said_once_and_on_the_loop(tmp_path: Path) -> No
     link.close()
     assert len(said) == 1 and said[0][0].startswith("Audit history: ")
     assert said[0][1] is threading.main_thread()
+
+
+async def test_an_audit_only_the_history_holds_is_listed_and_browsed_from_it(lab: str, tmp_path: Path):
+    """Past AWS's 90 days (here: generated into the store), an audit still opens, read from the file on
+    demand (the table holds no rows): filter, sort, marks and the detail work on it."""
+    from iot_defender_tui.history.generate import generate
+    from iot_defender_tui.ui.finding_detail import FindingDetailScreen
+    from iot_defender_tui.ui.panes.stored_rows import StoredRows
+
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    try:
+        long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+        (old,) = generate(store, ACCOUNT, REGION, findings=5000, tasks=1, now=long_ago)
+        app = DefenderApp(sandbox_settings(lab), Settings(), None, history_store=store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await connected(pilot)
+            await pilot.press("3")
+            pane = app.query_one(ResultsPane)
+            await until(pilot, lambda: "(history)" in shown(pane))
+            await pilot.press("end", "enter")  # the oldest audit: the generated one
+            await until(pilot, lambda: pane.level == Level.CHECKS and "All findings" in shown(pane))
+            await pilot.press("enter")
+            table = pane.table
+            await until(pilot, lambda: isinstance(table.model, StoredRows) and not pane.stream.loading)
+            assert pane._view().task_id == old
+            assert table.row_count == table.total_count == 5000
+
+            await pilot.press("slash", *"client", "enter")
+            await until(pilot, lambda: table.filter_text == "client")
+            assert 0 < table.row_count < 5000
+            assert all(f.resource.resource_type == "CLIENT_ID" for f in listed(pane))
+            await pilot.press("o", "o", "o")  # Check, Severity, Resource: by the client id
+            await until(pilot, lambda: table.sort_state == (2, False))
+            ids = [f.resource.readable for f in listed(pane)]
+            assert ids == sorted(ids, key=str.lower)
+
+            await pilot.press("home", "space", "space")  # a mark moves the cursor down
+            assert [f.resource.readable for f in pane.marked_findings()] == ids[:2]
+            await pilot.press("home", "enter")
+            await until(pilot, lambda: isinstance(app.screen, FindingDetailScreen))
+            assert app.screen.finding.resource.readable == ids[0]
+    finally:
+        store.close()
