@@ -96,3 +96,27 @@ def test_a_read_only_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(HistoryError) as raised:
         AuditStore.open(path)
     assert "readonly" in raised.value.reason
+
+
+@pytest.mark.parametrize("resources", ["{", "nope", "[]", "7"])
+def test_a_damaged_finding_is_a_history_error_not_a_crash(store: AuditStore, resources: str) -> None:
+    store.save_task(ACCOUNT, REGION, task("t1", 1_700_000_000, {SHARED: 2}))
+    store.save_findings(ACCOUNT, REGION, "t1", [cert_finding("a", "t1", 1), cert_finding("b", "t1", 2)])
+    with sqlite3.connect(store.path) as db:  # what a damaged page or a hand edit leaves
+        db.execute("UPDATE finding SET resources = ? WHERE finding_id = 'b'", (resources,))
+
+    reads = {
+        "findings": lambda: list(store.findings(ACCOUNT, REGION, "t1")),
+        "findings of a check": lambda: list(store.findings(ACCOUNT, REGION, "t1", SHARED)),
+        "findings_page": lambda: store.findings_page(ACCOUNT, REGION, "t1", None, 0, 10),
+        "findings_by_ids": lambda: list(store.findings_by_ids(ACCOUNT, REGION, "t1", ["a", "b"])),
+    }
+    for read in reads.values():
+        with pytest.raises(HistoryError) as raised:
+            read()
+        assert raised.value.reason.startswith("a stored finding is damaged: ")
+    if resources == "nope":
+        assert raised.value.reason == "a stored finding is damaged: not JSON: 'nope'"
+    # The rest of the history still reads: only the damaged row fails.
+    assert [f.finding_id for b in store.findings_by_ids(ACCOUNT, REGION, "t1", ["a"]) for f in b] == ["a"]
+    assert store.count(ACCOUNT, REGION, "t1") == 2
