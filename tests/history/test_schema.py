@@ -19,13 +19,24 @@ def version(path: Path) -> int:
         return db.execute("PRAGMA user_version").fetchone()[0]
 
 
-def test_a_new_file_is_at_the_latest_version(tmp_path: Path) -> None:
-    AuditStore.open(tmp_path / "h.sqlite3").close()
-    assert version(tmp_path / "h.sqlite3") == len(schema.MIGRATIONS) == 1
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """Where the test's history file goes; nothing is there yet."""
+    return tmp_path / "h.sqlite3"
 
 
-def test_a_version_0_file_is_migrated(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite3"
+@pytest.fixture
+def made(path: Path) -> Path:
+    """A history file as the store makes it: the latest version, no audits, closed."""
+    AuditStore.open(path).close()
+    return path
+
+
+def test_a_new_file_is_at_the_latest_version(made: Path) -> None:
+    assert version(made) == len(schema.MIGRATIONS) == 1
+
+
+def test_a_version_0_file_is_migrated(path: Path) -> None:
     sqlite3.connect(path).close()  # an empty SQLite file: version 0
     with AuditStore.open(path) as store:
         store.save_findings(ACCOUNT, REGION, "t1", [cert_finding("a", "t1", 1)])
@@ -33,9 +44,8 @@ def test_a_version_0_file_is_migrated(tmp_path: Path) -> None:
 
 
 def test_an_older_file_is_migrated_step_by_step_keeping_its_data(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "h.sqlite3"
     with AuditStore.open(path) as store:
         store.save_task(ACCOUNT, REGION, task("t1", 1_700_000_000, {SHARED: 1}))
         store.save_findings(ACCOUNT, REGION, "t1", [cert_finding("a", "t1", 1)])
@@ -51,28 +61,23 @@ def test_an_older_file_is_migrated_step_by_step_keeping_its_data(
         pass
 
 
-def test_a_failed_migration_leaves_the_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "h.sqlite3"
-    AuditStore.open(path).close()
+def test_a_failed_migration_leaves_the_file_alone(made: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, ("ALTER TABLE nope ADD COLUMN x",)])
     with pytest.raises(HistoryError, match="no such table"):
-        AuditStore.open(path)
-    assert version(path) == 1
+        AuditStore.open(made)
+    assert version(made) == 1
 
 
-def test_a_newer_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite3"
-    AuditStore.open(path).close()
-    with sqlite3.connect(path) as db:
+def test_a_newer_file_is_refused(made: Path) -> None:
+    with sqlite3.connect(made) as db:
         db.execute("PRAGMA user_version = 7")
     with pytest.raises(HistoryError) as raised:
-        AuditStore.open(path)
+        AuditStore.open(made)
     assert raised.value.reason == "written by a newer iot-defender-tui (history version 7)"
-    assert version(path) == 7  # left as it was
+    assert version(made) == 7  # left as it was
 
 
-def test_a_corrupt_file_is_refused_with_a_readable_reason(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite3"
+def test_a_corrupt_file_is_refused_with_a_readable_reason(path: Path) -> None:
     path.write_bytes(os.urandom(8192))
     with pytest.raises(HistoryError) as raised:
         AuditStore.open(path)
@@ -89,8 +94,7 @@ def test_an_unwritable_place_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
-def test_a_read_only_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite3"
+def test_a_read_only_file_is_refused(path: Path) -> None:
     sqlite3.connect(path).close()  # version 0: opening must write the schema
     path.chmod(0o400)
     with pytest.raises(HistoryError) as raised:
