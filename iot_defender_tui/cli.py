@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .aws.safe_text import safe
+from .cli_common import checked, fail, plain, stdout_pipe
 from .cli_history import add_history_commands, run_history
 from .config import (
     ConfigError,
@@ -85,23 +86,14 @@ def _non_negative(kind: type) -> Callable[[str], object]:
     return _int_in(0, None) if kind is int else _number_in(0.0, 10 * 365 * 86400.0)
 
 
-def _checked(problem: Callable[[str], str | None]) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if reason := problem(text):
-            raise argparse.ArgumentTypeError(reason)
-        return text
-
-    return parse
-
-
 _rate = _number_in(0.0, 1.0)
 _positive_int = _int_in(1, None)
 _port = _int_in(0, 65535)
 _devices = _int_in(0, 1_000_000)  # the whole fleet lives in the sandbox's memory
 _seconds = _number_in(0.0, 10 * 365 * 86400.0)  # finite: nan and inf are not durations
-_region = _checked(region_problem)
-_endpoint_url = _checked(endpoint_problem)
-_profile = _checked(profile_problem)
+_region = checked(region_problem)
+_endpoint_url = checked(endpoint_problem)
+_profile = checked(profile_problem)
 
 
 TASK_ID = re.compile(r"[a-zA-Z0-9_-]{1,40}")  # AWS's taskId: refused here rather than by the server
@@ -379,9 +371,8 @@ def run_journal(args: argparse.Namespace) -> int:
         with Journal.open(path, read_only=True) as journal:
             entries = journal.entries(args.limit)
     except JournalError as err:
-        print(f"iot-defender-tui: {plain(str(err))}", file=sys.stderr)
-        return 2
-    try:
+        return fail(err, 2)
+    with stdout_pipe():
         if args.json:
             for entry in entries:
                 # ASCII: a bidi override or a zero-width character from AWS arrives as a JSON escape.
@@ -390,10 +381,6 @@ def run_journal(args: argparse.Namespace) -> int:
             print(format_journal(entries))
         else:
             print(f"The journal is empty ({path}).")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # `| head` closed the pipe: not an error; keep Python from complaining at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -414,18 +401,12 @@ async def run_reconcile(args: argparse.Namespace, settings: Settings) -> int:
             async with DefenderClient(connection) as dd:
                 results = await reconcile_journal(dd, journal)
     except (AwsError, JournalError) as err:
-        print(f"iot-defender-tui: {plain(str(err))}", file=sys.stderr)
-        return 1
+        return fail(err)
     if not results:
         print('No "outcome unknown" entries to reconcile.')
     for result in results:
         print(f"{result.entry_id}  {result.operation}: {plain(result.note)}")
     return 0 if all(r.closed for r in results) else 1
-
-
-def plain(text: str) -> str:
-    """One printable line: AWS's words may hold newlines or terminal control sequences."""
-    return "".join(c if c.isprintable() else " " for c in " ".join(text.split()))
 
 
 def format_journal(entries: list[JournalEntry]) -> str:

@@ -1,7 +1,7 @@
 """`iot-defender-tui history sync|prune|trend`: the local audit history (issue 14) from the command line.
 
-A sibling of cli.py that cli.py registers; it imports nothing of cli.py (no import cycle), so the few
-argument types it shares are its own. Exit codes: 0 done, 1 an AWS, network or history error (one line,
+A sibling of cli.py that cli.py registers; it imports nothing of cli.py (no import cycle): the helpers
+both use are in cli_common.py. Exit codes: 0 done, 1 an AWS, network or history error (one line,
 never a traceback), 2 a usage or config error, 130 interrupted (the next sync resumes).
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import os
 import re
 import sys
 import time
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from .cli_common import checked, fail, plain, stdout_pipe
 from .config import Settings, endpoint_problem, history_path, profile_problem, region_problem
 
 if TYPE_CHECKING:
@@ -35,15 +35,6 @@ def _days(low: int, high: int | None) -> Callable[[str], int]:
             upto = f"from {low} to {high}" if high is not None else f"≥ {low}"
             raise argparse.ArgumentTypeError(f"expected a whole number of days {upto}, got {text!r}")
         return int(value)
-
-    return parse
-
-
-def _checked(problem: Callable[[str], str | None]) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if reason := problem(text):
-            raise argparse.ArgumentTypeError(reason)
-        return text
 
     return parse
 
@@ -89,9 +80,9 @@ def add_history_commands(commands: Any) -> list[argparse.ArgumentParser]:
     form.add_argument("--json", action="store_true", help="JSON: account, region and one row per check")
     form.add_argument("--csv", action="store_true", help="CSV: one row per audit and check")
     for parser in (sync, trend):
-        parser.add_argument("--profile", type=_checked(profile_problem), help="AWS profile")
-        parser.add_argument("--region", type=_checked(region_problem), help="AWS region")
-        parser.add_argument("--endpoint-url", type=_checked(endpoint_problem), help="e.g. a sandbox's URL")
+        parser.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
+        parser.add_argument("--region", type=checked(region_problem), help="AWS region")
+        parser.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")
     sync.add_argument(
         "--no-rate-limit", action="store_true", help="do not pace requests to AWS's per-API quotas"
     )
@@ -109,16 +100,6 @@ def run_history(args: argparse.Namespace, load_settings: LoadSettings) -> int:
     return run_trend(args, settings)
 
 
-def _fail(err: BaseException) -> int:
-    print(f"iot-defender-tui: {plain(str(err))}", file=sys.stderr)
-    return 1
-
-
-def plain(text: str) -> str:
-    """One printable line: AWS's words may hold newlines or terminal control sequences."""
-    return "".join(c if c.isprintable() else " " for c in " ".join(text.split()))
-
-
 def run_prune(keep: int) -> int:
     from .history.store import AuditStore, HistoryError
 
@@ -130,7 +111,7 @@ def run_prune(keep: int) -> int:
         with AuditStore.open(path) as store:
             removed = store.prune(keep)
     except HistoryError as err:
-        return _fail(err)
+        return fail(err)
     print(f"Removed {removed} {'audit' if removed == 1 else 'audits'} older than {keep} days")
     return 0
 
@@ -175,7 +156,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 130
     except (AwsError, HistoryError) as err:
-        return _fail(err)
+        return fail(err)
     elapsed = time.monotonic() - started
     fresh = state.tasks_done - state.tasks_already
     print(
@@ -239,20 +220,16 @@ def run_trend(args: argparse.Namespace, settings: Settings) -> int:
             account, region = asyncio.run(who())
             series = trend(store, account, region)
     except (AwsError, HistoryError) as err:
-        return _fail(err)
+        return fail(err)
     except KeyboardInterrupt:
         return 130
-    try:
+    with stdout_pipe():
         if args.json:
             print(to_json(series))
         elif args.csv:
             print(to_csv(series), end="")
         else:
             print(format_trend(series))
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # `| head` closed the pipe: not an error; keep Python from complaining at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

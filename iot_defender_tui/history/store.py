@@ -252,6 +252,36 @@ class AuditStore:
             ).fetchall()
         return dict(rows)
 
+    def _finding_rows(
+        self, account: str, region: str, task_id: str, sql: str, params: Sequence[Any]
+    ) -> list[tuple[Any, ...]] | None:
+        """The rows of `sql`, a select of the finding table whose first parameter is the task's key (then
+        `params`), with the kinds they name loaded; None if the task is not stored. One lock hold: a batch."""
+        with self._using("read findings") as db:
+            key = self._key(db, account, region, task_id)
+            if key is None:
+                return None
+            rows = db.execute(sql, (key, *params)).fetchall()
+            with self._damaged():
+                self._kinds.load(db)
+        return rows
+
+    def _decode(self, read: codec.FindingReader, rows: Iterable[tuple[Any, ...]]) -> list[Finding]:
+        with self._damaged():
+            return read(rows)
+
+    @contextmanager
+    def _damaged(self) -> Iterator[None]:
+        """A stored value that does not decode (a damaged page SQLite cannot see, a hand edit) is the
+        history's failure, said as one, not a crash: the store wrote every value it reads."""
+        try:
+            yield
+        except (ValueError, TypeError, IndexError, KeyError) as err:
+            detail = str(err) if isinstance(err, ValueError) else f"{type(err).__name__} {err}"
+            reason = f"a stored finding is damaged: {detail}"
+            raise HistoryError(f"cannot read findings in the audit history {self.path}: {reason}",
+                               reason=reason) from err  # fmt: skip
+
     def findings(
         self, account: str, region: str, task_id: str, check_name: str | None = None, *, batch: int = 5000
     ) -> Iterator[list[Finding]]:
@@ -267,21 +297,17 @@ class AuditStore:
         else:
             where = "task = ? AND check_name = ? AND (identity, seq) > (?, ?)"
         while True:
-            with self._using("read findings") as db:
-                key = self._key(db, account, region, task_id)
-                if key is None:
-                    return
-                rows = db.execute(
-                    f"SELECT check_name, identity, seq, {codec.FINDING_COLUMNS} FROM finding WHERE {where} "
-                    "ORDER BY check_name, identity, seq LIMIT ?",
-                    (key, *last, batch),
-                ).fetchall()
-                self._kinds.load(db)
+            rows = self._finding_rows(
+                account, region, task_id,
+                f"SELECT check_name, identity, seq, {codec.FINDING_COLUMNS} FROM finding WHERE {where} "
+                "ORDER BY check_name, identity, seq LIMIT ?",
+                (*last, batch),
+            )  # fmt: skip
             if not rows:
                 return
             end = rows[-1]
             last = [end[0], end[1], end[2]] if check_name is None else [check_name, end[1], end[2]]
-            yield read(row[3:] for row in rows)
+            yield self._decode(read, (row[3:] for row in rows))
             if len(rows) < batch:
                 return
 
@@ -289,19 +315,17 @@ class AuditStore:
         self, account: str, region: str, task_id: str, check_name: str | None, offset: int, limit: int
     ) -> list[Finding]:
         """Findings `offset` to `offset + limit` in the order of `findings`."""
-        with self._using("read findings") as db:
-            key = self._key(db, account, region, task_id)
-            if key is None:
-                return []
-            where = "task = ?" if check_name is None else "task = ? AND check_name = ?"
-            params: list[Any] = [key] if check_name is None else [key, check_name]
-            rows = db.execute(
-                f"SELECT {codec.FINDING_COLUMNS} FROM finding WHERE {where} "
-                "ORDER BY check_name, identity, seq LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
-            self._kinds.load(db)
-        return codec.FindingReader(task_id, self._kinds.values)(rows)
+        where = "task = ?" if check_name is None else "task = ? AND check_name = ?"
+        params: list[Any] = [] if check_name is None else [check_name]
+        rows = self._finding_rows(
+            account, region, task_id,
+            f"SELECT {codec.FINDING_COLUMNS} FROM finding WHERE {where} "
+            "ORDER BY check_name, identity, seq LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )  # fmt: skip
+        if rows is None:
+            return []
+        return self._decode(codec.FindingReader(task_id, self._kinds.values), rows)
 
     def findings_by_ids(
         self, account: str, region: str, task_id: str, finding_ids: Iterable[str], *, batch: int = 5000
@@ -311,18 +335,16 @@ class AuditStore:
         source = iter(finding_ids)
         while chunk := list(islice(source, batch)):
             marks = ",".join("?" * len(chunk))
-            with self._using("read findings") as db:
-                key = self._key(db, account, region, task_id)
-                if key is None:
-                    return
-                rows = db.execute(
-                    f"SELECT {codec.FINDING_COLUMNS} FROM finding WHERE task = ? AND finding_id IN ({marks}) "
-                    "ORDER BY check_name, identity, seq",
-                    (key, *chunk),
-                ).fetchall()
-                self._kinds.load(db)
+            rows = self._finding_rows(
+                account, region, task_id,
+                f"SELECT {codec.FINDING_COLUMNS} FROM finding WHERE task = ? AND finding_id IN ({marks}) "
+                "ORDER BY check_name, identity, seq",
+                chunk,
+            )  # fmt: skip
+            if rows is None:
+                return
             if rows:
-                yield codec.FindingReader(task_id, self._kinds.values)(rows)
+                yield self._decode(codec.FindingReader(task_id, self._kinds.values), rows)
 
     # Completeness
 

@@ -1,0 +1,46 @@
+"""What cli.py and cli_history.py both need: argument checks, one-line messages, a closed pipe taken calmly.
+
+Its own module (below both in the layers contract) so that cli_history need not import cli.py, which
+registers it: neither copy could drift from the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+def checked(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    """An argparse type from a config check (`region_problem` …): the text, or the check's reason."""
+
+    def parse(text: str) -> str:
+        if reason := problem(text):
+            raise argparse.ArgumentTypeError(reason)
+        return text
+
+    return parse
+
+
+def plain(text: str) -> str:
+    """One printable line: AWS's words may hold newlines or terminal control sequences."""
+    return "".join(c if c.isprintable() else " " for c in " ".join(text.split()))
+
+
+def fail(err: BaseException, code: int = 1) -> int:
+    """Say the error on one line of stderr, never a traceback; the exit code to return."""
+    print(f"iot-defender-tui: {plain(str(err))}", file=sys.stderr)
+    return code
+
+
+@contextmanager
+def stdout_pipe() -> Iterator[None]:
+    """Print a command's output: a reader that stops early (`| head`) is not an error."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Keep Python from complaining at exit as it flushes the closed pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
