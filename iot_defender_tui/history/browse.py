@@ -50,8 +50,20 @@ def needle_for(column: np.ndarray, text: str) -> str | bytes:
 class StoredList:
     """One stored audit's findings (of one check, or of all); built by `load` on a worker thread."""
 
-    def __init__(self, path: Path, account: str, region: str, task_id: str, check_name: str | None):
+    def __init__(
+        self,
+        path: Path,
+        account: str,
+        region: str,
+        task_id: str,
+        check_name: str | None,
+        *,
+        against: tuple[str, bool] | None = None,
+    ):
+        """`against` (another audit's id, matched): a drift list, only the findings that audit has too
+        (matched) or lacks (not matched), the same finding being the same check and resource identity."""
         self.task_id = task_id
+        self._against = against
         self._lock = threading.Lock()
         self._kinds = codec.Kinds()
         try:
@@ -136,9 +148,24 @@ class StoredList:
         for kind_id, value in self._kinds.values.items():
             check_rank[kind_id] = checks.index(value[0])
         order = np.lexsort((seq, identity, check_rank[kind]))
+        if self._against is not None:
+            other, matched = self._against
+            keep = np.isin(identity[order], self._identities(other)) == matched
+            order = order[keep]
         self.seq, self.identity, self.kind = seq[order], identity[order], kind[order]
         self.time, self.suppressed = time[order], suppressed[order]
         self.label = _compact(label[order])
+
+    def _identities(self, task_id: str) -> np.ndarray:
+        """Every finding identity of another stored audit of the same account and region."""
+        account, region, _task, _check = self._where
+        sql = (
+            "SELECT identity FROM finding WHERE task = "
+            "(SELECT id FROM task WHERE account = ? AND region = ? AND task_id = ?)"
+        )
+        with self._lock:
+            rows = self._read("read an audit", sql, (account, region, task_id)).fetchall()
+        return np.array([row[0] for row in rows], np.int64)
 
     def _relabel(self, seq: list[int], label: Sequence[str | None]) -> list[str | None]:
         """Labels of rows written before they were stored, rebuilt from their resources (under the lock)."""

@@ -38,6 +38,12 @@ class DriftList:
     check_name: str | None
     task_id: str  # the audit the ids are of: the earlier one for resolved, else the later one
     finding_ids: tuple[str, ...]
+    other_task_id: str = ""  # the audit compared with
+
+    @property
+    def against(self) -> tuple[str, bool]:
+        """The other audit, and whether the list holds the findings it has too (persisting)."""
+        return self.other_task_id, self.kind == "persisting"
 
     @property
     def title(self) -> str:
@@ -48,8 +54,10 @@ class DriftList:
 def drift_list(drift: Drift, kind: str, check_name: str | None) -> DriftList:
     checks = [c for c in drift.checks if check_name is None or c.check_name == check_name]
     ids = tuple(i for c in checks for i in getattr(c, kind))
-    task_id = drift.earlier_task_id if kind == "resolved" else drift.later_task_id
-    return DriftList(kind, check_name, task_id, ids)
+    task_id, other = drift.earlier_task_id, drift.later_task_id
+    if kind != "resolved":
+        task_id, other = other, task_id
+    return DriftList(kind, check_name, task_id, ids, other)
 
 
 def _row(check: CheckDrift) -> tuple[Text, ...]:

@@ -147,12 +147,15 @@ class HistoryLink:
         args = (self.account, self.region, task_id, check_name, 0, FIRST_BATCH)
         return tuple(await self._run(self.store.findings_page, *args))
 
-    async def browse(self, task_id: str, check_name: str | None) -> StoredList:
+    async def browse(
+        self, task_id: str, check_name: str | None, against: tuple[str, bool] | None = None
+    ) -> StoredList:
         """A stored list to read on demand (history/browse.py), built on a thread of its own: its scan of a
         1,000,000-finding audit takes seconds, and the history's thread stays free for writes meanwhile."""
 
         def build() -> StoredList:
-            stored = StoredList(self.store.path, self.account, self.region, task_id, check_name)
+            where = (self.store.path, self.account, self.region, task_id, check_name)
+            stored = StoredList(*where, against=against)
             try:
                 stored.load()
             except BaseException:
@@ -166,18 +169,6 @@ class HistoryLink:
         except asyncio.CancelledError:  # the list was left: its connection is closed once built
             future.add_done_callback(lambda f: f.cancelled() or f.exception() or f.result().close())
             raise
-
-    async def by_ids(self, task_id: str, finding_ids: tuple[str, ...]) -> AsyncIterator[tuple[Finding, ...]]:
-        """A drift list's findings, read in batches."""
-        batches: Iterator[list[Finding]] = iter(())
-
-        def open_batches() -> None:
-            nonlocal batches
-            batches = self.store.findings_by_ids(self.account, self.region, task_id, finding_ids)
-
-        await self._run(open_batches)
-        while (batch := await self._run(next, batches, None)) is not None:
-            yield tuple(batch)
 
     async def ensure(self, dd: DefenderClient, task: AuditTask) -> None:
         """The completed audit whole in the store: what is missing is read from AWS (its checks with

@@ -282,3 +282,51 @@ async def test_an_audit_only_the_history_holds_is_listed_and_browsed_from_it(lab
             assert app.screen.finding.resource.readable == ids[0]
     finally:
         store.close()
+
+
+async def test_drift_lists_of_big_stored_audits_are_read_from_the_history(lab: str, tmp_path: Path):
+    """Two stored audits of 3,000 findings, a tenth of each check's resources changed between them: each
+    drift list opens as exactly the findings the comparison named, read on demand (no rows held)."""
+    from iot_defender_tui.history.generate import generate
+    from iot_defender_tui.ui.panes.stored_rows import StoredRows
+
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    try:
+        now = datetime(2020, 1, 2, tzinfo=UTC)
+        earlier, later = generate(store, ACCOUNT, REGION, findings=3000, tasks=2, now=now)
+        app = DefenderApp(sandbox_settings(lab), Settings(), None, history_store=store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await connected(pilot)
+            await pilot.press("3")
+            pane = app.query_one(ResultsPane)
+            await until(pilot, lambda: shown(pane).count("(history)") == 2)
+            pane.query_one("#tasks").move_to_key(later)
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, DriftScreen), "the drift screen")
+            drift = app.screen.drift
+            assert (drift.earlier_task_id, drift.later_task_id) == (earlier, later)
+            check = "DEVICE_CERTIFICATE_AGE_CHECK"
+            counts = {c.check_name: c for c in drift.checks}[check]
+            assert 0 < len(counts.new) == len(counts.resolved) < len(counts.persisting)
+            for column, kind in ((2, "new"), (3, "resolved"), (4, "persisting")):
+                if not isinstance(app.screen, DriftScreen):
+                    await pilot.press("escape", "d")
+                    await until(pilot, lambda: isinstance(app.screen, DriftScreen), "the drift screen")
+                table = app.screen.query_one(DataTable)
+                table.move_cursor(row=table.get_row_index(check), column=column)
+                await pilot.press("enter")
+                await until(
+                    pilot,
+                    lambda: pane.level == Level.FINDINGS
+                    and isinstance(pane.table.model, StoredRows)
+                    and not pane.stream.loading,
+                )
+                assert pane.table.row_count == len(getattr(counts, kind))
+                assert {f.finding_id for f in listed(pane)} == set(getattr(counts, kind))
+                await pilot.press("escape")
+                await until(pilot, lambda: pane.level == Level.CHECKS)
+                await pilot.press("escape")
+                await until(pilot, lambda: pane.level == Level.TASKS)
+                pane.query_one("#tasks").move_to_key(later)
+    finally:
+        store.close()

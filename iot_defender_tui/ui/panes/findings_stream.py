@@ -49,7 +49,9 @@ class FindingsView:
     check_name: str
     checks: tuple[str, ...] = ()  # views.ALL: the checks that found something
     completed: bool = False  # a COMPLETED audit: its findings never change, so the history keeps them
-    ids: tuple[str, ...] | None = None  # a drift list: these findings of the audit, from the history
+    # A drift list, read from the history: the findings another audit has too (True) or lacks (False)…
+    against: tuple[str, bool] | None = None
+    drift_check: str | None = None  # …of this check (None: of every check)
 
     @property
     def check_names(self) -> tuple[str, ...]:
@@ -168,16 +170,13 @@ class FindingsStream:
         self._batcher = batcher
         self._loading = True
         self._changed()
-        history = defender(self._owner.app).history if view.completed or view.ids is not None else None
+        history = defender(self._owner.app).history if view.completed or view.against else None
         stored = history is not None and not reload and await history.stored(view.task_id)
         try:
-            if view.ids is not None:
+            if view.against is not None or stored:
                 if history is None:
                     raise HistoryError("no audit history", reason="the audit history is not available")
                 stored = True
-                pages: AsyncIterator[tuple[Finding, ...]] = history.by_ids(view.task_id, view.ids)
-            elif stored:
-                assert history is not None and batcher is not None
                 if first_page is not None:
                     first_page.cancel()  # the store has it: no request at all
                     first_page = None
@@ -195,8 +194,14 @@ class FindingsStream:
             if batcher is not None:
                 batcher.flush()
             else:
+                marked, cursor = self._ids_of_marks()
                 self._findings = fresh
+                self._close_stored()
                 table.set_rows((f.finding_id, self.row(f)) for f in fresh.values())
+                if marked is not None:  # a stored list reloaded from AWS: its marks are finding ids now
+                    table.set_marks(marked)
+                    if cursor is not None:
+                        table.move_to_key(cursor)
             memory.settled()
             if history is not None and not stored:
                 history.check_complete(view.task_id, view.check_names)  # whole: read from there next time
@@ -218,35 +223,52 @@ class FindingsStream:
                 self._loading = False
                 self._changed()
 
-    async def _browse(self, view: FindingsView, history: HistoryLink, batcher: RowBatcher) -> None:
+    async def _browse(self, view: FindingsView, history: HistoryLink, batcher: RowBatcher | None) -> None:
         """A stored list is read on demand, not held (a 1,000,000-finding audit would not fit): its first
-        rows show as usual while the list's index is built, then the table reads from the store."""
+        rows show as usual while the list's index is built, then the table reads from the store. A drift
+        list, or a reload, has no first rows of its own: the table shows the old ones until it is built."""
         check = None if view.check_name == views.ALL else view.check_name
-        building = asyncio.ensure_future(history.browse(view.task_id, check))
+        if view.against is not None:
+            check = view.drift_check
+        building = asyncio.ensure_future(history.browse(view.task_id, check, view.against))
+        first: tuple[Finding, ...] = ()
         try:
-            first = await history.first(view.task_id, check)
-            self._findings.update((f.finding_id, f) for f in first)
-            batcher.add([(f.finding_id, self.row(f)) for f in first])
-            batcher.flush()
+            if batcher is not None and view.against is None:
+                first = await history.first(view.task_id, check)
+                self._findings.update((f.finding_id, f) for f in first)
+                batcher.add([(f.finding_id, self.row(f)) for f in first])
+                batcher.flush()
             stored = await building
         finally:
             building.cancel()  # left before it was built: HistoryLink.browse closes it
         table = self.table
         roles = views.ALL_FINDING_ROLES if check is None else views.FINDING_ROLES
         model = StoredRows(table.columns, roles, stored, self.row)
-        # The first rows are the list's first positions (the same order): what was done to them carries over.
-        at = {finding_id: n for n, finding_id in enumerate(f.finding_id for f in first)}
-        model.marked = {at[k] for k in table.marked if k in at}
-        cursor = at.get(str(table.cursor_key))
+        if isinstance(table.model, StoredRows):  # a reload: the same list, the same positions
+            model.marked, cursor = set(table.marked), table.cursor_key
+        else:  # the first rows are the list's first positions (the same order): their marks carry over
+            at = {finding_id: n for n, finding_id in enumerate(f.finding_id for f in first)}
+            model.marked = {at[k] for k in table.marked if k in at}
+            cursor = at.get(str(table.cursor_key))
         if table.sort_state is not None:
             model.sort_by(*table.sort_state)
         if table.filter_text:
             model.set_filter(table.filter_text)
-        batcher.close()
+        if batcher is not None:
+            batcher.close()
         self._findings.clear()
         self._close_stored()
         self._stored = model
         table.use_model(model, cursor)
+
+    def _ids_of_marks(self) -> tuple[list[str] | None, str | None]:
+        """A stored list's marks and cursor as finding ids (its keys are positions), or (None, None)."""
+        if self._stored is None:
+            return None, None
+        table = self.table
+        marked = [f.finding_id for f in self._stored.findings(sorted(table.marked))]  # type: ignore[type-var]
+        cursor = self.finding(table.cursor_key) if table.cursor_key is not None else None
+        return marked, cursor.finding_id if cursor else None
 
     def _close_stored(self) -> None:
         if self._stored is not None:

@@ -279,8 +279,10 @@ class ResultsPane(Pane):
         task = self._tasks.get(task_id)
         checks = views.with_findings(list(task.checks)) if task and check_name == views.ALL else []
         completed = task is not None and task.status == "COMPLETED"
-        ids = self._drift.finding_ids if self._drift is not None else None
-        return FindingsView(task_id, check_name, tuple(checks), completed=completed, ids=ids)
+        against = self._drift.against if self._drift is not None else None
+        check = self._drift.check_name if self._drift is not None else None
+        return FindingsView(task_id, check_name, tuple(checks), completed=completed, against=against,
+                            drift_check=check)  # fmt: skip
 
     def action_drift(self) -> None:
         """`d` on an audit: what changed since the previous audit of the same checks."""

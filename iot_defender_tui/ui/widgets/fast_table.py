@@ -116,6 +116,10 @@ class FastTable(ScrollView, can_focus=True):
     def set_rows(self, rows: Iterable[tuple[Hashable, Sequence[Cell]]]) -> None:
         """Replace every row (a live list's refresh); the cursor follows its key, marks of gone rows drop."""
         key = self.cursor_key
+        if type(self.model) is not TableModel:  # rows held here again: the view's filter and sort kept
+            held = TableModel(self.model.columns)
+            held.filter, held.sort = self.model.filter, self.model.sort
+            self.model = held
         self.model.replace(rows)
         self._follow(key)
 
