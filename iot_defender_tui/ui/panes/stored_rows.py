@@ -120,6 +120,8 @@ class StoredRows:
         if "supp" in self.roles:
             if self.sort is not None and self.roles[self.sort[0]] == "supp":
                 self._order = None
+            if self.filter and self.filter in "yes":  # the filter tests the Supp cell: test it again
+                self.matched = self._match(self.filter, None)
             self.rebuild()
 
     # -- what a streamed TableModel does, not done here ---------------------------------------------
