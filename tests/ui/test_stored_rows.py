@@ -137,6 +137,8 @@ def test_a_sort_orders_rows_as_the_memory_table(
         assert runs([key(by_id[i]) for i in got], got) == runs(
             [key(by_id[i]) for i in memory.visible_keys()], memory.visible_keys()
         )
+        if not reverse:  # ties in the list's order; reversed, the stored list reverses them too
+            assert got == memory.visible_keys()
     rows.sort_by(column)  # the same column again: the other direction
     again = shown(rows, everything)
     assert rows.sort == (column, not reverse)
