@@ -12,6 +12,7 @@ history's thread, and a screenful's read costs ~2 ms whatever the list's size.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -197,13 +198,17 @@ class StoredList:
         """The findings at these positions (0..n-1), in that order."""
         wanted = [int(p) for p in positions]
         out: dict[int, Finding] = {}
-        seq = self.seq
+        seq, suppressed = self.seq, self.suppressed
         for start in range(0, len(wanted), READ_BATCH):
             chunk = wanted[start : start + READ_BATCH]
             by_seq = dict(self._by_seq([int(seq[p]) for p in chunk]))
             for p in chunk:
                 found = by_seq.get(int(seq[p]))
                 if found is not None:
+                    # The column is what the app last did (the table's suppressed_changed); the file gets it
+                    # later, on the history's thread, and not at all if that write fails.
+                    if found.is_suppressed != suppressed[p]:
+                        found = dataclasses.replace(found, is_suppressed=bool(suppressed[p]))
                     out[p] = found
         return [out[p] for p in wanted if p in out]
 

@@ -120,6 +120,8 @@ class StoredRows:
         if "supp" in self.roles:
             if self.sort is not None and self.roles[self.sort[0]] == "supp":
                 self._order = None
+            if self.filter and self.filter in "yes":  # the filter tests the Supp cell: test it again
+                self.matched = self._match(self.filter, None)
             self.rebuild()
 
     # -- what a streamed TableModel does, not done here ---------------------------------------------
@@ -181,14 +183,18 @@ class StoredRows:
             return stored.time
         if role == "supp":
             return stored.suppressed
-        # A kind's rank among the kinds by this column's text (or severity's rank), one lookup per row.
+        # A kind's rank among this column's distinct texts (or severity's rank), one lookup per row. Kinds
+        # showing the same text share a rank: their rows are ties, left in the list's order as the in-memory
+        # table leaves them (else they would move when the stored list takes over from the first rows).
         def text(kind: tuple[Any, ...]) -> Any:
             cell = _kind_cell(role, kind)
             return severity_rank(cell) if role == "severity" else cell.lower()
 
-        kinds = sorted(stored.kinds, key=lambda k: text(stored.kinds[k]))
+        texts = {k: text(kind) for k, kind in stored.kinds.items()}
+        at = {value: n for n, value in enumerate(sorted(set(texts.values())))}
         rank = np.zeros(max(stored.kinds, default=0) + 1, np.int32)
-        rank[np.array(kinds, np.int64)] = np.arange(len(kinds), dtype=np.int32)
+        for k, value in texts.items():
+            rank[k] = at[value]
         return rank[stored.kind]
 
     def rebuild(self) -> None:
