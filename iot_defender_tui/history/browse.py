@@ -195,7 +195,14 @@ class StoredList:
         return [(row[0], finding) for row, finding in zip(rows, findings, strict=True)]
 
     def findings(self, positions: Iterable[int]) -> list[Finding]:
-        """The findings at these positions (0..n-1), in that order."""
+        """The findings at these positions (0..n-1), in that order; rows gone from the file (pruned by
+        another process meanwhile) left out."""
+        wanted = [int(p) for p in positions]
+        found = self.findings_at(wanted)
+        return [found[p] for p in wanted if p in found]
+
+    def findings_at(self, positions: Iterable[int]) -> dict[int, Finding]:
+        """Position -> finding, in the order asked, for the rows still in the file."""
         wanted = [int(p) for p in positions]
         out: dict[int, Finding] = {}
         seq, suppressed = self.seq, self.suppressed
@@ -210,7 +217,7 @@ class StoredList:
                     if found.is_suppressed != suppressed[p]:
                         found = dataclasses.replace(found, is_suppressed=bool(suppressed[p]))
                     out[p] = found
-        return [out[p] for p in wanted if p in out]
+        return {p: out[p] for p in wanted if p in out}
 
     def same_resource(self, findings: Iterable[Finding]) -> np.ndarray:
         """Positions of every finding of these findings' checks on their resources (what one suppression

@@ -41,6 +41,17 @@ def _time_cell(epoch: float) -> str:
     return "-" if math.isnan(epoch) else short_time(datetime.fromtimestamp(epoch, UTC))
 
 
+def _reversed_keeping_ties(order: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """`order` (a stable ascending sort) descending, rows of equal keys still in list order, as Python's
+    sort(reverse=True) and TableModel keep them: the reversed order, then each run of ties set back."""
+    backwards = order[::-1]
+    keys = key[backwards]
+    run = np.zeros(len(backwards), np.int64)
+    if len(backwards) > 1:
+        run[1:] = np.cumsum(keys[1:] != keys[:-1])
+    return backwards[np.lexsort((backwards, run))]
+
+
 class StoredRows:
     """Columns have roles: "check", "severity", "reason" (from the kind), "resource", "found", "supp"."""
 
@@ -61,6 +72,7 @@ class StoredRows:
         self.matched = np.arange(len(stored))  # positions the filter lets through, ascending
         self.view = self.matched
         self._order: np.ndarray | None = None  # every position, in the sort's order
+        self._reversed = self.matched  # the same, descending
         self._cells: LRUCache[int, tuple[Cell, ...]] = LRUCache(KEPT)
         self._times = np.unique(stored.time)  # few: an audit's findings share their check's time
 
@@ -89,7 +101,7 @@ class StoredRows:
         if cells is None:
             lo, hi = max(0, position - AROUND), position + AROUND + 1
             wanted = [p for p in self.view[lo:hi].tolist() if p not in self._cells]
-            for p, finding in zip(wanted, self.stored.findings(wanted), strict=False):
+            for p, finding in self.stored.findings_at(wanted).items():
                 self._cells[p] = self._row(finding)
             cells = self._cells.get(key) or tuple("" for _ in self.columns)
         return cells
@@ -203,8 +215,10 @@ class StoredRows:
             return
         column, reverse = self.sort
         if self._order is None:
-            self._order = np.argsort(self._sort_key(self.roles[column]), kind="stable")
-        order = self._order[::-1] if reverse else self._order
+            key = self._sort_key(self.roles[column])
+            self._order = np.argsort(key, kind="stable")
+            self._reversed = _reversed_keeping_ties(self._order, key)
+        order = self._reversed if reverse else self._order
         if len(self.matched) == len(self.stored):
             self.view = order
         else:
