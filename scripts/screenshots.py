@@ -17,6 +17,7 @@ import html
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -257,6 +258,19 @@ def main() -> None:
                 print(f"{svg.relative_to(ROOT)} (+ .png)")
     finally:
         server.stop()
+    # The history's screens are snapshot-tested on hand-made audits (a sandbox has a day or two of them):
+    # their reviewed snapshots are the pictures.
+    for name, snapshot in SNAPSHOT_SHOTS.items():
+        svg = OUT / f"{name}.svg"
+        shutil.copyfile(ROOT / "tests" / "ui" / "__snapshots__" / snapshot, svg)
+        to_png(svg)
+        print(f"{svg.relative_to(ROOT)} (+ .png)")
+
+
+SNAPSHOT_SHOTS = {
+    "drift-80x24": "test_drift_screen/test_drift_snapshot[80x24].svg",
+    "trend-80x24": "test_trend/test_trend_snapshot[80x24].svg",
+}
 
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..aws.models import AuditTask, Finding
-from ..history.browse import StoredList
 from ..history.drift import drift, previous_covering
 from ..history.models import Drift
 from ..history.store import AuditStore, HistoryError
 
 if TYPE_CHECKING:
     from ..aws.client import DefenderClient
+    from ..history.browse import StoredList
 
 T = TypeVar("T")
 FIRST_BATCH = 500  # a screen's worth and more: the first rows of a stored audit show before the rest is read
@@ -152,6 +152,7 @@ class HistoryLink:
     ) -> StoredList:
         """A stored list to read on demand (history/browse.py), built on a thread of its own: its scan of a
         1,000,000-finding audit takes seconds, and the history's thread stays free for writes meanwhile."""
+        from ..history.browse import StoredList  # numpy: imported when a stored list is first opened
 
         def build() -> StoredList:
             where = (self.store.path, self.account, self.region, task_id, check_name)

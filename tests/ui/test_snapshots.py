@@ -13,10 +13,8 @@ case waits until its pane shows its data (polling, no fixed sleeps) before the s
 
 from __future__ import annotations
 
-import os
 import sys
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +36,6 @@ PANES = {
 }
 
 
-@pytest.fixture
-def utc() -> Iterator[None]:
-    """Local time is UTC in this process, and back to what it was afterwards (tzset is process-wide)."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if saved is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
 
 
 @pytest.fixture
@@ -142,3 +128,32 @@ async def test_toasts_are_short_and_cover_no_list_row_at_80x24(lab: str) -> None
         await pilot.pause()
         shown = list(app.screen.query(Toast))  # the earlier two too: notifications are the app's
         assert shown and all(t.region.y >= 24 - 3 for t in shown)
+
+
+@pytest.mark.parametrize("screen", ["tasks", "findings"])
+def test_an_audit_only_the_history_holds_80x24(snap_compare: Any, lab: str, tmp_path: Path, screen: str):
+    """The task list with an audit AWS no longer lists, `(history)`, and its findings read from the file."""
+    from datetime import UTC, datetime
+
+    from iot_defender_tui.history.generate import generate
+    from iot_defender_tui.history.store import AuditStore
+    from tests.support.sandbox import ACCOUNT, REGION
+
+    store = AuditStore.open(tmp_path / "history.sqlite3")
+    generate(store, ACCOUNT, REGION, findings=2000, tasks=1, now=datetime(2025, 8, 1, 6, tzinfo=UTC))
+
+    async def drive(pilot: Any) -> None:
+        await world.show_results(pilot)
+        await pilot.press("escape")
+        await world.until(pilot, lambda t: "(history)" in t and world._quiet(t), "the stored audit")
+        if screen == "findings":
+            await pilot.press("end", "enter")
+            await world.until(pilot, lambda t: "All findings" in t, "its checks")
+            await pilot.press("enter")
+            await world.until(pilot, lambda t: "2,000 findings" in t or "2000 findings" in t, "its findings")
+
+    app = DefenderApp(sandbox_settings(lab), Settings(), None, history_store=store)
+    try:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=drive)
+    finally:
+        store.close()

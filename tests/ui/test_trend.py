@@ -4,9 +4,6 @@ off the event loop (and its failure), escape; snapshots at 80x24 and 60x20."""
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,17 +43,6 @@ def make_trend(audits: int = 6, account: str = "123456789012", every: timedelta 
     return Trend(account, "eu-west-1", tuple(points))
 
 
-@pytest.fixture
-def utc() -> Iterator[None]:
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if saved is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
 
 
 def title(screen: TrendScreen) -> str:

@@ -133,7 +133,9 @@ class ResultsPane(Pane):
         self._hide_filter()
         if focus:
             self.table.focus()
-        crumb = Text("Audit tasks (last 90 days)")
+        # AWS lists 90 days of audits; the history adds the older ones it keeps.
+        kept = defender(self.app).history is not None
+        crumb = Text(f"Audit tasks (last 90 days{' + history' if kept else ''})")
         if level >= Level.CHECKS and self._task_id:
             task = self._tasks.get(self._task_id)
             crumb = Text(f"Audit {short_time(task.start_time if task else None)} > checks")

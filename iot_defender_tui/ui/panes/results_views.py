@@ -73,7 +73,7 @@ def task_row(task: AuditTask, *, stored: bool = False) -> tuple[Text, ...]:
     progress = f"{stats.done}/{stats.total}" if stats else "-"
     return (
         Text(short_time(task.start_time)),
-        Text(task_type(task) + (" (history)" if stored else "")),
+        Text(("(history) " if stored else "") + task_type(task)),
         Text(task.status, style=STATUS_STYLE.get(task.status, "")),
         Text(progress),
         Text(
