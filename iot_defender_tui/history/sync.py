@@ -71,18 +71,21 @@ async def sync(
     tell(state, f"{len(listed)} completed {audits} in the last {since_days} days")
     # Oldest first: they are the first AWS forgets.
     for listed_task in reversed(listed):
-        await _sync_task(dd, store, listed_task.task_id, state, tell, concurrency or CONCURRENCY)
+        await store_audit(dd, store, listed_task.task_id, state, tell, concurrency or CONCURRENCY)
     return state
 
 
-async def _sync_task(
+async def store_audit(
     dd: DefenderClient,
     store: AuditStore,
     task_id: str,
     state: SyncState,
-    tell: Report,
-    concurrency: int,
+    tell: Report | None = None,
+    concurrency: int = CONCURRENCY,
 ) -> None:
+    """One audit made whole in the store (`state` names its account and region): what `sync` does for
+    each audit, and what drift in the TUI does for the two it compares."""
+    tell = tell or (lambda _state, _line: None)
     account, region = state.account, state.region
     if await asyncio.to_thread(store.is_complete, account, region, task_id):
         state.tasks_done += 1

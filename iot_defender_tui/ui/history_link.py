@@ -21,6 +21,7 @@ from ..aws.models import AuditTask, Finding
 from ..history.drift import drift, previous_covering
 from ..history.models import Drift
 from ..history.store import AuditStore, HistoryError
+from ..history.sync import SyncState, store_audit
 
 if TYPE_CHECKING:
     from ..aws.client import DefenderClient
@@ -173,16 +174,10 @@ class HistoryLink:
 
     async def ensure(self, dd: DefenderClient, task: AuditTask) -> None:
         """The completed audit whole in the store: what is missing is read from AWS (its checks with
-        findings not stored yet), saved, and marked whole check by check, so an interruption resumes."""
-        if task.status != "COMPLETED" or not task.checks:
-            task = await dd.describe_audit_task(task.task_id)
-        self.save_task(task)
-        done = await self._run(self.store.complete_checks, self.account, self.region, task.task_id)
-        missing = [c.check_name for c in task.checks if c.non_compliant > 0 and c.check_name not in done]
-        for check in missing:
-            async for page in dd.iter_findings(task_id=task.task_id, check_name=check):
-                await self._run(self.store.save_findings, self.account, self.region, task.task_id, list(page))
-            await self._run(self.store.mark_check_complete, self.account, self.region, task.task_id, check)
+        findings not stored yet), saved, and marked whole check by check, so an interruption resumes.
+        As `history sync` does it, on threads of its own (the store's lock orders the writes)."""
+        await self._run(lambda: None)  # what this link handed over first: the sync then sees it stored
+        await store_audit(dd, self.store, task.task_id, SyncState(account=self.account, region=self.region))
 
     async def drift(
         self, later: str, earlier: str | None = None

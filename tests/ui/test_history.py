@@ -134,6 +134,11 @@ async def test_drift_against_the_previous_audit_and_its_lists(lab: str, tmp_path
     checks = [c for c, s in iot.describe_audit_task(taskId=earlier)["auditDetails"].items()]
     iot.set_v2_logging_options(roleArn=role_arn("iotLoggingRole"), defaultLogLevel="WARN")
     later = iot.start_on_demand_audit_task(targetCheckNames=checks)["taskId"]
+    # Finished before the app starts: its first poll then lists both as they will stay.
+    for _ in range(300):
+        if iot.describe_audit_task(taskId=later)["taskStatus"] == "COMPLETED":
+            break
+        await asyncio.sleep(0.1)
     store = AuditStore.open(tmp_path / "history.sqlite3")
     try:
         app = DefenderApp(sandbox_settings(lab), Settings(), None, history_store=store)
@@ -142,7 +147,7 @@ async def test_drift_against_the_previous_audit_and_its_lists(lab: str, tmp_path
             await pilot.press("3")
             pane = app.query_one(ResultsPane)
             tasks = pane.query_one("#tasks")
-            await until(pilot, lambda: shown(pane).count("COMPLETED") == 2)
+            await until(pilot, lambda: shown(pane).count("COMPLETED") == 2, "both audits completed", 30)
             tasks.move_to_key(later)
             await pilot.press("d")  # neither audit is stored yet: both are read from AWS first
             await until(pilot, lambda: isinstance(app.screen, DriftScreen), "the drift screen")
