@@ -42,8 +42,12 @@ class HistoryError(Exception):
 
 
 class AuditStore:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, cache_mib: int = 32):
+        """`cache_mib`: SQLite's page cache. 32 MiB holds the indexes of a 1,000,000-finding write (sync,
+        the benchmark's generator); the app, whose writes are one AWS page at a time, asks for less: the
+        cache fills as it writes and stays in the process's memory."""
         self.path = path
+        self._cache_mib = cache_mib
         self._lock = threading.Lock()
         self._kinds = codec.Kinds()
         try:
@@ -67,8 +71,8 @@ class AuditStore:
             ) from err
 
     @classmethod
-    def open(cls, path: Path | str | None = None) -> AuditStore:
-        return cls(Path(path) if path is not None else history_path())
+    def open(cls, path: Path | str | None = None, *, cache_mib: int = 32) -> AuditStore:
+        return cls(Path(path) if path is not None else history_path(), cache_mib=cache_mib)
 
     def _prepare(self) -> None:
         db = self._db
@@ -79,7 +83,7 @@ class AuditStore:
         db.execute("PRAGMA journal_mode=WAL")
         # NORMAL: the history is a copy of what AWS holds; a power cut may lose the last chunk, not the file.
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA cache_size=-32768")  # 32 MiB: the indexes of a 1,000,000-finding write
+        db.execute(f"PRAGMA cache_size=-{int(self._cache_mib) * 1024}")
         db.execute("PRAGMA temp_store=MEMORY")
         if version < latest:
             db.execute("BEGIN IMMEDIATE")

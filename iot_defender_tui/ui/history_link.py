@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..history.browse import StoredList
 
 T = TypeVar("T")
+APP_CACHE_MIB = 4  # SQLite's page cache for the app's writes, one AWS page at a time (see AuditStore)
 FIRST_BATCH = 500  # a screen's worth and more: the first rows of a stored audit show before the rest is read
 BATCH = 20_000
 
@@ -37,9 +38,9 @@ def open_store(*, sandbox: bool) -> tuple[AuditStore | None, str | None]:
     account every time, and its audits must not mix with the user's."""
     try:
         if not sandbox:
-            return AuditStore.open(), None
+            return AuditStore.open(cache_mib=APP_CACHE_MIB), None
         directory = Path(tempfile.mkdtemp(prefix="iot-defender-tui-history-"))
-        store = AuditStore.open(directory / "audit-history.sqlite3")
+        store = AuditStore.open(directory / "audit-history.sqlite3", cache_mib=APP_CACHE_MIB)
         store.temporary = directory  # type: ignore[attr-defined]
         return store, None
     except (HistoryError, OSError) as err:
