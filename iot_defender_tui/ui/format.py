@@ -30,4 +30,4 @@ def leading_number(text: str) -> int:
 
 def plural(count: int, word: str, many: str | None = None) -> str:
     """`count` and `word`, in the plural unless it is 1 (`many` when adding an "s" is wrong)."""
-    return f"{count} {word if count == 1 else many or f'{word}s'}"
+    return f"{count:,} {word if count == 1 else many or f'{word}s'}"  # 1,000,000 findings, not 1000000

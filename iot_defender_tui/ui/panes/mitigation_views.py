@@ -63,7 +63,7 @@ def filter_status(table: FastTable) -> str:
     """What a list heading adds while a filter narrows it."""
     if not table.filter_text:
         return f" ({table.row_count})"
-    return f" ({table.row_count}/{table.total_count} shown, filter: {table.filter_text})"
+    return f" ({table.row_count:,}/{table.total_count:,} shown, filter: {table.filter_text})"
 
 
 def status_text(status: str) -> Text:

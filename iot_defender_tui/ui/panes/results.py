@@ -152,7 +152,7 @@ class ResultsPane(Pane):
         if self.level == Level.TASKS and not self.listed:
             count = self.waiting()
         elif table.filter_text:
-            count = f"{table.row_count}/{table.total_count} shown"
+            count = f"{table.row_count:,}/{table.total_count:,} shown"
         else:  # the checks' list starts with its "All findings" row, not a check
             rows = table.row_count - (self.level == Level.CHECKS and table.row_count > 0)
             count = plural(rows, ("audit task", "check", "finding")[self.level])
