@@ -18,6 +18,7 @@ from . import __version__
 from .aws.safe_text import safe
 from .cli_common import checked, fail, plain, stdout_pipe
 from .cli_history import add_history_commands, run_history
+from .cli_revert import add_revert_commands, run_revert
 from .config import (
     ConfigError,
     Settings,
@@ -191,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for history_command in add_history_commands(commands):
         _add_config_flags(history_command, argparse.SUPPRESS)
+    for revert_command in add_revert_commands(commands):
+        _add_config_flags(revert_command, argparse.SUPPRESS)
 
     sandbox = commands.add_parser(
         "sandbox",
@@ -303,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_sandbox(args)
     if args.command == "history":
         return run_history(args, load_cli_settings)
+    if args.command == "revert":
+        return run_revert(args, load_cli_settings)
     if args.command == "journal":
         settings = load_cli_settings(args)
         if settings is None:

@@ -123,6 +123,17 @@ class ResourcesMixin(ClientCore):
         )
         return Policy.from_api(data)
 
+    async def update_certificate(self, cert_id: str, status: str) -> None:
+        """Undoing a mitigation that deactivated it (aws/revert.py); the app never deactivates one itself."""
+        await self._mutate("iot", "UpdateCertificate", {"certificateId": cert_id, "newStatus": status})
+
+    async def update_ca_certificate(self, cert_id: str, status: str) -> None:
+        await self._mutate("iot", "UpdateCACertificate", {"certificateId": cert_id, "newStatus": status})
+
+    async def set_default_policy_version(self, name: str, version_id: str) -> None:
+        params = {"policyName": name, "policyVersionId": version_id}
+        await self._mutate("iot", "SetDefaultPolicyVersion", params)
+
     async def list_policy_versions(self, name: str) -> tuple[PolicyVersion, ...]:
         data = await self._read("iot", "ListPolicyVersions", {"policyName": name})
         return tuple(PolicyVersion.from_api(v) for v in data.get("policyVersions") or ())

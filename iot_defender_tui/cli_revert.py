@@ -1,0 +1,87 @@
+"""`iot-defender-tui revert --mitigation-task ID`: undo a finished mitigation task where AWS allows it
+(aws/revert.py), after showing every change and asking; each change journaled like the TUI's."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .cli_common import checked, fail, plain
+from .config import Settings, endpoint_problem, journal_path, profile_problem, region_problem
+
+LoadSettings = Callable[[argparse.Namespace], Settings | None]
+EPILOG = (
+    "exit status: 0 every possible change made (or nothing to undo), 1 a change failed or an AWS, "
+    "network or journal error, 2 usage, 3 declined at the prompt"
+)
+
+
+def add_revert_commands(commands: Any) -> list[argparse.ArgumentParser]:
+    revert = commands.add_parser(
+        "revert",
+        help="undo a finished mitigation task where AWS allows it",
+        description="Undo what a finished mitigation task did, where AWS allows it: re-activate the "
+        "certificates and CA certificates it deactivated, make the policy versions it replaced the "
+        "default again. What cannot be undone (an SNS message; things moved to groups and logging "
+        "options replaced, which AWS does not record) is listed with why. Every change is shown and "
+        "confirmed first, and journaled.",
+        epilog=EPILOG,
+    )
+    revert.add_argument("--mitigation-task", required=True, metavar="ID", help="the mitigation task's id")
+    revert.add_argument("--yes", action="store_true", help="do not ask: make the changes shown")
+    revert.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
+    revert.add_argument("--region", type=checked(region_problem), help="AWS region")
+    revert.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")
+    return [revert]
+
+
+def run_revert(args: argparse.Namespace, load_settings: LoadSettings) -> int:
+    settings = load_settings(args)
+    if settings is None:
+        return 2
+    return asyncio.run(_revert(args, settings))
+
+
+async def _revert(args: argparse.Namespace, settings: Settings) -> int:
+    from .aws.client import DefenderClient
+    from .aws.errors import AwsError
+    from .aws.journal import Journal, JournalError
+    from .aws.revert import NotFinished, apply, describe, plan
+    from .ui.launch import connection_for, tuning_for
+
+    # Read-only in the config is kept: the client's guard refuses the changes, after the plan is shown.
+    connection = connection_for(args, settings)
+    try:
+        with Journal.open(journal_path()) as journal:
+            async with DefenderClient(connection, journal=journal, tuning=tuning_for(args, settings)) as dd:
+                task, undos = await plan(dd, args.mitigation_task)
+                lines = describe(undos)
+                possible = [u for u in undos if u.possible]
+                print(f"Mitigation task {plain(task.task_id)} ({task.status}):")
+                for line in lines or ["it changed nothing that can be undone"]:
+                    print(f"  {plain(line)}")
+                if not possible:
+                    return 0
+                if not args.yes and not _confirmed(len({(u.operation, u.args) for u in possible})):
+                    print("Nothing changed.", file=sys.stderr)
+                    return 3
+                outcomes = await apply(dd, possible)
+    except NotFinished as err:
+        return fail(err)
+    except (AwsError, JournalError) as err:
+        return fail(err)
+    for outcome in outcomes:
+        state = "done" if outcome.error is None else f"FAILED: {outcome.error}"
+        print(f"{plain(outcome.undo.what)}: {plain(state)}")
+    return 0 if all(o.error is None for o in outcomes) else 1
+
+
+def _confirmed(changes: int) -> bool:
+    if not sys.stdin.isatty():
+        print("Not a terminal: pass --yes to make the changes.", file=sys.stderr)
+        return False
+    answer = input(f"Make these {changes} change{'s' if changes != 1 else ''}? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
