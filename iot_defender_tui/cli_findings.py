@@ -54,9 +54,9 @@ def add_findings_commands(commands: Any) -> list[argparse.ArgumentParser]:
     findings = commands.add_parser(
         "findings",
         help="print an audit's findings: table, JSON, JSON lines, CSV, ASFF, OCSF or JUnit XML",
-        description="Print the non-compliant findings of one audit to stdout, streamed page by page "
-        "(progress on stderr when it is a terminal). Suppressed findings are left out unless "
-        "--include-suppressed.",
+        description="Print the non-compliant findings of one audit to stdout, streamed page by page\n"
+        "(progress on stderr when it is a terminal). Suppressed findings are left out unless\n"
+        "--include-suppressed. Only reads AWS.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
