@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cli_common import checked, fail, stdout_pipe
+from .cli_common import checked, fail, plain, stdout_pipe
 from .config import Settings, endpoint_problem, profile_problem, region_problem
 
 if TYPE_CHECKING:
@@ -165,6 +165,9 @@ async def _run(args: argparse.Namespace, settings: Settings, known: set[int] | N
     async with _client_for(args, settings) as dd:
         task_id = (await latest_task(dd)).task_id if args.latest else args.task
         task = await dd.describe_audit_task(task_id)
+        if task.status != "COMPLETED":
+            print(f"iot-defender-tui: warning: audit {task_id} is {plain(task.status)}: its findings so far",
+                  file=sys.stderr)  # fmt: skip
         account = (await dd.identity()).account
         if args.new_since:
             known = set()
@@ -174,7 +177,7 @@ async def _run(args: argparse.Namespace, settings: Settings, known: set[int] | N
         ran = [c.check_name for c in task.checks if keep.check(c.check_name)]
         out = writer(args.format, sys.stdout, Source(account, dd.region or "", task), ran)
         suppressed = None if args.include_suppressed else False  # False: AWS lists the unsuppressed only
-        for check in args.check or [None]:
+        for check in dict.fromkeys(args.check or [None]):  # each check once, in the order given
             pages = dd.iter_findings(task_id=task_id, check_name=check, include_suppressed=suppressed)
             async for page in pages:
                 out.write([f for f in page if keep(f)])

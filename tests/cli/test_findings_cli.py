@@ -9,7 +9,6 @@ import json
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from iot_defender_tui import cli, cli_findings, export
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.models import Finding
 from tests.support.models import lab_task_id
-from tests.support.sandbox import ACCOUNT, REGION, closed_port_url, make_client
+from tests.support.sandbox import ACCOUNT, REGION, closed_port_url
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 POLICY = "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"
@@ -39,18 +38,6 @@ ASFF_REQUIRED = {
     "Types": list,
     "UpdatedAt": str,
 }
-
-
-@pytest.fixture
-def lab(sandbox_url: str, aws_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The lab fleet, the sandbox in the environment, a home of this test's own; a boto3 IoT client."""
-    from iot_defender_tui.sandbox.fleet import seed_fleet
-
-    monkeypatch.setenv("IOT_DEFENDER_TUI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox_url)
-    seed_fleet("lab")
-    return make_client(sandbox_url)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -75,8 +62,8 @@ def new_audit(iot: Any, *checks: str) -> str:
     return task_id
 
 
-def test_every_format_parses_back_to_the_lab_findings(lab, capsys):
-    task_id = lab_task_id(lab)
+def test_every_format_parses_back_to_the_lab_findings(lab, iot, capsys):
+    task_id = lab_task_id(iot)
     code, out, _ = run(capsys, "--task", task_id, "--format", "json")
     assert code == 0
     found = json.loads(out)
@@ -119,7 +106,7 @@ def test_every_format_parses_back_to_the_lab_findings(lab, capsys):
     root = ET.fromstring(out)
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert {name for name, s in suites.items() if s.get("failures") != "0"} == LAB
-    assert len(suites) == len(lab.describe_audit_task(taskId=task_id)["auditDetails"])
+    assert len(suites) == len(iot.describe_audit_task(taskId=task_id)["auditDetails"])
     assert suites[SHARED].find("testcase/failure").get("type") == "CRITICAL"
     passing = next(s for name, s in suites.items() if name not in LAB)
     assert passing.find("testcase").get("name") == "compliant" and passing.find("testcase/failure") is None
@@ -130,7 +117,7 @@ def test_every_format_parses_back_to_the_lab_findings(lab, capsys):
     assert sum(check in out for check in LAB) == 3
 
 
-def test_latest_filters_and_suppressed(lab, capsys):
+def test_latest_filters_and_suppressed(lab, iot, capsys):
     assert {r["check_name"] for r in rows(capsys, "--latest")} == LAB
     checks = rows(capsys, "--latest", "--check", LOGGING, SHARED)
     assert {r["check_name"] for r in checks} == {LOGGING, SHARED}
@@ -138,7 +125,7 @@ def test_latest_filters_and_suppressed(lab, capsys):
     assert {r["check_name"] for r in critical} == {SHARED, POLICY}
     assert rows(capsys, "--latest", "--severity", "LOW", "--check", SHARED) == []
 
-    lab.create_audit_suppression(
+    iot.create_audit_suppression(
         checkName=LOGGING, resourceIdentifier={"account": ACCOUNT}, suppressIndefinitely=True
     )
     assert {r["check_name"] for r in rows(capsys, "--latest")} == {SHARED, POLICY}
@@ -146,28 +133,28 @@ def test_latest_filters_and_suppressed(lab, capsys):
     suppressed = {r["check_name"]: r["is_suppressed"] for r in every}
     assert suppressed == {SHARED: False, POLICY: False, LOGGING: True}
 
-    newer = new_audit(lab, LOGGING)  # --latest: the newest completed audit
+    newer = new_audit(iot, LOGGING)  # --latest: the newest completed audit
     assert [(r["task_id"], r["check_name"]) for r in rows(capsys, "--latest", "--include-suppressed")] == [
         (newer, LOGGING)
     ]
 
 
-def test_a_baseline_or_an_older_audit_leaves_only_the_new_findings(lab, capsys, tmp_path):
-    old = lab_task_id(lab)
+def test_a_baseline_or_an_older_audit_leaves_only_the_new_findings(lab, iot, capsys, tmp_path):
+    old = lab_task_id(iot)
     baseline = tmp_path / "baseline.json"
     code, out, _ = run(capsys, "--latest", "--format", "json")
     baseline.write_text(out)
     assert code == 0 and rows(capsys, "--latest", "--baseline", str(baseline)) == []
 
     # A new problem: a second device policy allowing every IoT action, attached to a certificate.
-    cert = lab.create_keys_and_certificate(setAsActive=True)["certificateArn"]
+    cert = iot.create_keys_and_certificate(setAsActive=True)["certificateArn"]
     allow_all = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}],
     }
-    lab.create_policy(policyName="WideOpen", policyDocument=json.dumps(allow_all))
-    lab.attach_policy(policyName="WideOpen", target=cert)
-    task = new_audit(lab, POLICY, LOGGING)
+    iot.create_policy(policyName="WideOpen", policyDocument=json.dumps(allow_all))
+    iot.attach_policy(policyName="WideOpen", target=cert)
+    task = new_audit(iot, POLICY, LOGGING)
 
     for flags in (("--baseline", str(baseline)), ("--new-since", old)):
         new = rows(capsys, "--task", task, *flags)
