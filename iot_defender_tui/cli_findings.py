@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cli_common import checked, fail, plain, stdout_pipe
 from .config import Settings, endpoint_problem, profile_problem, region_problem
@@ -22,6 +23,7 @@ from .config import Settings, endpoint_problem, profile_problem, region_problem
 if TYPE_CHECKING:
     from .aws.models import AuditTask, Finding
 
+T = TypeVar("T")
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
 FORMATS = ("table", "json", "jsonl", "csv", "asff", "ocsf", "junit")  # export.FORMATS, not imported at start
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
@@ -164,11 +166,14 @@ async def _run(args: argparse.Namespace, settings: Settings, known: set[int] | N
     progress = _Progress() if sys.stderr.isatty() else None
     async with _client_for(args, settings) as dd:
         task_id = (await latest_task(dd)).task_id if args.latest else args.task
-        task = await dd.describe_audit_task(task_id)
+        # The account only for ASFF and OCSF (STS is one more round trip before the first line).
+        named = args.format in ("asff", "ocsf")
+        task, account = await asyncio.gather(
+            dd.describe_audit_task(task_id), _account(dd) if named else _none()
+        )
         if task.status != "COMPLETED":
             print(f"iot-defender-tui: warning: audit {task_id} is {plain(task.status)}: its findings so far",
                   file=sys.stderr)  # fmt: skip
-        account = (await dd.identity()).account
         if args.new_since:
             known = set()
             async for page in dd.iter_findings(task_id=args.new_since):
@@ -179,13 +184,50 @@ async def _run(args: argparse.Namespace, settings: Settings, known: set[int] | N
         suppressed = None if args.include_suppressed else False  # False: AWS lists the unsuppressed only
         for check in dict.fromkeys(args.check or [None]):  # each check once, in the order given
             pages = dd.iter_findings(task_id=task_id, check_name=check, include_suppressed=suppressed)
-            async for page in pages:
+            async for page in ahead(pages):
                 out.write([f for f in page if keep(f)])
                 if progress:
                     progress.update(out.count)
         out.close()
     if progress:
         progress.done(out.count)
+
+
+async def _account(dd: Any) -> str:
+    return (await dd.identity()).account
+
+
+async def _none() -> str:
+    return ""
+
+
+async def ahead(pages: AsyncIterator[T], depth: int = 2) -> AsyncIterator[T]:
+    """`pages`, with the next request already sent while this page is written: AWS works on it while
+    this process formats (at most `depth` pages wait, so memory stays flat)."""
+    queue: asyncio.Queue[tuple[T | None, BaseException | None, bool]] = asyncio.Queue(depth)
+
+    async def fetch() -> None:
+        try:
+            async for page in pages:
+                await queue.put((page, None, False))
+        except Exception as err:  # said where the pages are read
+            await queue.put((None, err, True))
+        else:
+            await queue.put((None, None, True))
+
+    task = asyncio.create_task(fetch())
+    try:
+        while True:
+            page, err, done = await queue.get()
+            if err is not None:
+                raise err
+            if done:
+                return
+            yield page  # type: ignore[misc]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class _Keep:

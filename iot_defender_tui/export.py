@@ -62,11 +62,20 @@ class Source:
     partition: str = "aws"
 
 
+_ISO: dict[datetime, str] = {}  # an audit's findings share their task's start and a few finding times
+
+
 def iso(when: datetime | None) -> str | None:
     """ISO 8601 in UTC with milliseconds and a Z, as ASFF's examples write it."""
     if when is None:
         return None
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    found = _ISO.get(when)
+    if found is None:
+        if len(_ISO) > 10_000:
+            _ISO.clear()
+        found = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+        _ISO[when] = found
+    return found
 
 
 def _resource(ref: ResourceRef) -> dict[str, Any]:
