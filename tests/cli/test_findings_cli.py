@@ -3,6 +3,7 @@ real parser, the audit chosen, the filters, a baseline, the exit codes."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -168,19 +169,22 @@ def test_a_baseline_or_an_older_audit_leaves_only_the_new_findings(lab, iot, cap
 
 
 def test_jsonl_is_out_page_by_page(lab, capsys, monkeypatch):
-    """The first line is on stdout before the second page is asked for: streamed, not collected."""
+    """Lines are on stdout while later pages are still to come: streamed (at most 2 pages read ahead),
+    not collected."""
     original = DefenderClient.iter_findings
-    seen: list[str] = []
+    printed: list[int] = []  # lines out before each page
 
-    async def one_a_page(self: DefenderClient, **filters: Any) -> AsyncIterator[Any]:
+    async def ten_pages(self: DefenderClient, **filters: Any) -> AsyncIterator[Any]:
         async for page in original(self, **filters):
-            for finding in page:
-                seen.append(capsys.readouterr().out)  # what was printed before this page
-                yield (finding,)
+            for _ in range(10):
+                printed.append(capsys.readouterr().out.count("\n"))
+                yield page[:1]
+                await asyncio.sleep(0)  # as a page from the network would
 
-    monkeypatch.setattr(DefenderClient, "iter_findings", one_a_page)
-    assert cli.main(["findings", "--latest", "--format", "jsonl"]) == 0
-    assert [text.count("\n") for text in seen] == [0, 1, 1]
+    monkeypatch.setattr(DefenderClient, "iter_findings", ten_pages)
+    code, out, _ = run(capsys, "--latest", "--format", "jsonl")
+    assert code == 0 and len(out.splitlines()) + sum(printed) == 10
+    assert sum(printed) >= 10 - 3  # all but the pages read ahead were out before the last was asked for
 
 
 def test_aws_text_is_data_in_every_format():
