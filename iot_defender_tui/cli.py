@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .aws.safe_text import safe
 from .cli_common import checked, fail, plain, stdout_pipe
+from .cli_findings import add_findings_commands, run_findings
 from .cli_history import add_history_commands, run_history
 from .cli_revert import add_revert_commands, run_revert
 from .config import (
@@ -194,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_config_flags(history_command, argparse.SUPPRESS)
     for revert_command in add_revert_commands(commands):
         _add_config_flags(revert_command, argparse.SUPPRESS)
+    for findings_command in add_findings_commands(commands):
+        _add_config_flags(findings_command, argparse.SUPPRESS)
 
     sandbox = commands.add_parser(
         "sandbox",
@@ -308,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_history(args, load_cli_settings)
     if args.command == "revert":
         return run_revert(args, load_cli_settings)
+    if args.command == "findings":
+        return run_findings(args, load_cli_settings)
     if args.command == "journal":
         settings = load_cli_settings(args)
         if settings is None:

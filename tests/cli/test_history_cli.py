@@ -7,7 +7,6 @@ import io
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,15 +23,6 @@ from tests.support.sandbox import ACCOUNT, REGION, make_client, request_counts
 LAB_CHECKS = 3  # the lab's failing checks
 
 
-@pytest.fixture
-def lab(sandbox_url: str, aws_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The lab fleet (its audit of yesterday, completed), the sandbox in the environment, and a home of
-    this test's own (config, history)."""
-    monkeypatch.setenv("IOT_DEFENDER_TUI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox_url)
-    seed_fleet("lab")
-    return sandbox_url
 
 
 def _findings_requests(url: str) -> int:

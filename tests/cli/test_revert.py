@@ -4,26 +4,15 @@ active again, the change journaled; what was not changed, or cannot be undone, i
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 from iot_defender_tui import cli
 from iot_defender_tui.aws.journal import Journal
 from iot_defender_tui.config import journal_path
-from iot_defender_tui.sandbox.fleet import seed_fleet
 from tests.support.mitigation import NEEDS, SHARED, make_role
 from tests.support.models import lab_task_id
-from tests.support.sandbox import REGION, make_client
-
-
-@pytest.fixture
-def lab(sandbox_url: str, aws_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("IOT_DEFENDER_TUI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox_url)
-    seed_fleet("lab")
-    return sandbox_url
+from tests.support.sandbox import make_client
 
 
 def mitigate(url: str, action: str, params: dict, needs: str) -> tuple[str, str]:

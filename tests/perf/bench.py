@@ -46,6 +46,8 @@ BUSY_CHECK_SECONDS = 2.0  # the busy sandbox finishes one check every this many 
 TARGETS = {
     "first_row_s": "≤ 0.7 s",
     "all_loaded_vs_cli": "≤ 0.5",
+    "findings_first_line_s": "≤ 0.5 s",
+    "findings_jsonl_vs_cli": "≤ 0.5",
     "key_p99_ms": "≤ 30 ms",
     "filter_ms": "≤ 60 ms",
     "rss_mb": "≤ 250 MB",
@@ -137,6 +139,41 @@ def time_cli(url: str, task_id: str, env: dict[str, str], runs: int) -> tuple[fl
         subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
         best = min(best, time.perf_counter() - started)
     return best, f"best of {runs} runs, process start to exit, output to /dev/null"
+
+
+def time_findings(url: str, task_id: str, env: dict[str, str]) -> dict[str, float]:
+    """`findings --task ID --format jsonl` (issue 15): process start to its first line on stdout, to its
+    exit, its peak RSS (VmHWM, sampled while it runs: flat if streamed) and how many lines it wrote."""
+    script = Path(sys.executable).parent / "iot-defender-tui"
+    launcher = [str(script)] if script.exists() else [sys.executable, "-m", "iot_defender_tui"]
+    command = [*launcher, "findings", "--task", task_id, "--format", "jsonl"]
+    command += ["--endpoint-url", url, "--no-rate-limit"]  # the AWS CLI does not pace either
+    peak = [0.0]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+
+    def sample() -> None:
+        while process.poll() is None:
+            try:
+                status = Path(f"/proc/{process.pid}/status").read_text()
+            except OSError:
+                return
+            if found := re.search(r"VmHWM:\s+(\d+) kB", status):
+                peak[0] = max(peak[0], int(found.group(1)) / 1024)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    first_line = time.perf_counter() - started
+    lines = 1 if first else 0
+    for _ in process.stdout:
+        lines += 1
+    if process.wait() != 0:
+        raise RuntimeError(f"`findings` exited {process.returncode}")
+    sampler.join()
+    return {"first": first_line, "total": time.perf_counter() - started, "rss": peak[0], "lines": lines}
 
 
 def compile_package(env: dict[str, str]) -> None:
@@ -243,6 +280,7 @@ def measure(args: argparse.Namespace) -> list[dict]:
         task_id, findings = run_audit(iot_client(url))
         add("findings", findings, "count", f"--problem-scale {args.problem_scale:g}")
         cli, cli_note = time_cli(url, task_id, env, 1 if args.quick else 2)
+        jsonl = time_findings(url, task_id, env)
         presses = "60" if args.quick else "200"
         runs = 1 if args.quick else 3
         firsts = [run_probe(["first", url, task_id], env, timeout=900) for _ in range(runs)]
@@ -276,6 +314,12 @@ def measure(args: argparse.Namespace) -> list[dict]:
     if cli:
         all_loaded = next(m["value"] for m in metrics if m["metric"] == "all_loaded_s")
         add("all_loaded_vs_cli", all_loaded / cli, "ratio", "all_loaded_s / cli_all_loaded_s")
+    how_jsonl = f"`findings --task ID --format jsonl --no-rate-limit`, {jsonl['lines']} lines from a pipe"
+    add("findings_first_line_s", jsonl["first"], "s", f"process start to the first line; {how_jsonl}")
+    add("findings_jsonl_s", jsonl["total"], "s", f"process start to exit; {how_jsonl}")
+    add("findings_rss_mb", jsonl["rss"], "MiB", "peak VmHWM of the `findings` process, sampled every 20 ms")
+    if cli:
+        add("findings_jsonl_vs_cli", jsonl["total"] / cli, "ratio", "findings_jsonl_s / cli_all_loaded_s")
     keys = load["keys_ms"]
     key_note = f"{len(keys)} presses, handler start to frame bytes; {load['keys_missed']} without a frame"
     add("key_p50_ms", statistics.median(keys) if keys else None, "ms", key_note)

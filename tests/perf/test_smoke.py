@@ -34,6 +34,9 @@ METRICS = {
     "reopen_list_findings_requests",
     "history_write_wait_s",
     "drift_s",
+    "findings_first_line_s",
+    "findings_jsonl_s",
+    "findings_rss_mb",
 }
 
 

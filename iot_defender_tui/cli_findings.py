@@ -1,0 +1,264 @@
+"""`iot-defender-tui findings`: an audit's findings on stdout for scripts and CI (issue 15).
+
+A sibling of cli.py that cli.py registers, like cli_history. The formats are export.py's, so `audit run`
+can print the same ones: this module only chooses the audit, filters, and streams pages to a writer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import re
+import sys
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .cli_common import checked, fail, plain, stdout_pipe
+from .config import Settings, endpoint_problem, profile_problem, region_problem
+
+if TYPE_CHECKING:
+    from .aws.models import AuditTask, Finding
+
+T = TypeVar("T")
+LoadSettings = Callable[[argparse.Namespace], Settings | None]
+FORMATS = ("table", "json", "jsonl", "csv", "asff", "ocsf", "junit")  # export.FORMATS, not imported at start
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+_TASK_ID = re.compile(r"[a-zA-Z0-9_-]{1,40}")  # AWS's taskId
+_CHECK = re.compile(r"[a-zA-Z0-9_-]{1,200}")
+EXIT_CODES = """exit codes:
+  0  the findings were printed (none found is not a failure)
+  1  an AWS, network or credentials error, or no completed audit for --latest (one line on stderr)
+  2  a usage error, a broken config file or an unreadable --baseline file
+
+examples:
+  iot-defender-tui findings --latest --severity CRITICAL HIGH
+  iot-defender-tui findings --latest --format json > baseline.json
+  iot-defender-tui findings --latest --baseline baseline.json --format junit > report.xml
+  iot-defender-tui findings --task TASK_ID --format jsonl | jq .resource_id"""
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if not pattern.fullmatch(text):
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}")
+        return text
+
+    return parse
+
+
+def add_findings_commands(commands: Any) -> list[argparse.ArgumentParser]:
+    """Add `findings` to cli's subparsers; returns the parsers that read the config."""
+    task_id = _matching(_TASK_ID, "an audit task id (1 to 40 letters, digits, '-' or '_')")
+    findings = commands.add_parser(
+        "findings",
+        help="print an audit's findings: table, JSON, JSON lines, CSV, ASFF, OCSF or JUnit XML",
+        description="Print the non-compliant findings of one audit to stdout, streamed page by page\n"
+        "(progress on stderr when it is a terminal). Suppressed findings are left out unless\n"
+        "--include-suppressed. Only reads AWS.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    which = findings.add_mutually_exclusive_group(required=True)
+    which.add_argument("--task", type=task_id, metavar="ID", help="the audit task's id")
+    which.add_argument("--latest", action="store_true", help="the newest completed audit (last 90 days)")
+    findings.add_argument(
+        "--check",
+        type=_matching(_CHECK, "a check name"),
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="only these checks (e.g. LOGGING_DISABLED_CHECK)",
+    )
+    findings.add_argument(
+        "--severity", type=str.upper, nargs="+", action="extend", choices=SEVERITIES, metavar="SEV",
+        help="only these severities: CRITICAL, HIGH, MEDIUM, LOW",
+    )  # fmt: skip
+    new = findings.add_mutually_exclusive_group()
+    new.add_argument(
+        "--new-since",
+        type=task_id,
+        metavar="TASK",
+        help="only findings whose check and resource were not found by audit TASK",
+    )
+    new.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="only findings not in FILE (written by `findings --format json` or jsonl)",
+    )
+    findings.add_argument("--include-suppressed", action="store_true", help="list suppressed findings too")
+    findings.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
+    findings.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
+    findings.add_argument("--region", type=checked(region_problem), help="AWS region")
+    findings.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")
+    findings.add_argument(
+        "--no-rate-limit", action="store_true", help="do not pace requests to AWS's per-API quotas"
+    )
+    return [findings]
+
+
+def run_findings(args: argparse.Namespace, load_settings: LoadSettings) -> int:
+    settings = load_settings(args)
+    if settings is None:
+        return 2
+    known: set[int] | None = None
+    if args.baseline is not None:  # before connecting: a bad file is a usage error, said at once
+        try:
+            known = read_baseline(args.baseline)
+        except (OSError, ValueError) as err:
+            return fail(ValueError(f"--baseline {args.baseline}: {err}"), 2)
+    from .aws.errors import AwsError
+
+    try:
+        with stdout_pipe():
+            asyncio.run(_run(args, settings, known))
+    except AwsError as err:
+        return fail(err)
+    except _NoAudit as err:
+        return fail(err)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+class _NoAudit(Exception):
+    pass
+
+
+def read_baseline(path: Path) -> set[int]:
+    from .export import baseline_keys
+    from .history.codec import identity
+
+    text = path.read_text(encoding="utf-8")
+    return {identity(check, resource) for check, resource in baseline_keys(text)}
+
+
+def _client_for(args: argparse.Namespace, settings: Settings) -> Any:
+    from .aws.client import DefenderClient
+    from .ui.launch import connection_for, tuning_for
+
+    # Read-only: listing findings changes nothing (and no journal is opened to record a change).
+    connection = dataclasses.replace(connection_for(args, settings), read_only=True)
+    return DefenderClient(connection, tuning=tuning_for(args, settings))
+
+
+async def latest_task(dd: Any) -> AuditTask:
+    """The newest COMPLETED audit of the last 90 days (as long as AWS keeps them)."""
+    from .history.sync import RETENTION_DAYS, window_start
+
+    now = datetime.now(UTC)
+    start = window_start(now, RETENTION_DAYS)  # a few minutes short of 90 days: AWS refuses 90 exactly
+    tasks = await dd.list_audit_tasks(start, now + timedelta(minutes=1), status="COMPLETED")
+    if not tasks:
+        raise _NoAudit("no completed audit in the last 90 days")
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return max(tasks, key=lambda t: t.start_time or oldest)
+
+
+async def _run(args: argparse.Namespace, settings: Settings, known: set[int] | None) -> None:
+    from .export import Source, writer
+    from .history.codec import identity
+
+    progress = _Progress() if sys.stderr.isatty() else None
+    async with _client_for(args, settings) as dd:
+        task_id = (await latest_task(dd)).task_id if args.latest else args.task
+        # The account only for ASFF and OCSF (STS is one more round trip before the first line).
+        named = args.format in ("asff", "ocsf")
+        task, account = await asyncio.gather(
+            dd.describe_audit_task(task_id), _account(dd) if named else _none()
+        )
+        if task.status != "COMPLETED":
+            print(f"iot-defender-tui: warning: audit {task_id} is {plain(task.status)}: its findings so far",
+                  file=sys.stderr)  # fmt: skip
+        if args.new_since:
+            known = set()
+            async for page in dd.iter_findings(task_id=args.new_since):
+                known.update(identity(f.check_name, f.resource) for f in page)
+        keep = _Keep(args, known)
+        ran = [c.check_name for c in task.checks if keep.check(c.check_name)]
+        out = writer(args.format, sys.stdout, Source(account, dd.region or "", task), ran)
+        suppressed = None if args.include_suppressed else False  # False: AWS lists the unsuppressed only
+        for check in dict.fromkeys(args.check or [None]):  # each check once, in the order given
+            pages = dd.iter_findings(task_id=task_id, check_name=check, include_suppressed=suppressed)
+            async for page in ahead(pages):
+                out.write([f for f in page if keep(f)])
+                if progress:
+                    progress.update(out.count)
+        out.close()
+    if progress:
+        progress.done(out.count)
+
+
+async def _account(dd: Any) -> str:
+    return (await dd.identity()).account
+
+
+async def _none() -> str:
+    return ""
+
+
+async def ahead(pages: AsyncIterator[T], depth: int = 2) -> AsyncIterator[T]:
+    """`pages`, with the next request already sent while this page is written: AWS works on it while
+    this process formats (at most `depth` pages wait, so memory stays flat)."""
+    queue: asyncio.Queue[tuple[T | None, BaseException | None, bool]] = asyncio.Queue(depth)
+
+    async def fetch() -> None:
+        try:
+            async for page in pages:
+                await queue.put((page, None, False))
+        except Exception as err:  # said where the pages are read
+            await queue.put((None, err, True))
+        else:
+            await queue.put((None, None, True))
+
+    task = asyncio.create_task(fetch())
+    try:
+        while True:
+            page, err, done = await queue.get()
+            if err is not None:
+                raise err
+            if done:
+                return
+            yield page  # type: ignore[misc]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class _Keep:
+    """Which checks and findings the flags keep (AWS filters by one check at most, and by no severity)."""
+
+    def __init__(self, args: argparse.Namespace, known: set[int] | None):
+        self.args = args
+        self.known = known
+
+    def check(self, name: str) -> bool:
+        from .aws.catalogue import check_info
+
+        if self.args.check and name not in self.args.check:
+            return False
+        return not self.args.severity or check_info(name).severity in self.args.severity
+
+    def __call__(self, f: Finding) -> bool:
+        from .history.codec import identity
+
+        if self.args.severity and f.severity not in self.args.severity:
+            return False
+        if f.is_suppressed and not self.args.include_suppressed:
+            return False
+        return self.known is None or identity(f.check_name, f.resource) not in self.known
+
+
+class _Progress:
+    """A count on a terminal's stderr, rewritten in place."""
+
+    def update(self, count: int) -> None:
+        print(f"\r{count:,} findings…", end="", file=sys.stderr, flush=True)
+
+    def done(self, count: int) -> None:
+        print(f"\r{count:,} {'finding' if count == 1 else 'findings'}   ", file=sys.stderr, flush=True)
