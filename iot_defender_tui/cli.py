@@ -18,6 +18,7 @@ from . import __version__
 from .aws.safe_text import safe
 from .cli_common import checked, fail, plain, stdout_pipe
 from .cli_history import add_history_commands, run_history
+from .cli_iam import add_iam_commands, run_iam
 from .config import (
     ConfigError,
     Settings,
@@ -191,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for history_command in add_history_commands(commands):
         _add_config_flags(history_command, argparse.SUPPRESS)
+    add_iam_commands(commands)
 
     sandbox = commands.add_parser(
         "sandbox",
@@ -303,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_sandbox(args)
     if args.command == "history":
         return run_history(args, load_cli_settings)
+    if args.command == "iam-policy":
+        return run_iam(args)
     if args.command == "journal":
         settings = load_cli_settings(args)
         if settings is None:
