@@ -56,6 +56,8 @@ def test_the_list_is_what_the_code_sends():
     reads, changes = permissions.READ_OPERATIONS, permissions.CHANGE_OPERATIONS
     listed = permissions.actions(reads) + permissions.actions(changes)
     assert len(listed) == len(set(listed)), "an operation listed twice"
+    # The guard lists each change by name, not only by its verb: the list and the guard agree.
+    assert {n.split(":", 1)[1] for n in permissions.actions(changes)} <= guard.MUTATING_OPERATIONS
 
 
 def test_read_only_policy_is_every_read_and_nothing_else():
