@@ -20,6 +20,7 @@ from .cli_common import checked, fail, plain, stdout_pipe
 from .cli_findings import add_findings_commands, run_findings
 from .cli_history import add_history_commands, run_history
 from .cli_revert import add_revert_commands, run_revert
+from .cli_iam import add_iam_commands, run_iam
 from .config import (
     ConfigError,
     Settings,
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_config_flags(revert_command, argparse.SUPPRESS)
     for findings_command in add_findings_commands(commands):
         _add_config_flags(findings_command, argparse.SUPPRESS)
+    add_iam_commands(commands)
 
     sandbox = commands.add_parser(
         "sandbox",
@@ -313,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_revert(args, load_cli_settings)
     if args.command == "findings":
         return run_findings(args, load_cli_settings)
+    if args.command == "iam-policy":
+        return run_iam(args)
     if args.command == "journal":
         settings = load_cli_settings(args)
         if settings is None:
