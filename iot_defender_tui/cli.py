@@ -19,8 +19,8 @@ from .aws.safe_text import safe
 from .cli_common import checked, fail, plain, stdout_pipe
 from .cli_findings import add_findings_commands, run_findings
 from .cli_history import add_history_commands, run_history
-from .cli_revert import add_revert_commands, run_revert
 from .cli_iam import add_iam_commands, run_iam
+from .cli_revert import add_revert_commands, run_revert
 from .config import (
     ConfigError,
     Settings,
