@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .aws.safe_text import safe
+from .cli_audit import add_audit_commands, run_audit
 from .cli_common import checked, fail, plain, stdout_pipe
 from .cli_findings import add_findings_commands, run_findings
 from .cli_history import add_history_commands, run_history
@@ -194,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for history_command in add_history_commands(commands):
         _add_config_flags(history_command, argparse.SUPPRESS)
+    for audit_command in add_audit_commands(commands):
+        _add_config_flags(audit_command, argparse.SUPPRESS)
     for revert_command in add_revert_commands(commands):
         _add_config_flags(revert_command, argparse.SUPPRESS)
     for findings_command in add_findings_commands(commands):
@@ -311,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_sandbox(args)
     if args.command == "history":
         return run_history(args, load_cli_settings)
+    if args.command == "audit":
+        return run_audit(args, load_cli_settings)
     if args.command == "revert":
         return run_revert(args, load_cli_settings)
     if args.command == "findings":

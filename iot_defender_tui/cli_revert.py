@@ -48,6 +48,7 @@ def run_revert(args: argparse.Namespace, load_settings: LoadSettings) -> int:
 async def _revert(args: argparse.Namespace, settings: Settings) -> int:
     from .aws.client import DefenderClient
     from .aws.errors import AwsError
+    from .aws.guard import ReadOnlyError
     from .aws.journal import Journal, JournalError
     from .aws.revert import NotFinished, apply, describe, plan
     from .ui.launch import connection_for, tuning_for
@@ -71,7 +72,7 @@ async def _revert(args: argparse.Namespace, settings: Settings) -> int:
                 outcomes = await apply(dd, possible)
     except NotFinished as err:
         return fail(err)
-    except (AwsError, JournalError) as err:
+    except (AwsError, JournalError, ReadOnlyError) as err:
         return fail(err)
     for outcome in outcomes:
         state = "done" if outcome.error is None else f"FAILED: {outcome.error}"
