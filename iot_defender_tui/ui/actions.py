@@ -132,6 +132,12 @@ WORDS: dict[str, Words] = {
         "tasks",
         "Move to a task in progress, then press {key}.",
     ),
+    "mitigation-revert": Words(
+        "Revert mitigation task",
+        "undo what the finished mitigation task under the cursor did, where AWS allows it",
+        "tasks",
+        "Move to a finished task, then press {key}.",
+    ),
     "mitigation-switch": Words("Switch actions/tasks", "move between the actions list and the tasks list"),
     "mitigation-filter": Words("Filter mitigation list", "show only the rows that contain a text"),
     "mitigation-clear-filter": Words("Clear mitigation filter", "show every row of the filtered list again"),

@@ -209,15 +209,15 @@ async def test_read_only_refuses_mutating_keys(lab, sandbox_url):
         await until(pilot, lambda: len(cells(app, "#actions")) == 1)
         pane = app.query_one(MitigationPane)
         shown = {b.binding.key for b in app.active_bindings.values() if b.enabled and b.binding.show}
-        assert not shown & {"n", "e", "d", "c"}
-        for key in ("n", "e", "d", "c"):
+        assert not shown & {"n", "e", "d", "c", "u"}
+        for key in ("n", "e", "d", "c", "u"):
             await pilot.press(key)
             await asyncio.sleep(0.05)
             assert app.screen is app.screen_stack[0], key
-        assert len(app.errors) == 4 and all(e.startswith("Read-only:") for e in app.errors)
-        for name in ("new_action", "edit_action", "delete_action", "cancel_task"):
+        assert len(app.errors) == 5 and all(e.startswith("Read-only:") for e in app.errors)
+        for name in ("new_action", "edit_action", "delete_action", "cancel_task", "revert_task"):
             getattr(pane, f"action_{name}")()
-        assert len(app.errors) == 8 and app.screen is app.screen_stack[0]
+        assert len(app.errors) == 10 and app.screen is app.screen_stack[0]
         assert len(iot.list_mitigation_actions()["actionIdentifiers"]) == 1
 
 
@@ -297,3 +297,46 @@ async def test_keys_typed_as_the_form_opens_are_the_forms(lab, sandbox_url, burs
         form = app.screen
         await until(pilot, lambda: form.query_one("#name", Input).value == "edtc", "the name typed")
         assert len(app.screen_stack) == 2
+
+
+async def test_u_reverts_a_finished_task_by_keys(lab, sandbox_url, journal):
+    """The lab's ask: the shared certificate deactivated by a mitigation task, then `u` on that task, the
+    confirmation listing the change, `y`: the certificate is ACTIVE again, the change journaled; `u` again
+    has nothing left to undo."""
+    from tests.support.mitigation import SHARED
+    from tests.support.models import lab_task_id
+
+    iot = make_client(sandbox_url)
+    iot.create_mitigation_action(
+        actionName="DeactivateCert",
+        roleArn=make_role(sandbox_url, "RevertRole", NEEDS["UPDATE_DEVICE_CERTIFICATE"]),
+        actionParams={"updateDeviceCertificateParams": {"action": "DEACTIVATE"}},
+    )
+    finding = iot.list_audit_findings(taskId=lab_task_id(iot), checkName=SHARED)["findings"][0]
+    cert_id = finding["nonCompliantResource"]["resourceIdentifier"]["deviceCertificateId"]
+    task_id = iot.start_audit_mitigation_actions_task(
+        taskId="ui-revert-1", target={"findingIds": [finding["findingId"]]},
+        auditCheckToActionsMapping={SHARED: ["DeactivateCert"]}, clientRequestToken="ui-revert-1",
+    )["taskId"]  # fmt: skip
+
+    def status() -> str:
+        return iot.describe_certificate(certificateId=cert_id)["certificateDescription"]["status"]
+
+    app = Harness(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        finished = lambda: any(r[:2] == [task_id, "COMPLETED"] for r in cells(app, "#tasks"))  # noqa: E731
+        await until(pilot, finished, timeout=15)
+        assert status() == "INACTIVE"
+        await pilot.press("t", "u")  # the tasks list, then revert the task under the cursor
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the revert's confirmation")
+        body = str(app.screen.query_one("#body", Static).render())
+        assert f"re-activate certificate {cert_id[:10]}… (INACTIVE now)" in body
+        await pilot.press("y")
+        await until(pilot, lambda: status() == "ACTIVE", "the certificate re-activated")
+        assert [e.operation for e in journal.entries(None) if e.operation == "UpdateCertificate"] == [
+            "UpdateCertificate"
+        ]
+        await until(pilot, lambda: not app.query_one(MitigationPane).reverter.running)
+        await pilot.press("u")  # again: the certificate is active, nothing is sent
+        await until(pilot, lambda: any("can be undone" in e for e in app.errors), "nothing to undo")
+        assert "it is ACTIVE now" in app.errors[-1]

@@ -22,6 +22,7 @@ from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
 from .mitigation_delete import DeleteActionConfirm
 from .mitigation_forms import ActionForm
+from .mitigation_revert import Reverter
 from .mitigation_views import (
     ACTION_COLUMNS,
     TASK_COLUMNS,
@@ -32,7 +33,7 @@ from .mitigation_views import (
 )
 
 TASK_DAYS = 90
-MUTATING = {"new_action", "edit_action", "delete_action", "cancel_task"}
+MUTATING = {"new_action", "edit_action", "delete_action", "cancel_task", "revert_task"}
 
 
 class MitigationPane(Pane):
@@ -50,6 +51,7 @@ class MitigationPane(Pane):
         Binding("e", "edit_action", "Edit action", id="mitigation-edit"),
         Binding("d", "delete_action", "Delete action", id="mitigation-delete"),
         Binding("c", "cancel_task", "Cancel task", id="mitigation-cancel"),
+        Binding("u", "revert_task", "Revert task", id="mitigation-revert"),
         Binding("t", "switch_list", "Actions/tasks", id="mitigation-switch"),
         Binding("slash", "filter", "Filter", id="mitigation-filter"),
         Binding("escape", "clear_filter", "Clear filter", id="mitigation-clear-filter"),
@@ -60,6 +62,7 @@ class MitigationPane(Pane):
         super().__init__(*children, **kwargs)
         self.actions: dict[str, MitigationAction] = {}
         self.tasks: dict[str, MitigationTask] = {}
+        self.reverter = Reverter(self, self.refresh_then_say)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.HEADINGS["actions"] + " (loading…)"), classes="heading", id="actions-heading")
@@ -255,6 +258,16 @@ class MitigationPane(Pane):
 
         modal = ConfirmModal("Cancel mitigation task?", body, "Cancel task", "Keep it running")
         self.app.push_screen(modal, confirmed)
+
+    def action_revert_task(self) -> None:
+        """`u` on a finished task: undo what it did where AWS allows it (mitigation_revert.py)."""
+        if self._refuse():
+            return
+        task_id = self._current("#tasks")
+        if task_id is None:
+            defender(self.app).show_error("No mitigation task to revert: move to one in the tasks list.")
+            return
+        self.reverter.start(task_id)
 
     async def _mutate(self, call, done: str) -> None:
         try:
