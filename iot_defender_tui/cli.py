@@ -21,6 +21,7 @@ from .cli_common import checked, fail, plain, stdout_pipe
 from .cli_findings import add_findings_commands, run_findings
 from .cli_history import add_history_commands, run_history
 from .cli_iam import add_iam_commands, run_iam
+from .cli_mitigate import add_mitigate_commands, run_mitigate
 from .cli_revert import add_revert_commands, run_revert
 from .config import (
     ConfigError,
@@ -197,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_config_flags(history_command, argparse.SUPPRESS)
     for audit_command in add_audit_commands(commands):
         _add_config_flags(audit_command, argparse.SUPPRESS)
+    for mitigate_command in add_mitigate_commands(commands):
+        _add_config_flags(mitigate_command, argparse.SUPPRESS)
     for revert_command in add_revert_commands(commands):
         _add_config_flags(revert_command, argparse.SUPPRESS)
     for findings_command in add_findings_commands(commands):
@@ -316,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_history(args, load_cli_settings)
     if args.command == "audit":
         return run_audit(args, load_cli_settings)
+    if args.command == "mitigate":
+        return run_mitigate(args, load_cli_settings)
     if args.command == "revert":
         return run_revert(args, load_cli_settings)
     if args.command == "findings":

@@ -44,3 +44,11 @@ def stdout_pipe() -> Iterator[None]:
     except BrokenPipeError:
         # Keep Python from complaining at exit as it flushes the closed pipe again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def confirmed(question: str) -> bool:
+    """Ask on the terminal; not a terminal (a script without --yes) is a no, said on stderr."""
+    if not sys.stdin.isatty():
+        print("Not a terminal: pass --yes to make the changes.", file=sys.stderr)
+        return False
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .cli_common import checked, fail, plain
+from .cli_common import checked, confirmed, fail, plain
 from .config import Settings, endpoint_problem, journal_path, profile_problem, region_problem
 
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
@@ -66,7 +66,8 @@ async def _revert(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"  {plain(line)}")
                 if not possible:
                     return 0
-                if not args.yes and not _confirmed(len({(u.operation, u.args) for u in possible})):
+                changes = len({(u.operation, u.args) for u in possible})
+                if not args.yes and not confirmed(f"Make these {changes} change{'s' * (changes != 1)}?"):
                     print("Nothing changed.", file=sys.stderr)
                     return 3
                 outcomes = await apply(dd, possible)
@@ -79,10 +80,3 @@ async def _revert(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{plain(outcome.undo.what)}: {plain(state)}")
     return 0 if all(o.error is None for o in outcomes) else 1
 
-
-def _confirmed(changes: int) -> bool:
-    if not sys.stdin.isatty():
-        print("Not a terminal: pass --yes to make the changes.", file=sys.stderr)
-        return False
-    answer = input(f"Make these {changes} change{'s' if changes != 1 else ''}? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
