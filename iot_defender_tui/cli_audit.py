@@ -100,8 +100,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from .aws.catalogue import severity_rank
     from .aws.client import DefenderClient
     from .aws.journal import Journal
+    from .aws.session import connection_for, tuning_for
     from .export import Source, writer
-    from .ui.launch import connection_for, tuning_for
 
     with Journal.open(journal_path()) as journal:
         connection = connection_for(args, settings)

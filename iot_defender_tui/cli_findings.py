@@ -139,7 +139,7 @@ def read_baseline(path: Path) -> set[int]:
 
 def _client_for(args: argparse.Namespace, settings: Settings) -> Any:
     from .aws.client import DefenderClient
-    from .ui.launch import connection_for, tuning_for
+    from .aws.session import connection_for, tuning_for
 
     # Read-only: listing findings changes nothing (and no journal is opened to record a change).
     connection = dataclasses.replace(connection_for(args, settings), read_only=True)

@@ -118,7 +118,7 @@ def run_prune(keep: int) -> int:
 
 def _client_for(args: argparse.Namespace, settings: Settings) -> Any:
     from .aws.client import DefenderClient
-    from .ui.launch import connection_for, tuning_for
+    from .aws.session import connection_for, tuning_for
 
     # Read-only: the history only reads AWS (and no journal is opened, so no write could be recorded).
     connection = dataclasses.replace(connection_for(args, settings), read_only=True)

@@ -76,7 +76,7 @@ def run_mitigate(args: argparse.Namespace, load_settings: LoadSettings) -> int:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from .aws.client import DefenderClient
     from .aws.journal import Journal
-    from .ui.launch import connection_for, tuning_for
+    from .aws.session import connection_for, tuning_for
 
     with Journal.open(journal_path()) as journal:
         connection = connection_for(args, settings)

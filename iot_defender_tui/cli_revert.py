@@ -51,7 +51,7 @@ async def _revert(args: argparse.Namespace, settings: Settings) -> int:
     from .aws.guard import ReadOnlyError
     from .aws.journal import Journal, JournalError
     from .aws.revert import NotFinished, apply, describe, plan
-    from .ui.launch import connection_for, tuning_for
+    from .aws.session import connection_for, tuning_for
 
     # Read-only in the config is kept: the client's guard refuses the changes, after the plan is shown.
     connection = connection_for(args, settings)

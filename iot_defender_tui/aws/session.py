@@ -7,15 +7,20 @@ profile name (for hints), the region (botocore ignores AWS_REGION) and the endpo
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiobotocore.session import AioSession
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 from .errors import THROTTLING_CODES, UnknownRegionError, map_error, refused
 from .ratelimit import Backoff, report_retry
@@ -144,3 +149,27 @@ async def effective_region(settings: ConnectionSettings, session: AioSession) ->
             hint,
         )
     return region
+
+
+# The commands' and the TUI's connection from their flags: here, not in ui/launch.py, so that a command
+# (`findings`, `audit run`…) does not import Textual and the whole app before its first request (~0.3 s).
+def connection_for(args: argparse.Namespace, settings: Settings) -> ConnectionSettings:
+    """Flags first, then the environment (as the AWS CLI reads it), then the config file."""
+    resolved = ConnectionSettings.resolve(
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+        endpoint_url=getattr(args, "endpoint_url", None),
+        read_only=bool(getattr(args, "read_only", False)) or settings.read_only,
+    )
+    return dataclasses.replace(
+        resolved,
+        profile=resolved.profile or settings.profile,
+        region=resolved.region or settings.region,
+        endpoint_url=resolved.endpoint_url or settings.endpoint_url,
+    )
+
+
+def tuning_for(args: argparse.Namespace, settings: Settings) -> Tuning:
+    """No client-side pacing with --no-rate-limit, `rate_limit = false`, or --sandbox (no quotas)."""
+    paced = settings.rate_limit and not getattr(args, "no_rate_limit", False)
+    return Tuning(rate_scale=None if getattr(args, "sandbox", False) or not paced else 1.0)

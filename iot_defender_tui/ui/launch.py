@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import dataclasses
 import os
 import queue
 import re
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from ..aws.journal import Journal, JournalError
-from ..aws.session import ConnectionSettings, Tuning
+from ..aws.session import ConnectionSettings, connection_for, tuning_for
 from ..config import Settings, journal_path
 from ..history.store import AuditStore
 from .app import DefenderApp
@@ -98,28 +97,6 @@ def start_sandbox(devices: int = 0, timeout: float = START_TIMEOUT) -> SandboxCh
         raise SandboxStartError(f"the sandbox did not start: {(line or '') + errors.read()[-2000:]}".strip())
     child.url = match.group(0)
     return child
-
-
-def connection_for(args: argparse.Namespace, settings: Settings) -> ConnectionSettings:
-    """Flags first, then the environment (as the AWS CLI reads it), then the config file."""
-    resolved = ConnectionSettings.resolve(
-        profile=getattr(args, "profile", None),
-        region=getattr(args, "region", None),
-        endpoint_url=getattr(args, "endpoint_url", None),
-        read_only=bool(getattr(args, "read_only", False)) or settings.read_only,
-    )
-    return dataclasses.replace(
-        resolved,
-        profile=resolved.profile or settings.profile,
-        region=resolved.region or settings.region,
-        endpoint_url=resolved.endpoint_url or settings.endpoint_url,
-    )
-
-
-def tuning_for(args: argparse.Namespace, settings: Settings) -> Tuning:
-    """No client-side pacing with --no-rate-limit, `rate_limit = false`, or --sandbox (no quotas)."""
-    paced = settings.rate_limit and not getattr(args, "no_rate_limit", False)
-    return Tuning(rate_scale=None if getattr(args, "sandbox", False) or not paced else 1.0)
 
 
 def open_journal(*, sandbox: bool) -> tuple[Journal | None, str | None]:
