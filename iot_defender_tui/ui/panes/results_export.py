@@ -16,6 +16,8 @@ import json
 import os
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -54,20 +56,26 @@ COLUMNS = (
 Reader = Callable[[Sequence[Hashable]], list[Finding]]
 
 
-def record(finding: Finding) -> dict[str, Any]:
-    """One finding as a row. The texts are the models' (control characters already shown as escapes)."""
-    return {
-        "finding_id": finding.finding_id,
-        "check": finding.check_name,
-        "severity": finding.severity,
-        "resource_type": finding.resource.resource_type,
-        "resource_id": finding.resource.full_id,
-        "reason_code": finding.reason_code or "",
-        "reason": finding.reason or "",
-        "found_time": finding.finding_time.isoformat() if finding.finding_time else "",
-        "suppressed": finding.is_suppressed,
-        "task_id": finding.task_id,
-    }
+def row(finding: Finding) -> tuple[str | bool, ...]:
+    """One finding's values, in COLUMNS' order. The texts are the models' (control characters already
+    shown as escapes); the time is ISO 8601, in UTC as AWS gives it."""
+    return (
+        finding.finding_id,
+        finding.check_name,
+        finding.severity,
+        finding.resource.resource_type,
+        finding.resource.full_id,
+        finding.reason_code or "",
+        finding.reason or "",
+        _iso(finding.finding_time),
+        finding.is_suppressed,
+        finding.task_id,
+    )
+
+
+@lru_cache(maxsize=1024)  # an audit's findings share a few times: each formatted once
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
 
 
 def default_path(task_id: str, check: str | None, fmt: str = "csv") -> Path:
@@ -186,27 +194,27 @@ class _Writer:
         self.choice = choice
         self._part = choice.path.with_name(f".{choice.path.name}.part")
         self._file: IO[str] | None = None
-        self._csv: csv.DictWriter | None = None
+        self._csv: Any = None  # a csv.writer
         self._first = True
 
     def open(self) -> None:
         self._file = open(self._part, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed in close/abort)
         if self.choice.fmt == "csv":
-            self._csv = csv.DictWriter(self._file, COLUMNS)
-            self._csv.writeheader()
+            self._csv = csv.writer(self._file)
+            self._csv.writerow(COLUMNS)
         else:
             self._file.write("[")
 
     def write(self, findings: list[Finding]) -> None:
         assert self._file is not None
         if self._csv is not None:
-            rows = (record(f) for f in findings)
-            self._csv.writerows({**r, "suppressed": "true" if r["suppressed"] else "false"} for r in rows)
+            # A tuple a row, not a DictWriter's dict: a third of a 1,000,000-row export's time went there.
+            self._csv.writerows((*r[:8], "true" if r[8] else "false", r[9]) for r in map(row, findings))
             return
         out = []
         for finding in findings:
             out.append("\n" if self._first else ",\n")
-            out.append(json.dumps(record(finding), ensure_ascii=False))
+            out.append(json.dumps(dict(zip(COLUMNS, row(finding), strict=True)), ensure_ascii=False))
             self._first = False
         self._file.write("".join(out))
 
