@@ -172,6 +172,11 @@ async def test_y_copies_the_finding_and_resource_ids_or_the_marked_finding_ids(
         assert "Copied 3 finding ids" in status(pane)
         assert app.errors == []
 
+        monkeypatch.setattr(results_export, "COPY_MAX", 2)  # more marked than a terminal takes: refused
+        await pilot.press("y")
+        assert len(copied) == 2
+        assert app.errors == ["3 findings are marked: y copies at most 2 ids (e exports them)."]
+
 
 async def test_a_stored_list_exports_every_row_in_order_batch_by_batch(
     lab: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

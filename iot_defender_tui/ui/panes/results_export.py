@@ -278,6 +278,7 @@ class Exports:
 
         def chosen(choice: ExportChoice | None) -> None:
             if choice is not None:
+                self._say(f"Exporting 0/{len(keys):,}…")  # at once: a second `e` meanwhile is refused
                 work = self._write(keys, read, choice)
                 self._owner.run_worker(work, name="export", group="results-export", exit_on_error=False)
 
