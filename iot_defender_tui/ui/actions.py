@@ -112,6 +112,18 @@ WORDS: dict[str, Words] = {
     "results-apply-mitigation": Words(
         "Apply mitigation", "apply mitigation actions to the marked findings", "findings", _MARK_FIRST
     ),
+    "results-export": Words(
+        "Export findings",
+        "write the findings list as shown (filter and sort applied) to a CSV or JSON file",
+        "findings",
+    ),
+    "results-copy-ids": Words(
+        "Copy finding ids",
+        "copy the ids of the finding under the cursor and of its resource (or of the marked findings) to "
+        "the clipboard, over SSH too",
+        "findings",
+        "Move to a finding (or mark findings), then press {key}.",
+    ),
     # Mitigation
     "mitigation-new": Words("New mitigation action", "create a mitigation action in a form"),
     "mitigation-edit": Words(

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Callable, Hashable, Iterable
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -98,6 +98,16 @@ class FindingsStream:
         if self._stored is not None:
             return self._stored.findings(keys)
         return [self._findings[str(k)] for k in keys if str(k) in self._findings]
+
+    def export_source(self) -> tuple[Sequence[Hashable], Callable[[Sequence[Hashable]], list[Finding]]]:
+        """The list's keys in the table's order now (filter and sort applied), and a reader of their
+        findings for a worker thread, batch by batch: it keeps reading this list once another is opened (a
+        stored list closed meanwhile raises HistoryError; an in-memory one cleared gives fewer)."""
+        stored = self._stored
+        if stored is not None:
+            return stored.view.copy(), stored.findings  # a numpy array: 8 bytes a row, not a list of ints
+        findings = self._findings
+        return self.table.visible_keys(), lambda keys: [findings[str(k)] for k in keys if str(k) in findings]
 
     def set_suppressed(self, changed: list[Finding], suppressed: bool) -> list[str]:
         """Every listed finding of these findings' checks on their resources (what one suppression covers)

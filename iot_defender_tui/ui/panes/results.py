@@ -40,6 +40,7 @@ from ..widgets.filter_bar import FilterBar
 from . import results_views as views
 from .findings_stream import FindingsStream, FindingsView
 from .results_drift import NO_HISTORY, show_drift
+from .results_export import Exports, default_path
 from .results_suppress import Suppressions
 
 
@@ -81,6 +82,9 @@ class ResultsPane(Pane):
         Binding("r", "reload", "Reload", id="results-reload"),
         Binding("d", "drift", "Drift", id="results-drift"),
         Binding("T", "trend", "Trend", id="results-trend"),
+        # Off the footer: at 80 columns they would push out enter (open) and sort; `?` and ctrl+p list them.
+        Binding("e", "export", "Export", id="results-export", show=False),
+        Binding("y", "copy_ids", "Copy ids", id="results-copy-ids", show=False),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -104,6 +108,7 @@ class ResultsPane(Pane):
             failed=self._error,
         )
         self.suppressions = Suppressions(self, self.stream, self._update_status)
+        self.exports = Exports(self, self._update_status)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Audit tasks (last 90 days)"), id="crumb")
@@ -131,6 +136,7 @@ class ResultsPane(Pane):
         for n, name in enumerate(TABLES):
             self.query_one(name).display = n == level
         self._hide_filter()
+        self.exports.note = ""
         if focus:
             self.table.focus()
         # AWS lists 90 days of audits; the history adds the older ones it keeps.
@@ -165,6 +171,8 @@ class ResultsPane(Pane):
                 parts.append("loading…")
             if self.suppressions.progress:
                 parts.append(self.suppressions.progress)
+            if self.exports.status:
+                parts.append(self.exports.status)
         if table.filter_text:
             parts.append(f"filter: {table.filter_text}")
         # One line whatever it says: no layout pass (a streaming load updates it several times a second).
@@ -215,7 +223,7 @@ class ResultsPane(Pane):
             return self.level == Level.TASKS and not is_read_only(self)
         if action in ("suppress", "unsuppress", "apply_mitigation"):
             return self.level == Level.FINDINGS and not is_read_only(self)
-        if action in ("mark", "mark_all", "clear_marks", "reload"):
+        if action in ("mark", "mark_all", "clear_marks", "reload", "export", "copy_ids"):
             return self.level == Level.FINDINGS
         if action == "drift":
             return self.level == Level.TASKS
@@ -408,6 +416,19 @@ class ResultsPane(Pane):
             return self.stream.findings_of(keys)
         key = table.cursor_key
         return self.stream.findings_of([key]) if key is not None else []
+
+    # -- export and copy (no change to AWS: allowed in read-only) ------------------------------------
+    def action_export(self) -> None:
+        if self.level != Level.FINDINGS:
+            return
+        keys, read = self.stream.export_source()
+        check = None if self._check_name == views.ALL else self._check_name
+        path = default_path(self._task_id or "", "drift" if self._drift else check)
+        self.exports.export(keys, read, path, loading=self.stream.loading)
+
+    def action_copy_ids(self) -> None:
+        if self.level == Level.FINDINGS:
+            self.exports.copy(self.table.mark_count, self.marked_findings)
 
     # -- changes (refused in read-only) -----------------------------------------------------------
     def action_cancel_task(self) -> None:
