@@ -102,7 +102,7 @@ def record(f: Finding) -> dict[str, Any]:
     }
 
 
-def _cell(value: Any) -> str:
+def spreadsheet_cell(value: Any) -> str:
     text = "" if value is None else str(value)
     # A cell a spreadsheet would run as a formula (OWASP "CSV injection") is kept as text.
     return "'" + text if text.startswith(_FORMULA) else text
@@ -110,7 +110,7 @@ def _cell(value: Any) -> str:
 
 def csv_row(f: Finding) -> list[str]:
     row = record(f)
-    return [_cell(row[name]) for name in CSV_FIELDS]
+    return [spreadsheet_cell(row[name]) for name in CSV_FIELDS]
 
 
 def asff(f: Finding, source: Source) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...aws.models import Finding, ResourceRef
+from ...export import spreadsheet_cell
 from ...history.store import HistoryError
 from ..contract import defender
 from ..format import plural
@@ -209,7 +210,11 @@ class _Writer:
         assert self._file is not None
         if self._csv is not None:
             # A tuple a row, not a DictWriter's dict: a third of a 1,000,000-row export's time went there.
-            self._csv.writerows((*r[:8], "true" if r[8] else "false", r[9]) for r in map(row, findings))
+            # Text from AWS (a client id a device chose) is never run as a spreadsheet formula.
+            cell = spreadsheet_cell
+            self._csv.writerows(
+                (*map(cell, r[:8]), "true" if r[8] else "false", cell(r[9])) for r in map(row, findings)
+            )
             return
         out = []
         for finding in findings:
