@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .cli_common import checked, fail, plain, stdout_pipe
+from .cli_common import add_connection_flags, fail, plain, stdout_pipe
 from .cli_findings import FORMATS
-from .config import Settings, endpoint_problem, journal_path, profile_problem, region_problem
+from .config import Settings, journal_path
 
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
@@ -65,9 +65,7 @@ def add_audit_commands(commands: Any) -> list[argparse.ArgumentParser]:
         help="with --wait: exit 3 when a finding is at or above SEVERITY (CRITICAL, HIGH, MEDIUM, LOW)",
     )  # fmt: skip
     run.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
-    run.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
-    run.add_argument("--region", type=checked(region_problem), help="AWS region")
-    run.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")
+    add_connection_flags(run)
     run.add_argument("--no-rate-limit", action="store_true", help="do not pace requests to AWS's quotas")
     return [run]
 

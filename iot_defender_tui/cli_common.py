@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from .config import endpoint_problem, profile_problem, region_problem
+
 
 def checked(problem: Callable[[str], str | None]) -> Callable[[str], str]:
     """An argparse type from a config check (`region_problem` …): the text, or the check's reason."""
@@ -52,3 +54,10 @@ def confirmed(question: str) -> bool:
         print("Not a terminal: pass --yes to make the changes.", file=sys.stderr)
         return False
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    """--profile, --region and --endpoint-url, checked as the config file's values are."""
+    parser.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
+    parser.add_argument("--region", type=checked(region_problem), help="AWS region")
+    parser.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .cli_common import checked, fail, plain, stdout_pipe
-from .config import Settings, endpoint_problem, profile_problem, region_problem
+from .cli_common import add_connection_flags, fail, plain, stdout_pipe
+from .config import Settings
 
 if TYPE_CHECKING:
     from .aws.models import AuditTask, Finding
@@ -92,9 +92,7 @@ def add_findings_commands(commands: Any) -> list[argparse.ArgumentParser]:
     )
     findings.add_argument("--include-suppressed", action="store_true", help="list suppressed findings too")
     findings.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
-    findings.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
-    findings.add_argument("--region", type=checked(region_problem), help="AWS region")
-    findings.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")
+    add_connection_flags(findings)
     findings.add_argument(
         "--no-rate-limit", action="store_true", help="do not pace requests to AWS's per-API quotas"
     )

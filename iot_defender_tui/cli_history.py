@@ -17,8 +17,8 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from .cli_common import checked, fail, plain, stdout_pipe
-from .config import Settings, endpoint_problem, history_path, profile_problem, region_problem
+from .cli_common import add_connection_flags, fail, plain, stdout_pipe
+from .config import Settings, history_path
 
 if TYPE_CHECKING:
     from .history.models import Trend
@@ -80,9 +80,7 @@ def add_history_commands(commands: Any) -> list[argparse.ArgumentParser]:
     form.add_argument("--json", action="store_true", help="JSON: account, region and one row per check")
     form.add_argument("--csv", action="store_true", help="CSV: one row per audit and check")
     for parser in (sync, trend):
-        parser.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
-        parser.add_argument("--region", type=checked(region_problem), help="AWS region")
-        parser.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")
+        add_connection_flags(parser)
     sync.add_argument(
         "--no-rate-limit", action="store_true", help="do not pace requests to AWS's per-API quotas"
     )

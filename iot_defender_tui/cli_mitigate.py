@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .cli_common import checked, confirmed, fail, plain, stdout_pipe
-from .config import Settings, endpoint_problem, journal_path, profile_problem, region_problem
+from .cli_common import add_connection_flags, confirmed, fail, plain, stdout_pipe
+from .config import Settings, journal_path
 
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
 POLL_SECONDS = 2.0
@@ -42,9 +42,7 @@ def add_mitigate_commands(commands: Any) -> list[argparse.ArgumentParser]:
     )
     mitigate.add_argument("--yes", action="store_true", help="do not ask")
     mitigate.add_argument("--wait", action="store_true", help="follow the task and print every outcome")
-    mitigate.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
-    mitigate.add_argument("--region", type=checked(region_problem), help="AWS region")
-    mitigate.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")
+    add_connection_flags(mitigate)
     return [mitigate]
 
 

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .cli_common import checked, confirmed, fail, plain
-from .config import Settings, endpoint_problem, journal_path, profile_problem, region_problem
+from .cli_common import add_connection_flags, confirmed, fail, plain
+from .config import Settings, journal_path
 
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
 EPILOG = (
@@ -32,9 +32,7 @@ def add_revert_commands(commands: Any) -> list[argparse.ArgumentParser]:
     )
     revert.add_argument("--mitigation-task", required=True, metavar="ID", help="the mitigation task's id")
     revert.add_argument("--yes", action="store_true", help="do not ask: make the changes shown")
-    revert.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
-    revert.add_argument("--region", type=checked(region_problem), help="AWS region")
-    revert.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")
+    add_connection_flags(revert)
     return [revert]
 
 

@@ -13,6 +13,7 @@ from ...aws.errors import AwsError
 from ...aws.guard import ReadOnlyError
 from ...aws.revert import NotFinished, Outcome, apply, describe, plan
 from ..contract import defender
+from ..format import plural
 from ..modals import ConfirmModal
 
 
@@ -32,36 +33,39 @@ class Reverter:
 
     async def _plan(self, task_id: str) -> None:
         app = defender(self._owner.app)
+        asked = False  # the confirmation owns `running` from then on; any other end of this step frees it
         try:
-            _task, undos = await plan(app.dd, task_id)
-        except NotFinished as err:
-            self.running = False
-            app.show_error(f"{err}.")
-            return
-        except AwsError as err:
-            self.running = False
-            app.show_error(err.text)
-            return
-        possible = [u for u in undos if u.possible]
-        lines = describe(undos)
-        if not possible:
-            self.running = False
-            why = "; ".join(lines) if lines else "it changed nothing"
-            app.show_error(f"Nothing of mitigation task {task_id} can be undone: {why}")
-            return
-        changes = len({(u.operation, u.args) for u in possible})
-        body = Text(f"Undo what mitigation task {task_id} did ({changes} change{'s' * (changes != 1)}):\n\n")
-        body.append("\n".join(lines))
-
-        def confirmed(ok: bool | None) -> None:
-            if not ok:
-                self.running = False
+            try:
+                _task, undos = await plan(app.dd, task_id)
+            except NotFinished as err:
+                app.show_error(f"{err}.")
                 return
-            self._owner.run_worker(self._apply(task_id, possible), group="mitigation-revert",
-                                   exit_on_error=False)  # fmt: skip
+            except AwsError as err:
+                app.show_error(err.text)
+                return
+            possible = [u for u in undos if u.possible]
+            lines = describe(undos)
+            if not possible:
+                why = "; ".join(lines) if lines else "it changed nothing"
+                app.show_error(f"Nothing of mitigation task {task_id} can be undone: {why}")
+                return
+            changes = len({(u.operation, u.args) for u in possible})
+            body = Text(f"Undo what mitigation task {task_id} did ({plural(changes, 'change')}):\n\n")
+            body.append("\n".join(lines))
 
-        modal = ConfirmModal("Revert mitigation task?", body, "Revert", "Keep")
-        self._owner.app.push_screen(modal, confirmed)
+            def confirmed(ok: bool | None) -> None:
+                if not ok:
+                    self.running = False
+                    return
+                self._owner.run_worker(self._apply(task_id, possible), group="mitigation-revert",
+                                       exit_on_error=False)  # fmt: skip
+
+            modal = ConfirmModal("Revert mitigation task?", body, "Revert", "Keep")
+            self._owner.app.push_screen(modal, confirmed)
+            asked = True
+        finally:
+            if not asked:
+                self.running = False
 
     async def _apply(self, task_id: str, possible: list) -> None:
         app = defender(self._owner.app)

@@ -22,7 +22,7 @@ from ...aws.catalogue import check_info, severity_rank
 from ...aws.models import Finding
 from ...history.browse import StoredList, needle_for
 from ..format import short_time
-from ..widgets.table_model import Cell, Column
+from ..widgets.table_model import Cell, Column, styled
 
 AROUND = 60  # rows read on each side of a row not yet read: a page up or down is then one read, not 30
 KEPT = 2048  # rows' cells kept (a few screens)
@@ -111,12 +111,7 @@ class StoredRows:
         return self.cells_at(position) if position is not None else tuple("" for _ in self.columns)
 
     def styled(self, cells: Sequence[Cell]) -> tuple[Text, ...]:
-        out = []
-        for cell, column in zip(cells, self.columns, strict=False):
-            if isinstance(cell, str):
-                cell = Text(cell, style=column.style(cell) if column.style else "")
-            out.append(cell)
-        return tuple(out)
+        return styled(self.columns, cells)
 
     def text_cells(self, key: Hashable) -> tuple[Text, ...]:
         return self.styled(self.cells_of(key))

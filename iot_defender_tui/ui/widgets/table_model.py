@@ -41,6 +41,16 @@ def _plain(cell: Cell) -> str:
     return cell if isinstance(cell, str) else cell.plain
 
 
+def styled(columns: Sequence[Column], cells: Sequence[Cell]) -> tuple[Text, ...]:
+    """Cells as Text, a plain `str` cell with its column's style (any table model's rows)."""
+    out = []
+    for cell, column in zip(cells, columns, strict=False):
+        if isinstance(cell, str):
+            cell = Text(cell, style=column.style(cell) if column.style else "")
+        out.append(cell)
+    return tuple(out)
+
+
 class TableModel:
     """Rows are (key, cells); keys are stable across filter, sort and streaming appends."""
 
@@ -78,12 +88,7 @@ class TableModel:
 
     def styled(self, cells: Sequence[Cell]) -> tuple[Text, ...]:
         """Cells as Text, with their column's style (for callers that read a row, and for drawing)."""
-        out = []
-        for cell, column in zip(cells, self.columns, strict=False):
-            if isinstance(cell, str):
-                cell = Text(cell, style=column.style(cell) if column.style else "")
-            out.append(cell)
-        return tuple(out)
+        return styled(self.columns, cells)
 
     def text_cells(self, key: Hashable) -> tuple[Text, ...]:
         return self.styled(self.cells_of(key))
