@@ -331,25 +331,6 @@ class AuditStore:
             return []
         return self._decode(codec.FindingReader(task_id, self._kinds.values), rows)
 
-    def findings_by_ids(
-        self, account: str, region: str, task_id: str, finding_ids: Iterable[str], *, batch: int = 5000
-    ) -> Iterator[list[Finding]]:
-        """The task's findings with these ids (a drift list), `batch` ids per query; ids not stored are
-        skipped."""
-        source = iter(finding_ids)
-        while chunk := list(islice(source, batch)):
-            marks = ",".join("?" * len(chunk))
-            rows = self._finding_rows(
-                account, region, task_id,
-                f"SELECT {codec.FINDING_COLUMNS} FROM finding WHERE task = ? AND finding_id IN ({marks}) "
-                "ORDER BY check_name, identity, seq",
-                chunk,
-            )  # fmt: skip
-            if rows is None:
-                return
-            if rows:
-                yield self._decode(codec.FindingReader(task_id, self._kinds.values), rows)
-
     # Completeness
 
     def mark_check_complete(self, account: str, region: str, task_id: str, check_name: str) -> None:

@@ -1,8 +1,8 @@
 """The app's use of the local audit history (history/store.py) for the account and region it is on.
 
 Reads and writes go to one thread of their own, never the event loop: a 100,000-finding audit is written
-while its first load streams from AWS, in the order it came, and read back in batches (the first one small,
-so its first rows show at once). The store failing after it was opened (a full disk, a damaged page) is
+while its first load streams from AWS, in the order it came; a stored list is read back on demand
+(history/browse.py, on a thread of its own), its first screenful first. The store failing after it was opened (a full disk, a damaged page) is
 said once in the status line; the app goes on without it, as it does when the store cannot be opened.
 """
 
@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 APP_CACHE_MIB = 4  # SQLite's page cache for the app's writes, one AWS page at a time (see AuditStore)
-FIRST_BATCH = 500  # a screen's worth and more: the first rows of a stored audit show before the rest is read
-BATCH = 20_000
+FIRST_BATCH = 500  # a screen's worth and more: shown while a stored list's index is built
 
 
 def open_store(*, sandbox: bool) -> tuple[AuditStore | None, str | None]:
@@ -80,54 +79,6 @@ class HistoryLink:
         except HistoryError as err:
             self._fail(err)
             return False
-
-    async def pages(self, task_id: str, check_name: str | None) -> AsyncIterator[tuple[Finding, ...]]:
-        """The audit's stored findings (of one check, or all), a small batch first. A store failing midway
-        raises HistoryError: what was shown stays, and the caller says why."""
-        count = FIRST_BATCH
-        offset = 0
-        while True:
-            page = await self._run(
-                self.store.findings_page, self.account, self.region, task_id, check_name, offset, count
-            )
-            if page:
-                yield tuple(page)
-            if len(page) < count:
-                return
-            offset += len(page)
-            if count == FIRST_BATCH:
-                # After the first batch, the rest by keyset in big batches (an OFFSET would rescan).
-                async for rest in self._rest(task_id, check_name, offset):
-                    yield rest
-                return
-
-    async def _rest(
-        self, task_id: str, check_name: str | None, skip: int
-    ) -> AsyncIterator[tuple[Finding, ...]]:
-        batches: Iterator[list[Finding]] = iter(())
-
-        def open_batches() -> None:
-            nonlocal batches
-            batches = self.store.findings(self.account, self.region, task_id, check_name, batch=BATCH)
-
-        await self._run(open_batches)
-        skipped = 0
-        # The next batch is read on the history's thread while this one is made into rows on the loop.
-        coming = asyncio.ensure_future(self._run(next, batches, None))
-        try:
-            while True:
-                batch = await coming
-                if batch is None:
-                    return
-                coming = asyncio.ensure_future(self._run(next, batches, None))
-                if skipped < skip:  # the first batch's findings, already shown
-                    drop = min(skip - skipped, len(batch))
-                    skipped += drop
-                    batch = batch[drop:]
-                if batch:
-                    yield tuple(batch)
-        finally:
-            coming.cancel()  # the list was left: the batch read meanwhile is not wanted
 
     async def older(self, listed: set[str]) -> list[AuditTask]:
         """Stored audits AWS no longer lists (past its 90 days, or from `history sync`), whole in the store
