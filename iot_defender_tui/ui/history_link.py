@@ -2,8 +2,9 @@
 
 Reads and writes go to one thread of their own, never the event loop: a 100,000-finding audit is written
 while its first load streams from AWS, in the order it came; a stored list is read back on demand
-(history/browse.py, on a thread of its own), its first screenful first. The store failing after it was opened (a full disk, a damaged page) is
-said once in the status line; the app goes on without it, as it does when the store cannot be opened.
+(history/browse.py, on a thread of its own), its first screenful first. The store failing after it was
+opened (a full disk, a damaged page) is said once in the status line; the app goes on without it, as it
+does when the store cannot be opened.
 """
 
 from __future__ import annotations
