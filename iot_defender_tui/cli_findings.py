@@ -158,37 +158,70 @@ async def latest_task(dd: Any) -> AuditTask:
 
 
 async def _run(args: argparse.Namespace, settings: Settings, known: set[int] | None) -> None:
+    async with _client_for(args, settings) as dd:
+        task_id = (await latest_task(dd)).task_id if args.latest else args.task
+        suppressed = None if args.include_suppressed else False  # False: AWS lists the unsuppressed only
+        streams = [  # each check once, in the order given
+            dd.iter_findings(task_id=task_id, check_name=check, include_suppressed=suppressed, prefetch=True)
+            for check in dict.fromkeys(args.check or [None])
+        ]
+        # The first page is asked for now: AWS works on it while the audit is described.
+        async with head_start(streams[0]) as streams[0]:
+            await _print(args, dd, task_id, streams, known)
+
+
+async def _print(
+    args: argparse.Namespace, dd: Any, task_id: str, streams: list[AsyncIterator[Any]], known: set[int] | None
+) -> None:
     from .export import Source, writer
     from .history.codec import identity
 
     progress = _Progress() if sys.stderr.isatty() else None
-    async with _client_for(args, settings) as dd:
-        task_id = (await latest_task(dd)).task_id if args.latest else args.task
-        # The account only for ASFF and OCSF (STS is one more round trip before the first line).
-        named = args.format in ("asff", "ocsf")
-        task, account = await asyncio.gather(
-            dd.describe_audit_task(task_id), _account(dd) if named else _none()
-        )
-        if task.status != "COMPLETED":
-            print(f"iot-defender-tui: warning: audit {task_id} is {plain(task.status)}: its findings so far",
-                  file=sys.stderr)  # fmt: skip
-        if args.new_since:
-            known = set()
-            async for page in dd.iter_findings(task_id=args.new_since):
-                known.update(identity(f.check_name, f.resource) for f in page)
-        keep = _Keep(args, known)
-        ran = [c.check_name for c in task.checks if keep.check(c.check_name)]
-        out = writer(args.format, sys.stdout, Source(account, dd.region or "", task), ran)
-        suppressed = None if args.include_suppressed else False  # False: AWS lists the unsuppressed only
-        for check in dict.fromkeys(args.check or [None]):  # each check once, in the order given
-            pages = dd.iter_findings(task_id=task_id, check_name=check, include_suppressed=suppressed)
-            async for page in ahead(pages):
-                out.write([f for f in page if keep(f)])
-                if progress:
-                    progress.update(out.count)
-        out.close()
+    # The account only for ASFF and OCSF (STS is one more round trip before the first line).
+    named = args.format in ("asff", "ocsf")
+    task, account = await asyncio.gather(dd.describe_audit_task(task_id), _account(dd) if named else _none())
+    if task.status != "COMPLETED":
+        print(f"iot-defender-tui: warning: audit {task_id} is {plain(task.status)}: its findings so far",
+              file=sys.stderr)  # fmt: skip
+    if args.new_since:
+        known = set()
+        async for page in dd.iter_findings(task_id=args.new_since, prefetch=True):
+            known.update(identity(f.check_name, f.resource) for f in page)
+    keep = _Keep(args, known)
+    ran = [c.check_name for c in task.checks if keep.check(c.check_name)]
+    out = writer(args.format, sys.stdout, Source(account, dd.region or "", task), ran)
+    for pages in streams:
+        async for page in pages:
+            out.write([f for f in page if keep(f)])
+            if progress:
+                progress.update(out.count)
+    out.close()
     if progress:
         progress.done(out.count)
+
+
+@contextlib.asynccontextmanager
+async def head_start(pages: AsyncIterator[T]) -> AsyncIterator[AsyncIterator[T]]:
+    """`pages`, its first page asked for on entry rather than when first read; on exit nothing is left
+    running (the audit's description may fail before the first page is wanted)."""
+    first = asyncio.ensure_future(anext(pages))
+
+    async def started() -> AsyncIterator[T]:
+        try:
+            page = await first
+        except StopAsyncIteration:
+            return
+        yield page
+        async for page in pages:
+            yield page
+
+    try:
+        yield started()
+    finally:
+        first.cancel()
+        await asyncio.wait([first])
+        if not first.cancelled():
+            first.exception()  # read: an error nobody waited for is not logged at exit
 
 
 async def _account(dd: Any) -> str:
@@ -197,35 +230,6 @@ async def _account(dd: Any) -> str:
 
 async def _none() -> str:
     return ""
-
-
-async def ahead(pages: AsyncIterator[T], depth: int = 2) -> AsyncIterator[T]:
-    """`pages`, with the next request already sent while this page is written: AWS works on it while
-    this process formats (at most `depth` pages wait, so memory stays flat)."""
-    queue: asyncio.Queue[tuple[T | None, BaseException | None, bool]] = asyncio.Queue(depth)
-
-    async def fetch() -> None:
-        try:
-            async for page in pages:
-                await queue.put((page, None, False))
-        except Exception as err:  # said where the pages are read
-            await queue.put((None, err, True))
-        else:
-            await queue.put((None, None, True))
-
-    task = asyncio.create_task(fetch())
-    try:
-        while True:
-            page, err, done = await queue.get()
-            if err is not None:
-                raise err
-            if done:
-                return
-            yield page  # type: ignore[misc]
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 class _Keep:

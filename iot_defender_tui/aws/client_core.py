@@ -292,12 +292,18 @@ class ClientCore:
         )
 
     async def _pages(
-        self, service: str, operation: str, params: Mapping[str, Any], spec: PageSpec
+        self,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        spec: PageSpec,
+        *,
+        prefetch: bool = False,
     ) -> AsyncIterator[list[Any]]:
         async def fetch(request: dict[str, Any]) -> Mapping[str, Any]:
             return await self._read(service, operation, request)
 
-        async for page in pages(fetch, params, spec):
+        async for page in pages(fetch, params, spec, prefetch=prefetch):
             yield page
 
     async def _all(self, service: str, operation: str, params: Mapping[str, Any], spec: PageSpec) -> list:

@@ -27,11 +27,13 @@ class FindingsMixin(ClientCore):
         end_time: datetime | None = None,
         include_suppressed: bool | None = None,
         page_size: int = pagination.MAX_RESULTS,
+        prefetch: bool = False,
     ) -> AsyncIterator[FindingPage]:
         """One tuple of findings per ListAuditFindings page (`page_size`, at most 250, each; a first page
         may be empty).
 
-        AWS needs either `task_id` or both `start_time` and `end_time`.
+        AWS needs either `task_id` or both `start_time` and `end_time`. `prefetch`: for a caller that
+        reads every page, the next is asked for while this one is handled (pagination.pages).
         """
         params = {
             "taskId": task_id,
@@ -44,7 +46,7 @@ class FindingsMixin(ClientCore):
             "listSuppressedFindings": include_suppressed,
         }
         async for page in self._pages(
-            "iot", "ListAuditFindings", params, pagination.iot("findings", page_size)
+            "iot", "ListAuditFindings", params, pagination.iot("findings", page_size), prefetch=prefetch
         ):
             yield tuple(Finding.from_api(item) for item in page)
 
