@@ -25,8 +25,9 @@ def add_revert_commands(commands: Any) -> list[argparse.ArgumentParser]:
         help="undo a finished mitigation task where AWS allows it",
         description="Undo what a finished mitigation task did, where AWS allows it: re-activate the "
         "certificates and CA certificates it deactivated, make the policy versions it replaced the "
-        "default again. What cannot be undone (an SNS message; things moved to groups and logging "
-        "options replaced, which AWS does not record) is listed with why. Every change is shown and "
+        "default again, take out of groups the things it added, put back the logging options it "
+        "replaced (the last two from the journal, for a task this app started: AWS does not record "
+        "them). What cannot be undone (an SNS message) is listed with why. Every change is shown and "
         "confirmed first, and journaled.",
         epilog=EPILOG,
     )

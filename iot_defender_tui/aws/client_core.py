@@ -193,8 +193,16 @@ class ClientCore:
         problem = None if self.journal is not None else self.journal_problem or "no journal is open"
         guard.ensure_writable(operation, self.settings.read_only, problem)
 
-    async def _mutate(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The only way a request that changes the account is sent.
+    async def _mutate(
+        self,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        prior: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The only way a request that changes the account is sent; `prior` is journaled with it (what it
+        will replace, where AWS keeps no record).
 
         After an error AWS may have acted on (a 5xx, a read timeout, a dropped connection), the journal
         entry stays "outcome unknown" until what AWS did is known: checked now (mutations.VERIFIERS),
@@ -215,6 +223,7 @@ class ClientCore:
             region=self.region or "",
             operation=operation,
             params=sent,
+            prior=prior,
         )
         try:
             response, verdict = await self._send_write(service, operation, sent)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import guard, pagination
+from . import guard, pagination, prior_state
 from .client_core import ClientCore
 from .errors import ConflictError, InvalidRequestError, NotFoundError
 from .models import MitigationAction, MitigationExecution, MitigationTask
@@ -121,6 +121,8 @@ class MitigationMixin(ClientCore):
                 "start a task from the AWS console or CLI if it must run again.",
                 "StartAuditMitigationActionsTask",
             )
+        # What the actions will replace that AWS does not record, journaled with the start for `revert`.
+        prior = await prior_state.read(self, (a for names in actions.values() for a in names))
         try:
             await self._mutate(
                 "iot",
@@ -131,6 +133,7 @@ class MitigationMixin(ClientCore):
                     "auditCheckToActionsMapping": actions,
                     "clientRequestToken": token,
                 },
+                prior=prior,
             )
         except ConflictError as err:
             # Started under this id since we looked (another window of the app): that task is the one.

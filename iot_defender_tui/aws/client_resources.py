@@ -153,6 +153,19 @@ class ResourcesMixin(ClientCore):
         )
         return tuple(str(t) for t in found)
 
+    async def list_things_in_thing_group(self, group: str, *, limit: int | None = None) -> tuple[str, ...]:
+        """Names of the things directly in a group; stops after `limit` (enough to know it is more)."""
+        found: list[str] = []
+        params = {"thingGroupName": group, "recursive": False}
+        async for page in self._pages("iot", "ListThingsInThingGroup", params, pagination.iot("things")):
+            found.extend(str(t) for t in page)
+            if limit is not None and len(found) >= limit:
+                break
+        return tuple(found)
+
+    async def remove_thing_from_thing_group(self, group: str, thing: str) -> None:
+        await self._mutate("iot", "RemoveThingFromThingGroup", {"thingGroupName": group, "thingName": thing})
+
     async def list_thing_groups(self, name_prefix: str | None = None) -> tuple[str, ...]:
         found = await self._all(
             "iot", "ListThingGroups", {"namePrefixFilter": name_prefix}, pagination.iot("thingGroups")

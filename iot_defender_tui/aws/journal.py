@@ -31,7 +31,7 @@ from ..config import journal_path
 
 State = Literal["intent", "ok", "error", "reconciled"]
 OUTCOME_UNKNOWN = "outcome unknown"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the `prior` column
 BUSY_TIMEOUT_SECONDS = 10.0
 
 _SCHEMA = """
@@ -46,11 +46,15 @@ CREATE TABLE IF NOT EXISTS journal (
     state TEXT NOT NULL CHECK (state IN ('intent', 'ok', 'error', 'reconciled')),
     result TEXT,
     error TEXT,
-    reconcile_note TEXT
+    reconcile_note TEXT,
+    prior TEXT
 )
 """
 _INDEX = "CREATE INDEX IF NOT EXISTS journal_state ON journal (state)"
 _COLUMNS = "id, time, identity_arn, account, region, operation, params, state, result, error, reconcile_note"
+# What a change replaced, read from AWS just before it was sent, where AWS keeps no record of it (the
+# things already in a thing group, the logging options): what `revert` restores (aws/prior_state.py).
+_PRIOR = "prior"
 
 
 class JournalError(Exception):
@@ -77,6 +81,7 @@ class JournalEntry:
     result: dict[str, Any] | None
     error: str | None
     reconcile_note: str | None
+    prior: dict[str, Any] | None = None
     # Column -> stored text of what could not be read back (a bad disk, a hand edit): shown, never fatal.
     damaged: dict[str, str] = field(default_factory=dict)
 
@@ -105,12 +110,14 @@ class JournalEntry:
             "result": self.result,
             "error": self.error,
             "reconcile_note": self.reconcile_note,
+            "prior": self.prior,
             "damaged": self.damaged,
         }
 
     @classmethod
     def _from_row(cls, row: tuple) -> Self:
-        (entry_id, time, identity_arn, account, region, operation, params, state, result, error, note) = row
+        (entry_id, time, identity_arn, account, region, operation, params, state, result, error, note,
+         prior) = row  # fmt: skip
         damaged: dict[str, str] = {}
         try:
             when: datetime | None = datetime.fromisoformat(_text(time))
@@ -129,6 +136,7 @@ class JournalEntry:
             result=None if result is None else _json_object(result, "result", damaged),
             error=None if error is None else _text(error),
             reconcile_note=None if note is None else _text(note),
+            prior=None if prior is None else _json_object(prior, "prior", damaged),
             damaged=damaged,
         )
 
@@ -156,6 +164,7 @@ class Journal:
         self.path = path
         self.read_only = read_only
         self._has_table = True
+        self._prior = _PRIOR  # a version-1 journal opened read-only has no such column: NULL
         self._temporary: Path | None = None  # a directory removed on close (`temporary`)
         self._lock = threading.Lock()
         if read_only:
@@ -221,6 +230,8 @@ class Journal:
                 self._check_version(db)
                 found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'journal'")
                 self._has_table = found.fetchone() is not None
+                if self._has_table and not _has_column(db, _PRIOR):
+                    self._prior = "NULL"
                 return db
             except sqlite3.Error as err:
                 if db is not None:
@@ -246,6 +257,8 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         with self._transaction():
             self._db.execute(_SCHEMA)
+            if not _has_column(self._db, _PRIOR):  # a version-1 journal
+                self._db.execute(f"ALTER TABLE journal ADD COLUMN {_PRIOR} TEXT")
             self._db.execute(_INDEX)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -255,16 +268,25 @@ class Journal:
         return _Transaction(self._db)
 
     def record_intent(
-        self, *, identity_arn: str, account: str, region: str, operation: str, params: Mapping[str, Any]
+        self,
+        *,
+        identity_arn: str,
+        account: str,
+        region: str,
+        operation: str,
+        params: Mapping[str, Any],
+        prior: Mapping[str, Any] | None = None,
     ) -> int:
-        """Commit what is about to be sent; call before the request, keep the id for record_outcome."""
+        """Commit what is about to be sent (and `prior`, what it will replace); call before the request,
+        keep the id for record_outcome."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         with self._lock, self._transaction():
             cursor = self._db.execute(
-                "INSERT INTO journal (time, identity_arn, account, region, operation, params, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'intent')",
-                (now, identity_arn, account, region, operation, to_json_text(params)),
-            )
+                "INSERT INTO journal (time, identity_arn, account, region, operation, params, state, prior) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'intent', ?)",
+                (now, identity_arn, account, region, operation, to_json_text(params),
+                 None if prior is None else to_json_text(prior)),
+            )  # fmt: skip
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
@@ -316,6 +338,15 @@ class Journal:
             raise ValueError(f"limit must not be negative: {limit}")
         return self._select("ORDER BY id DESC LIMIT ?", (-1 if limit is None else limit,))
 
+    def started(self, operation: str, task_id: str) -> JournalEntry | None:
+        """The newest entry that sent `operation` with this taskId (a mitigation task this app started)."""
+        found = self._select(
+            "WHERE operation = ? AND json_valid(params) AND json_extract(params, '$.taskId') = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (operation, task_id),
+        )
+        return found[0] if found else None
+
     def unknown_outcomes(self) -> list[JournalEntry]:
         """Intents without an outcome, oldest first: the order to reconcile them in."""
         return self._select("WHERE state = 'intent' ORDER BY id", ())
@@ -325,7 +356,9 @@ class Journal:
             return []  # an SQLite file the app never prepared, opened read-only: nothing journaled in it
         try:
             with self._lock:
-                rows = self._db.execute(f"SELECT {_COLUMNS} FROM journal {clauses}", args).fetchall()
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS}, {self._prior} FROM journal {clauses}", args
+                ).fetchall()
         except sqlite3.Error as err:  # a damaged page: found only when read
             raise JournalError(
                 f"cannot read the journal {self.path}: {err}. If the file is damaged, move it aside and the "
@@ -345,6 +378,10 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _has_column(db: sqlite3.Connection, name: str) -> bool:
+    return any(row[1] == name for row in db.execute("PRAGMA table_info(journal)"))
 
 
 class _Transaction:

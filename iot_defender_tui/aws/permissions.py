@@ -38,6 +38,7 @@ READ_OPERATIONS: dict[str, tuple[str, ...]] = {
         "ListScheduledAudits",
         "ListThingGroups",
         "ListThingPrincipals",
+        "ListThingsInThingGroup",  # before a mitigation that adds things to groups: what revert keeps
         "ListV2LoggingLevels",
     ),
     "iam": ("GetRole", "GetRolePolicy", "ListRoles"),  # the role pickers and "Create role"'s check
@@ -58,6 +59,7 @@ CHANGE_OPERATIONS: dict[str, tuple[str, ...]] = {
         "DeleteMitigationAction",
         "DeleteScheduledAudit",
         "DeleteV2LoggingLevel",
+        "RemoveThingFromThingGroup",  # revert: a thing a mitigation added to a group taken out again
         "SetDefaultPolicyVersion",  # revert: a replaced policy version made the default again
         "SetLoggingOptions",
         "SetV2LoggingLevel",

@@ -6,24 +6,28 @@ resource as the audit saw it (the certificate that was active, the policy versio
 checked against the resource as it is now. Every change it makes goes through the client's `_mutate`, so it
 is refused in read-only mode and journaled like any other.
 
-What cannot be undone is said, with why: a message published to SNS is out; the things an
-ADD_THINGS_TO_THING_GROUP action moved and the logging options ENABLE_IOT_LOGGING replaced are not recorded
-by AWS, so removing or restoring them would be a guess.
+The things an ADD_THINGS_TO_THING_GROUP action added and the logging options ENABLE_IOT_LOGGING replaced
+are not recorded by AWS: they come from the journal, where the app kept what was there before it started
+the task (aws/prior_state.py). A task started elsewhere (the console, the CLI) has no such record, and
+its groups and logging are left alone, with why. What cannot be undone at all is said too: a message
+published to SNS is out.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from . import prior_state
 from .client_mitigation import TASK_ENDED
 from .errors import AwsError
+from .models_params import AddThingsToThingGroupParams
 
 if TYPE_CHECKING:
     from .client import DefenderClient
-    from .models import Finding, MitigationTask
+    from .models import Finding, MitigationAction, MitigationTask
 
 DONE = "COMPLETED"  # an execution that did its change
 AT_ONCE = 8  # findings looked up at the same time
@@ -37,7 +41,9 @@ class Undo:
     action_name: str
     action_type: str
     what: str  # "re-activate certificate 3f2a… (the task deactivated it)"
-    operation: str | None = None  # UpdateCertificate, UpdateCACertificate, SetDefaultPolicyVersion
+    # UpdateCertificate, UpdateCACertificate, SetDefaultPolicyVersion, RemoveThingFromThingGroup,
+    # SetV2LoggingOptions
+    operation: str | None = None
     args: tuple[str, ...] = ()
     why_not: str = ""
 
@@ -68,6 +74,7 @@ async def plan(dd: DefenderClient, task_id: str) -> tuple[MitigationTask, list[U
         raise NotFinished(f"mitigation task {task_id} is {task.status}: wait for it to end, then revert")
     actions = {a.name: a for a in task.actions}
     gate = asyncio.Semaphore(AT_ONCE)
+    context = _Context(dd, await _prior(dd, task_id))
 
     async def for_finding(finding_id: str) -> list[Undo]:
         async with gate:
@@ -77,14 +84,40 @@ async def plan(dd: DefenderClient, task_id: str) -> tuple[MitigationTask, list[U
             finding = await dd.describe_finding(finding_id)
             out = []
             for execution in executions:
-                action = actions.get(execution.action_name)
-                action_type = (action.action_type if action else None) or "unknown"
-                out.append(await _undo(dd, finding, execution.action_name, action_type))
+                name = execution.action_name
+                out.extend(await _undo(context, finding, name, actions.get(name)))
             return out
 
     ids = await _finding_ids(dd, task)
     found = await asyncio.gather(*(for_finding(i) for i in ids))
     return task, [undo for undos in found for undo in undos]
+
+
+async def _prior(dd: DefenderClient, task_id: str) -> dict[str, Any] | None:
+    """What the journal kept of the state before this app started the task; None: not started here."""
+    journal = dd.journal
+    if journal is None:
+        return None
+    entry = await asyncio.to_thread(journal.started, "StartAuditMitigationActionsTask", task_id)
+    if entry is None:
+        return None
+    return entry.prior or {}
+
+
+@dataclass
+class _Context:
+    dd: DefenderClient
+    prior: dict[str, Any] | None  # None: the task was not started by this app (no journal entry)
+    _members: dict[str, asyncio.Task[set[str]]] = field(default_factory=dict)
+
+    def members_now(self, group: str) -> asyncio.Task[set[str]]:
+        """A group's things now, asked for once per plan however many findings share the group."""
+        if group not in self._members:
+            self._members[group] = asyncio.ensure_future(self._list(group))
+        return self._members[group]
+
+    async def _list(self, group: str) -> set[str]:
+        return set(await self.dd.list_things_in_thing_group(group))
 
 
 async def _finding_ids(dd: DefenderClient, task: MitigationTask) -> list[str]:
@@ -102,36 +135,90 @@ async def _finding_ids(dd: DefenderClient, task: MitigationTask) -> list[str]:
     return ids
 
 
-async def _undo(dd: DefenderClient, finding: Finding, action: str, action_type: str) -> Undo:
-    def said(what: str, why_not: str = "") -> Undo:
-        return Undo(finding.finding_id, action, action_type, what, why_not=why_not)
+async def _undo(
+    context: _Context, finding: Finding, action: str, definition: MitigationAction | None
+) -> list[Undo]:
+    dd = context.dd
+    action_type = (definition.action_type if definition else None) or "unknown"
+
+    def said(what: str, why_not: str = "") -> list[Undo]:
+        return [Undo(finding.finding_id, action, action_type, what, why_not=why_not)]
 
     ref = finding.resource
     if action_type == "UPDATE_DEVICE_CERTIFICATE":
         cert_id = ref.device_certificate_id
         if not cert_id:
             return said("certificate: the finding names none", "no certificate to re-activate")
-        return await _certificate(dd, finding, action, action_type, cert_id, ca=False)
+        return [await _certificate(dd, finding, action, action_type, cert_id, ca=False)]
     if action_type == "UPDATE_CA_CERTIFICATE":
         ca_id = str(ref.identifier.get("caCertificateId") or "")
         if not ca_id:
             return said("CA certificate: the finding names none", "no CA certificate to re-activate")
-        return await _certificate(dd, finding, action, action_type, ca_id, ca=True)
+        return [await _certificate(dd, finding, action, action_type, ca_id, ca=True)]
     if action_type == "REPLACE_DEFAULT_POLICY_VERSION":
-        return await _policy(dd, finding, action, action_type)
+        return [await _policy(dd, finding, action, action_type)]
     if action_type == "PUBLISH_FINDING_TO_SNS":
         return said("a message published to SNS", "a message sent cannot be unsent")
-    if action_type == "ADD_THINGS_TO_THING_GROUP":
+    if context.prior is None and action_type in (prior_state.ADD_TO_GROUPS, prior_state.ENABLE_LOGGING):
         return said(
-            "things added to thing groups",
-            "AWS does not record which things were in the groups before: remove them by hand if needed",
+            "things added to thing groups" if action_type == prior_state.ADD_TO_GROUPS else "logging enabled",
+            "the task was not started by this app, so the state before it is not in the journal "
+            "(AWS does not record it)",
         )
-    if action_type == "ENABLE_IOT_LOGGING":
-        return said(
-            "logging enabled",
-            "AWS does not record the logging options it replaced: set them in Settings if needed",
-        )
+    if action_type == prior_state.ADD_TO_GROUPS:
+        params = definition.params if definition else None
+        groups = params.thing_group_names if isinstance(params, AddThingsToThingGroupParams) else ()
+        return await _groups(context, finding, action, groups)
+    if action_type == prior_state.ENABLE_LOGGING:
+        return [await _logging(context, finding, action)]
     return said(f"{action_type} action", "the app does not know how to undo this action type")
+
+
+async def _groups(context: _Context, finding: Finding, action: str, groups: Iterable[str]) -> list[Undo]:
+    """Take out of each group the things of the finding's certificate that the task put there."""
+    kind = prior_state.ADD_TO_GROUPS
+    cert_id = finding.resource.device_certificate_id
+    if not cert_id:
+        return [Undo(finding.finding_id, action, kind, "things: the finding names no certificate",
+                     why_not="no things to take out of groups")]  # fmt: skip
+    arn = (await context.dd.describe_certificate(cert_id)).arn
+    things = await context.dd.list_principal_things(arn)
+    before: dict[str, Any] = (context.prior or {}).get("thingGroups") or {}
+    out = []
+    for group in groups:
+        members_before = before.get(group)
+        for thing in things:
+            what = f"take thing {thing} out of group {group}"
+            if members_before is None:
+                why = f"{group} held more than {prior_state.GROUP_LIMIT:,} things: its members were not kept"
+                out.append(Undo(finding.finding_id, action, kind, what, why_not=why))
+            elif thing in members_before:
+                out.append(Undo(finding.finding_id, action, kind, what, why_not="it was in the group before"))
+            elif thing not in await context.members_now(group):
+                out.append(Undo(finding.finding_id, action, kind, what, why_not="it is not in the group now"))
+            else:
+                out.append(Undo(finding.finding_id, action, kind, f"{what} (the task added it)",
+                                "RemoveThingFromThingGroup", (group, thing)))  # fmt: skip
+    return out
+
+
+async def _logging(context: _Context, finding: Finding, action: str) -> Undo:
+    """Put back the v2 logging options the task replaced (disable logging if there were none)."""
+    kind = prior_state.ENABLE_LOGGING
+    before: dict[str, Any] = (context.prior or {}).get("v2Logging") or {}
+    now = await prior_state.v2_logging(context.dd)
+    role, level = str(before.get("roleArn") or ""), str(before.get("defaultLogLevel") or "")
+    if before:
+        disabled = bool(before.get("disableAllLogs"))
+        what = f"restore v2 logging: level {level or '-'}, role {_short(role) if role else '-'}"
+        what += ", all logs disabled" if disabled else ""
+    else:  # never configured before: AWS cannot unset v2 logging, so it is switched off again
+        role, level = str(now.get("roleArn") or ""), str(now.get("defaultLogLevel") or "")
+        disabled, what = True, "disable v2 logging again (it was not configured before the task)"
+    if now == before or (not before and now.get("disableAllLogs")):
+        return Undo(finding.finding_id, action, kind, what, why_not="it is as before now")
+    args = (role, level, "true" if disabled else "false")
+    return Undo(finding.finding_id, action, kind, what, "SetV2LoggingOptions", args)
 
 
 async def _certificate(
@@ -179,6 +266,13 @@ async def apply(
                 await dd.update_certificate(undo.args[0], "ACTIVE")
             elif undo.operation == "UpdateCACertificate":
                 await dd.update_ca_certificate(undo.args[0], "ACTIVE")
+            elif undo.operation == "RemoveThingFromThingGroup":
+                await dd.remove_thing_from_thing_group(*undo.args)
+            elif undo.operation == "SetV2LoggingOptions":
+                role, level, disabled = undo.args
+                await dd.set_v2_logging_options(
+                    role_arn=role or None, default_level=level or None, disable_all=disabled == "true"
+                )
             else:
                 await dd.set_default_policy_version(*undo.args)
             outcome = Outcome(undo)

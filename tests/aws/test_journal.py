@@ -417,3 +417,39 @@ def test_journal_command_names_a_journal_damaged_inside(journal: Journal, home: 
     code, out, err = _list(home, capsys)
     assert code == 2 and out == ""
     assert str(journal.path) in err and "move it aside" in err and "Traceback" not in err
+
+
+def test_a_version_1_journal_keeps_its_entries_and_gains_what_changes_replaced(home: Path):
+    """Journals written before `prior` existed (version 1) are read as they are, and upgraded in place
+    when opened for writing: nothing journaled is lost across the upgrade."""
+    path = journal_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL,
+            identity_arn TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL, operation TEXT NOT NULL,
+            params TEXT NOT NULL, state TEXT NOT NULL, result TEXT, error TEXT, reconcile_note TEXT);
+        INSERT INTO journal (time, identity_arn, account, region, operation, params, state)
+            VALUES ('2026-12-01T10:00:00+00:00', 'arn', '123456789012', 'us-east-1',
+                    'StartAuditMitigationActionsTask', '{"taskId": "old"}', 'ok');
+        PRAGMA user_version=1;
+        """
+    )
+    db.close()
+    with Journal.open(read_only=True) as reading:
+        [old] = reading.entries()
+    assert (old.operation, old.prior) == ("StartAuditMitigationActionsTask", None)
+
+    with Journal.open() as writing:
+        entry = writing.record_intent(
+            **WHO, operation="StartAuditMitigationActionsTask", params={"taskId": "new"},
+            prior={"thingGroups": {"Quarantine": ["sensor-a"]}},
+        )  # fmt: skip
+        writing.record_outcome(entry, result={})
+        assert writing.started("StartAuditMitigationActionsTask", "new").prior == {  # type: ignore[union-attr]
+            "thingGroups": {"Quarantine": ["sensor-a"]}
+        }
+        assert writing.started("StartAuditMitigationActionsTask", "old").prior is None  # type: ignore[union-attr]
+        assert writing.started("StartAuditMitigationActionsTask", "elsewhere") is None
+        assert [e.params["taskId"] for e in writing.entries()] == ["new", "old"]
