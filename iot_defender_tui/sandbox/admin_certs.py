@@ -60,13 +60,14 @@ def _query(text: str, allowed: set[str]) -> dict[str, str]:
             "InvalidRequestException",
             f"unknown parameter(s) {', '.join(sorted(unknown))}: expected {', '.join(sorted(allowed))}",
         )
-    certificate_id = asked.get("certificateId", "")
+    certificate_id = asked.get("certificateId", "").lower()  # ids are lowercase; a pasted one may not be
     if not _CERTIFICATE_ID.fullmatch(certificate_id):
         raise AdminError(
             400,
             "InvalidRequestException",
             f"certificateId must be a certificate id (64 hex digits), not {certificate_id!r}",
         )
+    asked["certificateId"] = certificate_id
     return asked
 
 

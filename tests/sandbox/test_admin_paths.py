@@ -89,6 +89,7 @@ def test_weak_key_path_makes_the_device_key_quality_check_fire(iot, sandbox_url)
     assert reply["checks"] == [DEVICE_KEY]
     assert len(reply["publicKeySha256"]) == 64
     assert post(sandbox_url, f"/_sandbox/weak-key?certificateId={weak}")[2] == reply  # idempotent
+    assert post(sandbox_url, f"/_sandbox/weak-key?certificateId={weak.upper()}")[2] == reply
 
     statuses, findings = audit(iot, sandbox_url, DEVICE_KEY)
     assert statuses == {DEVICE_KEY: "COMPLETED_NON_COMPLIANT"}
