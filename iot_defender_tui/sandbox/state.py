@@ -167,8 +167,10 @@ class DefenderState:
     # issuerCertificateSerialNumber}; device certificate id -> issuer id of the CA that signed it.
     revoked_intermediates: dict[str, dict[str, str]] = field(default_factory=dict)
     cert_issuer: dict[str, str] = field(default_factory=dict)
-    # Known-weak keys (the role of Debian's openssl-blacklist): certificate id -> CVE id.
+    # Known-weak keys (the role of Debian's openssl-blacklist): certificate id -> CVE id, and public key
+    # (CertInfo.key_sha256) -> CVE id, so that every certificate of a listed key is flagged.
     weak_keys: dict[str, str] = field(default_factory=dict)
+    weak_public_keys: dict[str, str] = field(default_factory=dict)
     # IAM access-advisor data for role aliases' roles: role ARN -> {service prefix: last access epoch}.
     service_last_accessed: dict[str, dict[str, float]] = field(default_factory=dict)
     # Cognito identity pool roles (moto lacks SetIdentityPoolRoles): pool id -> {"authenticated": arn, ...}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 ACTIVE_STATES = frozenset({"ACTIVE", "PENDING_TRANSFER"})
@@ -25,6 +26,9 @@ class CertInfo:
     not_after: float
     issuer: str  # RFC 4514 issuer name
     rsa_modulus: int | None = None  # RSA keys only: what the ROCA test needs
+    # SHA-256 of the DER SubjectPublicKeyInfo: a weak-key list names keys, not certificates. None for the
+    # certificates the fleet generates, whose devices share one key pair (a seeding shortcut, pki.py).
+    key_sha256: str | None = None
 
 
 def to_naive_utc(epoch: float) -> dt.datetime:
@@ -50,11 +54,15 @@ def parse_pem(pem: str) -> CertInfo:
     parsed = x509.load_pem_x509_certificate(pem.encode())
     key = parsed.public_key()
     modulus = key.public_numbers().n if isinstance(key, rsa.RSAPublicKey) else None
+    spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(spki)
     return CertInfo(
         not_before=parsed.not_valid_before_utc.timestamp(),
         not_after=parsed.not_valid_after_utc.timestamp(),
         issuer=parsed.issuer.rfc4514_string(),
         rsa_modulus=modulus,
+        key_sha256=digest.finalize().hex(),
     )
 
 
@@ -73,6 +81,7 @@ def info_of(cert: Any) -> CertInfo:
             _epoch(cert.validity_not_after),
             info.issuer,
             info.rsa_modulus,
+            info.key_sha256,
         )
     cert.__dict__[_INFO] = info
     return info
