@@ -51,15 +51,15 @@ def _finish(task: MitigationTask, now: float) -> None:
     task.end_time = now
 
 
-def _message(state: DefenderState, finding: Finding) -> str:
-    return json.dumps(finding_to_dict(state, finding), separators=(",", ":"))
+def _message(finding: Finding) -> str:
+    return json.dumps(finding_to_dict(finding), separators=(",", ":"))
 
 
 def _process(state: DefenderState, task: MitigationTask, finding_id: str, now: float) -> list[Execution]:
     """Run the mapped actions for one finding in order; after a failure the rest are SKIPPED."""
     finding = state.findings.get(finding_id)
     names = task.check_to_actions.get(finding.check_name, []) if finding else []
-    work = FindingWork(state, finding, lambda f: _message(state, f)) if finding else None
+    work = FindingWork(state, finding, _message) if finding else None
     executions = []
     failed: str | None = None
     for name in names:
