@@ -115,7 +115,7 @@ def test_a_finished_audit_publishes_its_summary(iot, target):
 
 def test_a_suppressed_finding_is_counted_and_leaves_its_check_compliant(iot, target):
     """ "A suppressed resource count is also included in each audit check notification"
-    (https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-finding-suppressions.html)."""
+    (https://docs.aws.amazon.com/iot/latest/developerguide/audit-finding-suppressions.html)."""
     _, received = target
     iot.create_audit_suppression(
         checkName=LOGGING, resourceIdentifier={"account": ACCOUNT}, suppressIndefinitely=True
