@@ -9,6 +9,7 @@ from .checks import CHECKS
 from .engine.context import AuditContext
 from .engine.registry import evaluate_check
 from .errors import InvalidRequest, LimitExceeded, ResourceNotFound
+from .notifications import notify
 from .runtime import new_uuid, runtime
 from .state import AuditTask, CheckRun, DefenderState, Finding
 
@@ -122,6 +123,7 @@ def finish_check(state: DefenderState, task: AuditTask, run: CheckRun, now: floa
         if all(r.status != "IN_PROGRESS" for r in task.checks.values()):
             failed = all(r.status == "FAILED" for r in task.checks.values())
             task.status = "FAILED" if failed else "COMPLETED"
+            notify(state, task)
 
 
 def cancel_audit(state: DefenderState, task_id: str) -> None:
@@ -135,6 +137,7 @@ def cancel_audit(state: DefenderState, task_id: str) -> None:
         for run in task.checks.values():
             if run.status == "IN_PROGRESS":
                 run.status = "CANCELED"
+        notify(state, task)
 
 
 def run_to_completion(state: DefenderState, task: AuditTask) -> None:

@@ -51,15 +51,15 @@ def _finish(task: MitigationTask, now: float) -> None:
     task.end_time = now
 
 
-def _message(state: DefenderState, finding: Finding) -> str:
-    return json.dumps(finding_to_dict(state, finding), separators=(",", ":"))
+def _message(finding: Finding) -> str:
+    return json.dumps(finding_to_dict(finding), separators=(",", ":"))
 
 
 def _process(state: DefenderState, task: MitigationTask, finding_id: str, now: float) -> list[Execution]:
     """Run the mapped actions for one finding in order; after a failure the rest are SKIPPED."""
     finding = state.findings.get(finding_id)
     names = task.check_to_actions.get(finding.check_name, []) if finding else []
-    work = FindingWork(state, finding, lambda f: _message(state, f)) if finding else None
+    work = FindingWork(state, finding, _message) if finding else None
     executions = []
     failed: str | None = None
     for name in names:
@@ -84,8 +84,14 @@ def _process(state: DefenderState, task: MitigationTask, finding_id: str, now: f
     return executions
 
 
-def skipped_executions(task: MitigationTask, finding: Finding, now: float) -> list[Execution]:
-    """The SKIPPED executions of a suppressed finding: suppressed findings are never mitigated."""
+def skipped_executions(
+    task: MitigationTask,
+    finding: Finding,
+    now: float,
+    message: str = "Skipped because the finding is suppressed.",
+) -> list[Execution]:
+    """The SKIPPED executions of a finding the task does not mitigate: a suppressed one (suppressed
+    findings are never mitigated), or one its target's reason-code filter leaves out."""
     return [
         Execution(
             task.task_id,
@@ -95,7 +101,7 @@ def skipped_executions(task: MitigationTask, finding: Finding, now: float) -> li
             status="SKIPPED",
             start_time=now,
             end_time=now,
-            message="Skipped because the finding is suppressed.",
+            message=message,
         )
         for name in task.check_to_actions.get(finding.check_name, [])
     ]

@@ -178,13 +178,20 @@ def _enable_logging(work: FindingWork, params: dict[str, Any]) -> None:
     }
 
 
-def _publish_to_sns(work: FindingWork, params: dict[str, Any]) -> None:
-    topic_arn = params["topicArn"]
-    _, _, _, region, account, _ = topic_arn.split(":", 5)
-    sns = sns_backends[account][region]
-    if topic_arn not in sns.topics:
+def publish_to_topic(topic_arn: str, message: str) -> None:
+    """Publish through moto's SNS, which delivers to the topic's subscribers (audit notifications too)."""
+    parts = topic_arn.split(":", 5)  # arn:aws:sns:region:account:name
+    try:
+        sns = sns_backends[parts[4]][parts[3]] if len(parts) == 6 and parts[2] == "sns" else None
+    except KeyError:  # a region moto does not know
+        sns = None
+    if sns is None or topic_arn not in sns.topics:
         raise ExecutionFailed("ResourceNotFound", f"SNS topic {topic_arn} does not exist.")
-    sns.publish(work.publish(work.finding), arn=topic_arn)
+    sns.publish(message, arn=topic_arn)
+
+
+def _publish_to_sns(work: FindingWork, params: dict[str, Any]) -> None:
+    publish_to_topic(params["topicArn"], work.publish(work.finding))
 
 
 EFFECTS = {

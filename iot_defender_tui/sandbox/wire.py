@@ -10,9 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .audits import is_suppressed
 from .errors import InvalidRequest
-from .state import DefenderState, Finding, now
+from .state import Finding
 
 
 def epoch(value: float | None) -> float | None:
@@ -42,15 +41,8 @@ def time_window(args: dict[str, Any]) -> tuple[float, float]:
     return start, end
 
 
-def finding_to_dict(state: DefenderState, finding: Finding, when: float | None = None) -> dict[str, Any]:
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
     """A finding as AWS's AuditFinding shape (used for replies and for findings published to SNS)."""
-    # Most accounts have no suppressions: skip building the resource key for each finding then.
-    suppressed = finding.suppressed_at_audit or (
-        bool(state.suppressions)
-        and is_suppressed(
-            state, finding.check_name, finding.resource_identifier, now() if when is None else when
-        )
-    )
     resource: dict[str, Any] = {
         "resourceType": finding.resource_type,
         "resourceIdentifier": finding.resource_identifier,
@@ -67,7 +59,9 @@ def finding_to_dict(state: DefenderState, finding: Finding, when: float | None =
         "nonCompliantResource": resource,
         "reasonForNonCompliance": finding.reason,
         "reasonForNonComplianceCode": finding.reason_code,
-        "isSuppressed": suppressed,
+        # "Whether the audit finding was suppressed or not during reporting" (API_AuditFinding): as of its
+        # audit, like the audit's statistics; a suppression made or lifted later does not rewrite it.
+        "isSuppressed": finding.suppressed_at_audit,
     }
     if finding.related_resources:
         body["relatedResources"] = finding.related_resources

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from iot_defender_tui.sandbox import audits
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.support.factories import configure_audit, defender_state, error_of, seed_task
+from tests.support.factories import ROLE, configure_audit, defender_state, error_of, seed_task
 
 CHECKS = ["LOGGING_DISABLED_CHECK", "DEVICE_CERTIFICATE_SHARED_CHECK", "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"]
 FINAL = {"COMPLETED_COMPLIANT", "COMPLETED_NON_COMPLIANT", "FAILED"}
@@ -88,6 +88,25 @@ def test_statistics_count_each_check_status(iot):
     assert details[runs[2].name]["errorCode"] == "AUDIT_CHECK_FAILED"
     assert details[runs[2].name]["message"] == "no data"
     assert details[runs[3].name] == {"checkRunStatus": "CANCELED"}
+
+
+def test_the_first_configuration_must_enable_a_check(iot):
+    """auditCheckConfigurations: "On the first call to UpdateAccountAuditConfiguration, this parameter is
+    required and must specify at least one enabled check"; an invalid request is InvalidRequestException
+    (https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateAccountAuditConfiguration.html)."""
+    for checks in ({}, {"LOGGING_DISABLED_CHECK": {"enabled": False}}):
+        code, text = error_of(
+            iot.update_account_audit_configuration, roleArn=ROLE, auditCheckConfigurations=checks
+        )
+        assert code == "InvalidRequestException" and "at least one" in text
+    assert "roleArn" not in iot.describe_account_audit_configuration()  # nothing was kept
+    configure_audit(iot, "LOGGING_DISABLED_CHECK")
+    # Later calls may disable every check (AWS's own way to stop audits without deleting the settings).
+    iot.update_account_audit_configuration(
+        auditCheckConfigurations={"LOGGING_DISABLED_CHECK": {"enabled": False}}
+    )
+    checks = iot.describe_account_audit_configuration()["auditCheckConfigurations"]
+    assert not any(c["enabled"] for c in checks.values())
 
 
 def test_start_refuses_unknown_disabled_and_unconfigured(iot):

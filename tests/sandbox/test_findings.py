@@ -17,6 +17,7 @@ from tests.support.factories import (
 )
 
 POLICY_CHECK = "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"
+SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 
 
 def ts(value: float) -> datetime:
@@ -107,28 +108,29 @@ def test_filters(iot, task):
 
 
 def test_suppressed_filter(iot, task):
+    """listSuppressedFindings lists "only the suppressed findings or the unsuppressed findings"
+    (https://docs.aws.amazon.com/iot/latest/apireference/API_ListAuditFindings.html), suppressed meaning
+    isSuppressed, "whether the audit finding was suppressed or not during reporting"
+    (https://docs.aws.amazon.com/iot/latest/apireference/API_AuditFinding.html): a suppression made or
+    lifted after the audit changes neither."""
     state = defender_state()
     certs = seed_cert_findings(state, task, 4)
     at_audit = seed_finding(state, task, {"deviceCertificateId": cert_id(50)}, suppressed_at_audit=True)
-    iot.create_audit_suppression(
-        checkName="DEVICE_CERTIFICATE_SHARED_CHECK",
-        resourceIdentifier={"deviceCertificateId": cert_id(2)},
-        suppressIndefinitely=True,
-    )
-    suppressed = all_pages(iot, taskId=task.task_id, listSuppressedFindings=True)[0]
-    assert {f["findingId"] for f in suppressed} == {certs[2].finding_id, at_audit.finding_id}
-    assert all(f["isSuppressed"] for f in suppressed)
-    unsuppressed = all_pages(iot, taskId=task.task_id, listSuppressedFindings=False)[0]
-    assert {f["findingId"] for f in unsuppressed} == {certs[i].finding_id for i in (0, 1, 3)}
-    assert not any(f["isSuppressed"] for f in unsuppressed)
+
+    def listed(suppressed: bool) -> set[str]:
+        found = all_pages(iot, taskId=task.task_id, listSuppressedFindings=suppressed)[0]
+        assert all(f["isSuppressed"] == suppressed for f in found)
+        return {f["findingId"] for f in found}
+
+    assert listed(True) == {at_audit.finding_id}
+    assert listed(False) == {f.finding_id for f in certs}
     assert len(all_pages(iot, taskId=task.task_id)[0]) == 5
 
-    # Lifting the suppression changes the answer of the very same query.
-    iot.delete_audit_suppression(
-        checkName="DEVICE_CERTIFICATE_SHARED_CHECK", resourceIdentifier={"deviceCertificateId": cert_id(2)}
-    )
-    suppressed = all_pages(iot, taskId=task.task_id, listSuppressedFindings=True)[0]
-    assert [f["findingId"] for f in suppressed] == [at_audit.finding_id]
+    later = {"deviceCertificateId": cert_id(2)}
+    iot.create_audit_suppression(checkName=SHARED, resourceIdentifier=later, suppressIndefinitely=True)
+    assert listed(True) == {at_audit.finding_id}
+    iot.delete_audit_suppression(checkName=SHARED, resourceIdentifier=later)
+    assert listed(False) == {f.finding_id for f in certs}
 
 
 def test_findings_added_while_paging_come_after_the_pages_read(iot, task):

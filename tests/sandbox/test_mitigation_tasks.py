@@ -24,6 +24,7 @@ from tests.support.mitigation import (
 from tests.support.sandbox import make_client
 
 DEACTIVATE = {"updateDeviceCertificateParams": {"action": "DEACTIVATE"}}
+KEY_QUALITY = "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK"
 
 
 @pytest.fixture
@@ -47,6 +48,11 @@ def certs_with_findings(iot, count, task=None):
     task = task or audit_task()
     certs = [device_certificate(iot)[0] for _ in range(count)]
     return certs, [cert_finding(task, c) for c in certs], task
+
+
+def counts(statistics: dict) -> dict[str, int]:
+    """TaskStatisticsForAuditCheck's non-zero counts, by short name ("total", "skipped", ...)."""
+    return {k.removesuffix("FindingsCount"): v for k, v in statistics.items() if v}
 
 
 def move(seconds):
@@ -124,26 +130,38 @@ def test_suppressed_findings_are_not_mitigated(iot, deactivate):
 
 
 def test_audit_task_target_with_reason_code_filter(iot, deactivate):
+    """Findings the reason-code filter leaves out are skipped, and counted: skippedFindingsCount is "the
+    number of findings skipped because of filter conditions provided in the parameters to the command"
+    (https://docs.aws.amazon.com/iot/latest/apireference/API_TaskStatisticsForAuditCheck.html)."""
     task = audit_task()
     certs = [device_certificate(iot)[0] for _ in range(2)]
-    cert_finding(task, certs[0])
-    seed_finding(
+    shared = cert_finding(task, certs[0])
+    weak = seed_finding(
         defender_state(),
         task,
         {"deviceCertificateId": certs[1]},
-        check_name="DEVICE_CERTIFICATE_KEY_QUALITY_CHECK",
+        check_name=KEY_QUALITY,
         reason_code="CERTIFICATE_KEY_VULNERABILITY_CVE-2008-0166",
         reason="Certificate key is vulnerable to CVE-2008-0166.",
     )
-    mapping = {SHARED: ["Deactivate"], "DEVICE_CERTIFICATE_KEY_QUALITY_CHECK": ["Deactivate"]}
+    mapping = {SHARED: ["Deactivate"], KEY_QUALITY: ["Deactivate"]}
     target = {"auditTaskId": task.task_id, "auditCheckToReasonCodeFilter": {SHARED: ["SOME_OTHER_CODE"]}}
     start(iot, "filtered", mapping, **target)
     described = run_out(iot, "filtered")
-    assert sum(s["totalFindingsCount"] for s in described["taskStatistics"].values()) == 0
+    assert described["taskStatus"] == "COMPLETED"
+    # A check the filter does not name has none of its findings picked by it.
+    for check in (SHARED, KEY_QUALITY):
+        assert counts(described["taskStatistics"][check]) == {"total": 1, "skipped": 1}
     assert [status_of(iot, c) for c in certs] == ["ACTIVE", "ACTIVE"]
+    for finding in (shared, weak):
+        [execution] = executions(iot, "filtered", finding.finding_id)
+        assert execution["status"] == "SKIPPED" and "auditCheckToReasonCodeFilter" in execution["message"]
+
     target["auditCheckToReasonCodeFilter"] = {SHARED: ["CERTIFICATE_SHARED_BY_MULTIPLE_DEVICES"]}
     start(iot, "matching", mapping, **target)
-    assert run_out(iot, "matching")["taskStatistics"][SHARED]["succeededFindingsCount"] == 1
+    statistics = run_out(iot, "matching")["taskStatistics"]
+    assert counts(statistics[SHARED]) == {"total": 1, "succeeded": 1}
+    assert counts(statistics[KEY_QUALITY]) == {"total": 1, "skipped": 1}
     assert [status_of(iot, c) for c in certs] == ["INACTIVE", "ACTIVE"]
 
 

@@ -6,11 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from iot_defender_tui.sandbox import audits
 from iot_defender_tui.sandbox.runtime import runtime
-from tests.support.factories import cert_id, defender_state, error_of, seed_finding, seed_task
+from tests.support.factories import cert_id, configure_audit, defender_state, error_of
+from tests.support.sandbox import ACCOUNT
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 POLICY = "IOT_POLICY_OVERLY_PERMISSIVE_CHECK"
+LOGGING = "LOGGING_DISABLED_CHECK"
+ACCOUNT_ID = {"account": ACCOUNT}
 
 
 def in_days(days: float) -> datetime:
@@ -132,19 +136,62 @@ def test_list_filters_order_and_pages(iot):
     assert [(s["checkName"], s["resourceIdentifier"]) for s in by_resource] == [(POLICY, policy_id)]
 
 
-def test_suppression_marks_findings_until_it_expires(iot):
+def logging_audit(iot) -> str:
+    """An on-demand audit of LOGGING_DISABLED_CHECK, finished now: one finding on a fresh account."""
+    task_id = iot.start_on_demand_audit_task(targetCheckNames=[LOGGING])["taskId"]
     state = defender_state()
-    task = seed_task(state, runtime().clock.now() - 60)
-    finding = seed_finding(state, task, cert(1))
-    untouched = seed_finding(state, task, cert(2))
-    iot.create_audit_suppression(checkName=SHARED, resourceIdentifier=cert(1), expirationDate=in_days(1))
+    audits.run_to_completion(state, state.tasks[task_id])
+    return task_id
 
-    def suppressed(f) -> bool:
-        return iot.describe_audit_finding(findingId=f.finding_id)["finding"]["isSuppressed"]
 
-    assert suppressed(finding) and not suppressed(untouched)
+def listed(iot, task_id: str, suppressed: bool) -> list[str]:
+    reply = iot.list_audit_findings(taskId=task_id, listSuppressedFindings=suppressed)
+    return [f["findingId"] for f in reply["findings"]]
+
+
+def reported(iot, task_id: str) -> tuple[bool, dict]:
+    """The audit's one finding's isSuppressed (ListAuditFindings and DescribeAuditFinding agreeing), and the
+    check's details in DescribeAuditTask."""
+    (finding,) = iot.list_audit_findings(taskId=task_id)["findings"]
+    described = iot.describe_audit_finding(findingId=finding["findingId"])["finding"]
+    assert described["isSuppressed"] == finding["isSuppressed"]
+    flag = finding["isSuppressed"]
+    assert listed(iot, task_id, flag) == [finding["findingId"]] and listed(iot, task_id, not flag) == []
+    return finding["isSuppressed"], iot.describe_audit_task(taskId=task_id)["auditDetails"][LOGGING]
+
+
+def test_is_suppressed_is_what_the_audit_reported(iot):
+    """AuditFinding.isSuppressed "indicates whether the audit finding was suppressed or not during
+    reporting" (https://docs.aws.amazon.com/iot/latest/apireference/API_AuditFinding.html), and a suppressed
+    finding is left out of its check's compliance and counted apart
+    (https://docs.aws.amazon.com/iot/latest/developerguide/audit-finding-suppressions.html): a suppression
+    made or lifted later leaves an audit's report as it was, its findings and its statistics agreeing."""
+    configure_audit(iot, LOGGING)
+    before = logging_audit(iot)
+    iot.create_audit_suppression(checkName=LOGGING, resourceIdentifier=ACCOUNT_ID, suppressIndefinitely=True)
+    suppressed, details = reported(iot, before)
+    assert not suppressed
+    assert details["checkRunStatus"] == "COMPLETED_NON_COMPLIANT"
+    assert details["suppressedNonCompliantResourcesCount"] == 0
+
+    during = logging_audit(iot)
+    suppressed, details = reported(iot, during)
+    assert suppressed
+    assert details["checkRunStatus"] == "COMPLETED_COMPLIANT"
+    assert details["nonCompliantResourcesCount"] == details["suppressedNonCompliantResourcesCount"] == 1
+
+    iot.delete_audit_suppression(checkName=LOGGING, resourceIdentifier=ACCOUNT_ID)
+    assert reported(iot, during)[0] and not reported(iot, before)[0]
+    assert not reported(iot, logging_audit(iot))[0]
+
+
+def test_a_suppression_marks_the_findings_of_audits_run_before_it_expires(iot):
+    """A suppression holds until its expirationDate
+    (https://docs.aws.amazon.com/iot/latest/apireference/API_AuditSuppression.html); an audit run after
+    that reports the finding unsuppressed, while the earlier audit's report keeps it suppressed."""
+    configure_audit(iot, LOGGING)
+    iot.create_audit_suppression(checkName=LOGGING, resourceIdentifier=ACCOUNT_ID, expirationDate=in_days(1))
+    while_in_force = logging_audit(iot)
     runtime().clock.advance(86401)
-    try:
-        assert not suppressed(finding)  # expired
-    finally:
-        runtime().clock.advance(-86401)
+    assert not reported(iot, logging_audit(iot))[0]  # expired
+    assert reported(iot, while_in_force)[0]

@@ -40,6 +40,13 @@ class AuditConfigMixin(DefenderResponse):
             current = self.state.audit_config
             if current is None and not role_arn:
                 raise InvalidRequest("roleArn is required the first time the audit configuration is set.")
+            # API_UpdateAccountAuditConfiguration: "On the first call ..., this parameter is required and
+            # must specify at least one enabled check."
+            if current is None and not any(c.get("enabled") for c in checks.values()):
+                raise InvalidRequest(
+                    "auditCheckConfigurations must enable at least one check the first time the audit "
+                    "configuration is set."
+                )
             if role_arn:
                 require_role_arn(role_arn, self.current_account)
             for target_type, target in notifications.items():

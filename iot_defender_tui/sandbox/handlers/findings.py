@@ -1,10 +1,10 @@
 """ListAuditFindings, DescribeAuditFinding, ListRelatedResourcesForAuditFinding.
 
 An audit of a large fleet leaves 100,000 findings and clients page through them 250 at a time, so the
-filtered, ordered id list of a query is computed once and kept (per state, keyed by the filter, the
-number of findings and the suppressions in force); each page is then a slice of it. An audit's findings
-are also kept ordered, and grouped by check, once per audit: a client reading "all findings" check by
-check (the TUI, four checks at a time) otherwise made the server sort 100,000 findings for every check.
+filtered, ordered id list of a query is computed once and kept (per state, keyed by the filter and the
+number of findings); each page is then a slice of it. An audit's findings are also kept ordered, and
+grouped by check, once per audit: a client reading "all findings" check by check (the TUI, four checks
+at a time) otherwise made the server sort 100,000 findings for every check.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from ..audits import resource_key
 from ..errors import InvalidRequest, ResourceNotFound
-from ..state import DefenderState, Finding, now
+from ..state import DefenderState, Finding
 from ..wire import as_epoch, finding_to_dict
 from .base import DefenderResponse, page
 
@@ -61,15 +61,7 @@ def task_findings(state: DefenderState, task_id: str, check_name: str | None) ->
     return index.ordered if check_name is None else index.by_check.get(check_name, [])
 
 
-def _active_suppressions(state: DefenderState, when: float) -> frozenset[tuple[str, str]]:
-    return frozenset(
-        key
-        for key, s in state.suppressions.items()
-        if s.suppress_indefinitely or s.expiration_date is None or s.expiration_date > when
-    )
-
-
-def _query(state: DefenderState, args: dict[str, Any], when: float) -> list[str]:
+def _query(state: DefenderState, args: dict[str, Any]) -> list[str]:
     """The ordered ids of the findings matching `args` (under state.lock)."""
     task_id = args.get("taskId")
     start = as_epoch(args.get("startTime"), "startTime")
@@ -83,7 +75,6 @@ def _query(state: DefenderState, args: dict[str, Any], when: float) -> list[str]
     check_name = args.get("checkName")
     identifier = args.get("resourceIdentifier") or None
     suppressed_filter = args.get("listSuppressedFindings")
-    active = _active_suppressions(state, when) if suppressed_filter is not None else frozenset()
     key = (
         task_id,
         start,
@@ -92,7 +83,6 @@ def _query(state: DefenderState, args: dict[str, Any], when: float) -> list[str]
         resource_key(identifier) if identifier else None,
         suppressed_filter,
         len(state.findings),
-        active,
     )
     with _cache_lock:
         queries = _cache.setdefault(state, OrderedDict())
@@ -115,15 +105,9 @@ def _query(state: DefenderState, args: dict[str, Any], when: float) -> list[str]
             if all(f.resource_identifier.get(member) == value for member, value in identifier.items())
         ]
     if suppressed_filter is not None:
-        active_checks = {check for check, _ in active}
-
-        def suppressed(f: Finding) -> bool:
-            return f.suppressed_at_audit or (
-                f.check_name in active_checks
-                and (f.check_name, resource_key(f.resource_identifier)) in active
-            )
-
-        candidates = [f for f in candidates if suppressed(f) == bool(suppressed_filter)]
+        # Against isSuppressed as the audit reported it (API_ListAuditFindings, API_AuditFinding).
+        wanted = bool(suppressed_filter)
+        candidates = [f for f in candidates if f.suppressed_at_audit == wanted]
     ids = [f.finding_id for f in candidates]
     with _cache_lock:
         queries = _cache.setdefault(state, OrderedDict())
@@ -142,11 +126,10 @@ class FindingsMixin(DefenderResponse):
 
     def list_audit_findings(self) -> str:
         state = self.state
-        when = now()
         with state.lock:
-            ids = _query(state, self.args, when)
+            ids = _query(state, self.args)
             items, token = page(ids, self.args.get("nextToken"), self.args.get("maxResults"), 25)
-            findings = [finding_to_dict(state, state.findings[i], when) for i in items if i in state.findings]
+            findings = [finding_to_dict(state.findings[i]) for i in items if i in state.findings]
         body: dict[str, Any] = {"findings": findings}
         if token:
             body["nextToken"] = token
@@ -156,7 +139,7 @@ class FindingsMixin(DefenderResponse):
     def describe_audit_finding(self) -> str:
         with self.state.lock:
             finding = self._finding(self.args.get("findingId", ""))
-            return self.reply({"finding": finding_to_dict(self.state, finding)})
+            return self.reply({"finding": finding_to_dict(finding)})
 
     def list_related_resources_for_audit_finding(self) -> str:
         with self.state.lock:

@@ -22,6 +22,7 @@ MAX_RUNNING = 10  # concurrent audit mitigation actions tasks (Device Defender q
 TASK_STATUSES = ("IN_PROGRESS", "COMPLETED", "FAILED", "CANCELED")
 EXECUTION_STATUSES = ("IN_PROGRESS", "COMPLETED", "FAILED", "CANCELED", "SKIPPED", "PENDING")
 TOKEN = re.compile(r"^[a-zA-Z0-9_-]{1,64}\Z")
+FILTERED_OUT = "Skipped because the target's auditCheckToReasonCodeFilter leaves the finding out."
 
 
 def _validate_mapping(state: DefenderState, mapping: Any) -> dict[str, list[str]]:
@@ -45,8 +46,11 @@ def _validate_mapping(state: DefenderState, mapping: Any) -> dict[str, list[str]
     return {check: list(dict.fromkeys(names)) for check, names in mapping.items()}
 
 
-def _target_findings(state: DefenderState, target: Any, mapping: dict[str, list[str]]) -> list[Finding]:
-    """The target's findings whose check the mapping covers, in processing order."""
+def _target_findings(
+    state: DefenderState, target: Any, mapping: dict[str, list[str]]
+) -> tuple[list[Finding], list[Finding]]:
+    """The target's findings whose check the mapping covers, in processing order, and those of them that
+    the target's auditCheckToReasonCodeFilter leaves out."""
     if not isinstance(target, dict):
         raise InvalidRequest("target is required.")
     finding_ids = target.get("findingIds")
@@ -68,14 +72,19 @@ def _target_findings(state: DefenderState, target: Any, mapping: dict[str, list[
         if task is None:
             raise ResourceNotFound(f"Audit task {task_id} does not exist.")
         found = [state.findings[f] for f in task.finding_ids if f in state.findings]
-        if reason_filter is not None:
-            for check, codes in reason_filter.items():
-                if check not in CHECKS:
-                    raise InvalidRequest(f"Unknown audit check in auditCheckToReasonCodeFilter: {check}")
-                if not codes or len(codes) > 25:
-                    raise InvalidRequest(f"{check} must be filtered on 1 to 25 reason codes.")
-            found = [f for f in found if f.reason_code in (reason_filter.get(f.check_name) or ())]
-    return [f for f in found if f.check_name in mapping]
+    found = [f for f in found if f.check_name in mapping]
+    if reason_filter is None:
+        return found, []
+    for check, codes in reason_filter.items():
+        if check not in CHECKS:
+            raise InvalidRequest(f"Unknown audit check in auditCheckToReasonCodeFilter: {check}")
+        if not codes or len(codes) > 25:
+            raise InvalidRequest(f"{check} must be filtered on 1 to 25 reason codes.")
+    picked: list[Finding] = []
+    left_out: list[Finding] = []  # still the task's: skipped, and counted so (TaskStatisticsForAuditCheck)
+    for f in found:
+        (picked if f.reason_code in (reason_filter.get(f.check_name) or ()) else left_out).append(f)
+    return picked, left_out
 
 
 def _execution_dict(e: Any) -> dict[str, Any]:
@@ -111,7 +120,7 @@ class MitigationTasksMixin(DefenderResponse):
                     return self.reply({"taskId": task_id})
                 raise TaskAlreadyExists(f"An audit mitigation actions task with id {task_id} already exists.")
             mapping = _validate_mapping(state, raw_mapping)
-            findings = _target_findings(state, target, mapping)
+            findings, filtered_out = _target_findings(state, target, mapping)
             running = sum(1 for t in state.mitigation_tasks.values() if t.status == "IN_PROGRESS")
             if running >= MAX_RUNNING:
                 raise LimitExceeded(f"At most {MAX_RUNNING} audit mitigation actions tasks may run at once.")
@@ -140,6 +149,8 @@ class MitigationTasksMixin(DefenderResponse):
                 start_time=when,
                 request_fingerprint=fingerprint,
             )
+            for finding in filtered_out:
+                task.executions += skipped_executions(task, finding, when, FILTERED_OUT)
             for finding in suppressed:
                 task.executions += skipped_executions(task, finding, when)
             state.mitigation_tasks[task_id] = task
