@@ -318,8 +318,13 @@ class _Step:
             model = FakeThing(clone, None, {"model": "TH-100"}, state.account_id, state.region)
             self.iot.things[model.arn] = model
             self.iot.principal_things[(cert.arn, clone)] = (cert, model)
-            # The clone connects while the original is online.
-            self._connect(Connection(thing, cert.certificate_id, now - 3 * HOUR, None, thing))
+            # The clone connects while the original is online. A second session of the original's own
+            # would read as a takeover of its client id.
+            if not any(
+                c.certificate_id == cert.certificate_id and c.disconnected is None
+                for c in self._connections_of(thing)
+            ):
+                self._connect(Connection(thing, cert.certificate_id, now - 3 * HOUR, None, thing))
             self._connect(Connection(clone, cert.certificate_id, now - 2 * HOUR, None, clone))
             return f"{thing}+{clone}"
         else:  # conflict: another device's certificate connects with this device's client id
@@ -327,8 +332,20 @@ class _Step:
             if other is None:
                 return None
             other_cert = self.certs_of[other][0].certificate_id
-            self._connect(Connection(thing, cert.certificate_id, now - 8 * HOUR, now - 2 * HOUR, thing))
-            self._connect(Connection(thing, other_cert, now - 2 * HOUR, now - HOUR, None))
+            # It knocks the device off: the device's session ends as the intruder's begins.
+            knocked_off = now - 2 * HOUR
+            online = [
+                c
+                for c in self._connections_of(thing)
+                if c.certificate_id == cert.certificate_id
+                and c.connected <= knocked_off
+                and (c.disconnected is None or c.disconnected > knocked_off)
+            ]
+            for conn in online:
+                conn.disconnected = knocked_off
+            if not online:
+                self._connect(Connection(thing, cert.certificate_id, now - 8 * HOUR, knocked_off, thing))
+            self._connect(Connection(thing, other_cert, knocked_off, now - HOUR, None))
             return thing
         return thing
 

@@ -2,54 +2,65 @@
 
 Both look at the 31 days before the audit, as AWS's on-demand audits do. A connection that ended after
 the audit's time was still open when that audit ran.
+
+The sandbox has no MQTT broker, so a takeover (a device connecting with a client id already in use, which
+knocks the connected one off) is read from the log: a session of a client id that ends at most
+TAKEOVER_GAP seconds before another session of that client id begins, or that is still open when it
+begins. A device's own reconnect after a longer pause is not a takeover.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from ..state import Connection
 from .certinfo import active
 from .context import AuditContext, CheckOutcome, FindingDraft
 
-WINDOW = 31 * 86400.0
+DAY = 86400.0
+WINDOW = 31 * DAY
+# AWS's own examples of shared-certificate findings (aws-cli examples/iot/list-audit-findings.rst) are one
+# client id whose session ends 0.2 s, 1.4 s, 2.5 s or 19.5 s before its next one begins.
+TAKEOVER_GAP = 30.0
 _OPEN = float("inf")
 
+Seen = tuple[Connection, float]  # a connection and its end as the audit saw it (inf: still open)
 
-def _recent(ctx: AuditContext) -> list[tuple[Connection, float]]:
-    """Connections seen in the window, each with its end as the audit saw it (inf: still open)."""
+
+def _window(ctx: AuditContext) -> tuple[float, float]:
+    return ctx.now - WINDOW, ctx.now
+
+
+def _seen(ctx: AuditContext, window: tuple[float, float]) -> list[Seen]:
+    """Connections that were open at some time in the window, each with its end as the audit saw it."""
+    since, until = window
     with ctx.state.lock:
         log = list(ctx.state.connections)
-    since, now = ctx.now - WINDOW, ctx.now
-    recent = []
+    seen = []
     for conn in log:
-        if conn.connected > now:
+        if conn.connected > until:
             continue
-        end = conn.disconnected if conn.disconnected is not None and conn.disconnected <= now else _OPEN
+        end = conn.disconnected if conn.disconnected is not None and conn.disconnected <= until else _OPEN
         if end >= since:
-            recent.append((conn, end))
-    return recent
+            seen.append((conn, end))
+    return seen
 
 
-def _overlap(conns: list[tuple[Connection, float]], who: Callable[[Connection], str], touching: bool) -> bool:
-    """Did two connections of different `who` overlap? One pass over the connections by start time,
-    keeping the latest end overall and the latest end of anyone other than its owner."""
-    if len(conns) < 2 or len({who(c) for c, _ in conns}) < 2:
-        return False
-    best_end, best_who, other_end = -_OPEN, None, -_OPEN
+def _concurrent(conns: list[Seen]) -> bool:
+    """Were two of these connections open at once: overlapping, or one taking over another's client id?
+    Clients taking turns (one leaves, another client id arrives) are not. One pass by start time."""
+    latest = -_OPEN
+    last_end_of: dict[str, float] = {}  # client id -> latest end so far
     for conn, end in sorted(conns, key=lambda c: c[0].connected):
-        start, owner = conn.connected, who(conn)
-        rival_end = other_end if owner == best_who else best_end
-        if rival_end > start or (touching and rival_end == start):
+        start, client = conn.connected, conn.client_id
+        if latest > start:
             return True
-        if owner == best_who:
-            best_end = max(best_end, end)
-        elif end > best_end:
-            best_end, best_who, other_end = end, owner, best_end
-        else:
-            other_end = max(other_end, end)
+        previous = last_end_of.get(client, -_OPEN)
+        if start - previous <= TAKEOVER_GAP:
+            return True
+        latest = max(latest, end)
+        last_end_of[client] = max(previous, end)
     return False
 
 
@@ -60,13 +71,16 @@ def _times(conn: Connection, end: float) -> dict[str, str]:
     return info
 
 
-def _newest_first(conns: list[tuple[Connection, float]]) -> list[tuple[Connection, float]]:
+def _newest_first(conns: list[Seen]) -> list[Seen]:
     return sorted(conns, key=lambda c: c[0].connected, reverse=True)
 
 
 def shared_certificates(ctx: AuditContext) -> CheckOutcome:
-    by_cert: dict[str, list[tuple[Connection, float]]] = defaultdict(list)
-    for conn, end in _recent(ctx):
+    """https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-device-cert-shared.html:
+    "Multiple, concurrent connections use the same X.509 certificate to authenticate with AWS IoT."
+    Whatever their client ids: AWS's examples of this finding name one client id only."""
+    by_cert: dict[str, list[Seen]] = defaultdict(list)
+    for conn, end in _seen(ctx, _window(ctx)):
         by_cert[conn.certificate_id].append((conn, end))
     certs = ctx.iot.certificates
     findings = []
@@ -76,7 +90,7 @@ def shared_certificates(ctx: AuditContext) -> CheckOutcome:
         if cert is None or not active(cert):
             continue
         evaluated += 1
-        if not _overlap(conns, lambda c: c.client_id, touching=False):
+        if not _concurrent(conns):
             continue
         findings.append(
             FindingDraft(
@@ -98,13 +112,15 @@ def shared_certificates(ctx: AuditContext) -> CheckOutcome:
 
 
 def conflicting_client_ids(ctx: AuditContext) -> CheckOutcome:
-    by_client: dict[str, list[tuple[Connection, float]]] = defaultdict(list)
-    for conn, end in _recent(ctx):
+    """https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-conflicting-client-ids.html:
+    "Multiple connections were made using the same client ID, causing an already connected device to be
+    disconnected." Whatever their certificates: a cloned device has the same one."""
+    by_client: dict[str, list[Seen]] = defaultdict(list)
+    for conn, end in _seen(ctx, _window(ctx)):
         by_client[conn.client_id].append((conn, end))
     findings = []
     for client_id, conns in by_client.items():
-        # A second connection with the same client id knocks the first off at that very instant.
-        if not _overlap(conns, lambda c: c.certificate_id, touching=True):
+        if not _concurrent(conns):
             continue
         findings.append(
             FindingDraft(
