@@ -318,22 +318,24 @@ class _Step:
             model = FakeThing(clone, None, {"model": "TH-100"}, state.account_id, state.region)
             self.iot.things[model.arn] = model
             self.iot.principal_things[(cert.arn, clone)] = (cert, model)
-            # The clone connects while the original is online. A second session of the original's own
+            # The clone connects while the original is online, long enough ago for an audit now to see it
+            # (AWS reads the log up to 2 hours before the check). A second session of the original's own
             # would read as a takeover of its client id.
             if not any(
                 c.certificate_id == cert.certificate_id and c.disconnected is None
                 for c in self._connections_of(thing)
             ):
                 self._connect(Connection(thing, cert.certificate_id, now - 3 * HOUR, None, thing))
-            self._connect(Connection(clone, cert.certificate_id, now - 2 * HOUR, None, clone))
+            self._connect(Connection(clone, cert.certificate_id, now - 2.5 * HOUR, None, clone))
             return f"{thing}+{clone}"
         else:  # conflict: another device's certificate connects with this device's client id
             other = self._quiet_device(healthy)
             if other is None:
                 return None
             other_cert = self.certs_of[other][0].certificate_id
-            # It knocks the device off: the device's session ends as the intruder's begins.
-            knocked_off = now - 2 * HOUR
+            # It knocks the device off now (the device's session ends as the intruder's begins), so that a
+            # scheduled audit starting now sees it too: it reads the log since its last run, with no lag.
+            knocked_off = now
             online = [
                 c
                 for c in self._connections_of(thing)
@@ -344,8 +346,8 @@ class _Step:
             for conn in online:
                 conn.disconnected = knocked_off
             if not online:
-                self._connect(Connection(thing, cert.certificate_id, now - 8 * HOUR, knocked_off, thing))
-            self._connect(Connection(thing, other_cert, knocked_off, now - HOUR, None))
+                self._connect(Connection(thing, cert.certificate_id, now - 6 * HOUR, knocked_off, thing))
+            self._connect(Connection(thing, other_cert, knocked_off, now + HOUR, None))
             return thing
         return thing
 

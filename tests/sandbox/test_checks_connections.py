@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+from iot_defender_tui.sandbox import audits
 from iot_defender_tui.sandbox.state import Connection
 from tests.sandbox.test_checks_common import audit_check, run_audit
-from tests.support.factories import defender_state
+from tests.support.factories import configure_audit, defender_state
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -206,3 +207,98 @@ def test_aws_example_of_a_shared_certificate_is_found(iot) -> None:
             },
         },
     ]
+
+
+def test_on_demand_shared_check_reads_the_log_up_to_two_hours_before_the_check(iot) -> None:
+    """AWS: "When performed as part of an on-demand audit, this check looks at the certificates and client
+    IDs that were used by devices to connect during the 31 days before the start of the audit up to 2 hours
+    before the check is run."
+    https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-device-cert-shared.html
+    """
+    recent = iot.create_keys_and_certificate(setAsActive=True)["certificateId"]
+    earlier = iot.create_keys_and_certificate(setAsActive=True)["certificateId"]
+    now = time.time()
+    defender_state().connections.extend(
+        [
+            # Shared within the last 2 hours only: not yet seen.
+            Connection("sensor-a", recent, now - 90 * 60, None),
+            Connection("sensor-b", recent, now - 60 * 60, None),
+            # Shared since 2.5 hours ago: seen.
+            Connection("sensor-c", earlier, now - 3 * HOUR, None),
+            Connection("sensor-d", earlier, now - 2.5 * HOUR, None),
+        ]
+    )
+    run, findings = audit_check(iot, SHARED)
+    assert run.total_resources == 1
+    (finding,) = findings
+    assert finding["nonCompliantResource"]["resourceIdentifier"] == {"deviceCertificateId": earlier}
+
+
+def test_on_demand_conflict_check_reads_the_31_days_before_the_audit_with_no_lag(iot) -> None:
+    """AWS: "When performed as part of an on-demand audit, this check looks at how client IDs were used to
+    connect during the 31 days prior to the start of the audit." No 2-hour lag, unlike the shared check.
+    https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-conflicting-client-ids.html
+    """
+    first = iot.create_keys_and_certificate(setAsActive=True)["certificateId"]
+    second = iot.create_keys_and_certificate(setAsActive=True)["certificateId"]
+    now = time.time()
+    defender_state().connections.extend(
+        [
+            Connection("pump-1", first, now - 3 * HOUR, now - HOUR),  # knocked off an hour ago
+            Connection("pump-1", second, now - HOUR, None),
+            Connection("pump-2", first, now - 40 * DAY, now - 33 * DAY),  # knocked off too long ago
+            Connection("pump-2", second, now - 33 * DAY, now - 32 * DAY),
+        ]
+    )
+    run, findings = audit_check(iot, CONFLICT)
+    assert run.total_resources == 1
+    (finding,) = findings
+    assert finding["nonCompliantResource"]["resourceIdentifier"] == {"clientId": "pump-1"}
+
+
+def scheduled_run(start: float) -> dict[str, set[str]]:
+    """A run of the scheduled audit "daily" that started at `start`: the resources each check found."""
+    state = defender_state()
+    with state.lock:  # the ticker must not finish the checks at its own time
+        task = audits.start_audit(state, [SHARED, CONFLICT], start, "SCHEDULED_AUDIT_TASK", "daily")
+        audits.run_to_completion(state, task)
+    found: dict[str, set[str]] = {SHARED: set(), CONFLICT: set()}
+    for finding in (state.findings[f] for f in task.finding_ids):
+        found[finding.check_name].add(next(iter(finding.resource_identifier.values())))
+    return found
+
+
+def test_scheduled_audits_read_the_log_since_their_last_run(iot) -> None:
+    """AWS, shared certificates: "For scheduled audits, this check looks at data from 2 hours before the
+    last time the audit was run to 2 hours before the time this instance of the audit started."
+    https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-device-cert-shared.html
+    Conflicting client ids: "For scheduled audits, this check looks at data from the last time the audit
+    was run to the time this instance of the audit started."
+    https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-conflicting-client-ids.html
+    A schedule's first run has no last run: it reads the 31 days an on-demand audit does.
+    """
+    configure_audit(iot, SHARED, CONFLICT)
+    old, edge, new, lent, own = (
+        iot.create_keys_and_certificate(setAsActive=True)["certificateId"] for _ in range(5)
+    )
+    now = time.time()
+    last = now - 3 * DAY  # the schedule's first run
+
+    def shared(cert: str, at: float) -> list[Connection]:
+        return [Connection("a", cert, at, at + HOUR), Connection("b", cert, at + 60, at + HOUR)]
+
+    def conflict(client: str, at: float) -> list[Connection]:
+        return [Connection(client, own, at - HOUR, at), Connection(client, lent, at, at + 600)]
+
+    defender_state().connections.extend(
+        [
+            *shared(old, now - 5 * DAY),
+            *shared(edge, last - 90 * 60),  # after 2 hours before the first run
+            *shared(new, now - DAY),
+            *conflict("pump-old", now - 5 * DAY),
+            *conflict("pump-edge", last - 30 * 60),  # before the first run
+            *conflict("pump-new", now - DAY),
+        ]
+    )
+    assert scheduled_run(last) == {SHARED: {old}, CONFLICT: {"pump-old", "pump-edge"}}
+    assert scheduled_run(now) == {SHARED: {edge, new}, CONFLICT: {"pump-new"}}

@@ -1,7 +1,7 @@
 """Checks driven by the connection log: shared device certificates and conflicting client ids.
 
-Both look at the 31 days before the audit, as AWS's on-demand audits do. A connection that ended after
-the audit's time was still open when that audit ran.
+Each check reads the window of the log AWS documents for it (`shared_window`, `conflict_window`). A
+connection that ended after its window closed was still open as far as that audit can tell.
 
 The sandbox has no MQTT broker, so a takeover (a device connecting with a client id already in use, which
 knocks the connected one off) is read from the log: a session of a client id that ends at most
@@ -19,7 +19,8 @@ from .certinfo import active
 from .context import AuditContext, CheckOutcome, FindingDraft
 
 DAY = 86400.0
-WINDOW = 31 * DAY
+WINDOW = 31 * DAY  # how far back an on-demand audit (or a schedule's first run) looks
+SHARED_LAG = 2 * 3600.0
 # AWS's own examples of shared-certificate findings (aws-cli examples/iot/list-audit-findings.rst) are one
 # client id whose session ends 0.2 s, 1.4 s, 2.5 s or 19.5 s before its next one begins.
 TAKEOVER_GAP = 30.0
@@ -28,8 +29,25 @@ _OPEN = float("inf")
 Seen = tuple[Connection, float]  # a connection and its end as the audit saw it (inf: still open)
 
 
-def _window(ctx: AuditContext) -> tuple[float, float]:
-    return ctx.now - WINDOW, ctx.now
+def shared_window(ctx: AuditContext) -> tuple[float, float]:
+    """https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-device-cert-shared.html:
+    "When performed as part of an on-demand audit, this check looks at the certificates and client IDs
+    that were used by devices to connect during the 31 days before the start of the audit up to 2 hours
+    before the check is run. For scheduled audits, this check looks at data from 2 hours before the last
+    time the audit was run to 2 hours before the time this instance of the audit started."
+    """
+    since = ctx.started - WINDOW if ctx.last_run is None else ctx.last_run - SHARED_LAG
+    return since, (ctx.started if ctx.scheduled else ctx.now) - SHARED_LAG
+
+
+def conflict_window(ctx: AuditContext) -> tuple[float, float]:
+    """https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-conflicting-client-ids.html:
+    "When performed as part of an on-demand audit, this check looks at how client IDs were used to connect
+    during the 31 days prior to the start of the audit. For scheduled audits, this check looks at data
+    from the last time the audit was run to the time this instance of the audit started." (No lag.)
+    """
+    since = ctx.started - WINDOW if ctx.last_run is None else ctx.last_run
+    return since, ctx.started
 
 
 def _seen(ctx: AuditContext, window: tuple[float, float]) -> list[Seen]:
@@ -76,11 +94,10 @@ def _newest_first(conns: list[Seen]) -> list[Seen]:
 
 
 def shared_certificates(ctx: AuditContext) -> CheckOutcome:
-    """https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-device-cert-shared.html:
-    "Multiple, concurrent connections use the same X.509 certificate to authenticate with AWS IoT."
-    Whatever their client ids: AWS's examples of this finding name one client id only."""
+    """AWS: "Multiple, concurrent connections use the same X.509 certificate to authenticate with AWS IoT"
+    (the page of `shared_window`), whatever their client ids: AWS's example findings name one only."""
     by_cert: dict[str, list[Seen]] = defaultdict(list)
-    for conn, end in _seen(ctx, _window(ctx)):
+    for conn, end in _seen(ctx, shared_window(ctx)):
         by_cert[conn.certificate_id].append((conn, end))
     certs = ctx.iot.certificates
     findings = []
@@ -112,11 +129,10 @@ def shared_certificates(ctx: AuditContext) -> CheckOutcome:
 
 
 def conflicting_client_ids(ctx: AuditContext) -> CheckOutcome:
-    """https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-conflicting-client-ids.html:
-    "Multiple connections were made using the same client ID, causing an already connected device to be
-    disconnected." Whatever their certificates: a cloned device has the same one."""
+    """AWS: "Multiple connections were made using the same client ID, causing an already connected device
+    to be disconnected" (the page of `conflict_window`), whatever their certificates: a clone has the same."""
     by_client: dict[str, list[Seen]] = defaultdict(list)
-    for conn, end in _seen(ctx, _window(ctx)):
+    for conn, end in _seen(ctx, conflict_window(ctx)):
         by_client[conn.client_id].append((conn, end))
     findings = []
     for client_id, conns in by_client.items():
