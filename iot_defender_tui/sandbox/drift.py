@@ -238,11 +238,19 @@ class _Step:
         iot.principal_things[(cert.arn, thing)] = (cert, thing_object)
         for policy in self.policies_of.get(old.arn, []):
             iot.principal_policies[(cert.arn, policy.name)] = (cert, policy)
-        # The device reconnects with its new certificate: its connections on the old one end.
+        # The device reconnects with its new certificate a minute after its connections on the old one
+        # end. One begun this very instant (a clock moved several days drifts them all at one time) goes
+        # on with the new certificate instead: ending it as another begins would read as a takeover of
+        # its client id (engine.connections).
+        reconnected = False
         for conn in self._connections_of(thing):
             if conn.certificate_id == old.certificate_id and conn.disconnected is None:
-                conn.disconnected = max(conn.connected, now - 60)
-        self._connect(Connection(thing, cert.certificate_id, now, None, thing))
+                if conn.connected >= now:
+                    conn.certificate_id, reconnected = cert.certificate_id, True
+                else:
+                    conn.disconnected = max(conn.connected, now - 60)
+        if not reconnected:
+            self._connect(Connection(thing, cert.certificate_id, now, None, thing))
         return cert
 
     def _new_version(self, name: str, document: str) -> None:
