@@ -84,7 +84,7 @@ def advance(state: DefenderState, now: float) -> None:
 
 
 def finish_check(state: DefenderState, task: AuditTask, run: CheckRun, now: float) -> None:
-    outcome = evaluate_check(run.name, AuditContext.of(state, now))
+    outcome = evaluate_check(run.name, AuditContext.of(state, now, task))
     with state.lock:
         if task.status != "IN_PROGRESS" or run.status != "IN_PROGRESS":
             return  # canceled meanwhile

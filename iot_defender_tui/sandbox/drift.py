@@ -238,11 +238,19 @@ class _Step:
         iot.principal_things[(cert.arn, thing)] = (cert, thing_object)
         for policy in self.policies_of.get(old.arn, []):
             iot.principal_policies[(cert.arn, policy.name)] = (cert, policy)
-        # The device reconnects with its new certificate: its connections on the old one end.
+        # The device reconnects with its new certificate a minute after its connections on the old one
+        # end. One begun this very instant (a clock moved several days drifts them all at one time) goes
+        # on with the new certificate instead: ending it as another begins would read as a takeover of
+        # its client id (engine.connections).
+        reconnected = False
         for conn in self._connections_of(thing):
             if conn.certificate_id == old.certificate_id and conn.disconnected is None:
-                conn.disconnected = max(conn.connected, now - 60)
-        self._connect(Connection(thing, cert.certificate_id, now, None, thing))
+                if conn.connected >= now:
+                    conn.certificate_id, reconnected = cert.certificate_id, True
+                else:
+                    conn.disconnected = max(conn.connected, now - 60)
+        if not reconnected:
+            self._connect(Connection(thing, cert.certificate_id, now, None, thing))
         return cert
 
     def _new_version(self, name: str, document: str) -> None:
@@ -318,17 +326,36 @@ class _Step:
             model = FakeThing(clone, None, {"model": "TH-100"}, state.account_id, state.region)
             self.iot.things[model.arn] = model
             self.iot.principal_things[(cert.arn, clone)] = (cert, model)
-            # The clone connects while the original is online.
-            self._connect(Connection(thing, cert.certificate_id, now - 3 * HOUR, None, thing))
-            self._connect(Connection(clone, cert.certificate_id, now - 2 * HOUR, None, clone))
+            # The clone connects while the original is online, long enough ago for an audit now to see it
+            # (AWS reads the log up to 2 hours before the check). A second session of the original's own
+            # would read as a takeover of its client id.
+            if not any(
+                c.certificate_id == cert.certificate_id and c.disconnected is None
+                for c in self._connections_of(thing)
+            ):
+                self._connect(Connection(thing, cert.certificate_id, now - 3 * HOUR, None, thing))
+            self._connect(Connection(clone, cert.certificate_id, now - 2.5 * HOUR, None, clone))
             return f"{thing}+{clone}"
         else:  # conflict: another device's certificate connects with this device's client id
             other = self._quiet_device(healthy)
             if other is None:
                 return None
             other_cert = self.certs_of[other][0].certificate_id
-            self._connect(Connection(thing, cert.certificate_id, now - 8 * HOUR, now - 2 * HOUR, thing))
-            self._connect(Connection(thing, other_cert, now - 2 * HOUR, now - HOUR, None))
+            # It knocks the device off now (the device's session ends as the intruder's begins), so that a
+            # scheduled audit starting now sees it too: it reads the log since its last run, with no lag.
+            knocked_off = now
+            online = [
+                c
+                for c in self._connections_of(thing)
+                if c.certificate_id == cert.certificate_id
+                and c.connected <= knocked_off
+                and (c.disconnected is None or c.disconnected > knocked_off)
+            ]
+            for conn in online:
+                conn.disconnected = knocked_off
+            if not online:
+                self._connect(Connection(thing, cert.certificate_id, now - 6 * HOUR, knocked_off, thing))
+            self._connect(Connection(thing, other_cert, knocked_off, now + HOUR, None))
             return thing
         return thing
 

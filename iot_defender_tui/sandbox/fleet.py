@@ -129,12 +129,13 @@ def _seed_lab(state: DefenderState, now: float) -> None:
         iot.attach_thing_principal(name, cert.arn)
 
     # Both devices authenticate with the same certificate, at overlapping times, before yesterday's
-    # audit and again since.
+    # audit and again since (early enough for an audit now to see it: AWS reads the log up to 2 hours
+    # before the check).
     first, second = LAB_THINGS
     log = [
         Connection(first, cert.certificate_id, now - 3 * DAY, None, first),
         Connection(second, cert.certificate_id, now - 2 * DAY, now - 2 * DAY + 8 * HOUR, second),
-        Connection(second, cert.certificate_id, now - 90 * 60, None, second),
+        Connection(second, cert.certificate_id, now - 3 * HOUR, None, second),
     ]
     with state.lock:
         state.connections.extend(log)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from moto.iot.models import FakeCertificate, FakePolicy, FakeThing, iot_backends
 
 from . import pki
 from .engine.certinfo import CertInfo, stamp, to_naive_utc
+from .engine.connections import TAKEOVER_GAP
 from .fleet_roles import seed_cognito_pools, seed_role_aliases
 from .runtime import runtime
 from .state import Connection, DefenderState
@@ -245,10 +247,34 @@ def generate(state: DefenderState, devices: int, seed: int, now: float) -> None:
         state.revoked_device_certs |= revoked
         state.weak_keys.update(weak)
         state.cert_issuer.update(issuer_of)
-        state.connections.extend(log)
+        state.connections.extend(_online_once_at_a_time(log))
         state.generated = GeneratedFleet(cas, devices)
     seed_role_aliases(state, iot, now)
     seed_cognito_pools(state, cognitoidentity_backends[account][region])
+
+
+def _online_once_at_a_time(log: list[Connection]) -> list[Connection]:
+    """Merge a device's sessions on one certificate that overlap or nearly touch (drawn at random, or the
+    session a clone's original is given): the checks would read them as a takeover of its client id by a
+    clone (engine.connections), and only the problems picked are meant to be found."""
+    by_session: dict[tuple[str, str], list[Connection]] = defaultdict(list)
+    for conn in log:
+        by_session[(conn.client_id, conn.certificate_id)].append(conn)
+    merged = []
+    for conns in by_session.values():
+        conns.sort(key=lambda c: c.connected)
+        current = conns[0]
+        for conn in conns[1:]:
+            if current.disconnected is None:
+                continue  # still online: it absorbs every later session
+            if conn.connected - current.disconnected <= TAKEOVER_GAP:
+                later = conn.disconnected
+                current.disconnected = None if later is None else max(current.disconnected, later)
+                continue
+            merged.append(current)
+            current = conn
+        merged.append(current)
+    return merged
 
 
 def _make_policies(iot: Any, account: str, region: str, devices: int, rng: random.Random) -> list[Any]:

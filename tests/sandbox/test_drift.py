@@ -272,3 +272,20 @@ def test_admin_advance_drifts_the_days_it_moves_the_clock(sandbox_url) -> None:
     while state.generated.drift_steps < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert state.generated.drift_steps == 2
+
+
+def test_a_certificate_rotated_twice_at_one_instant_takes_over_no_client_id(sandbox_url) -> None:
+    """A clock moved several days drifts them all at one instant: a device given a new certificate and
+    then another at that instant is one device reconnecting, not a client id taken over by another
+    connection (CONFLICTING_CLIENT_IDS_CHECK, "causing an already connected device to be disconnected":
+    https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-conflicting-client-ids.html).
+    """
+    seed_fleet("empty", devices=500, seed=4)
+    before = {resource for check, resource in audit() if check == "CONFLICTING_CLIENT_IDS_CHECK"}
+    report = drift.drift(defender_state(), 6, 0.5, 0.5, runtime().clock.now())
+    assert report.introduced["old"] + report.introduced["expiring"] > 0  # rotations by new problems too
+    introduced = {
+        audits.resource_key({"clientId": name}) for _, kind, name in report.changes if kind == "conflict"
+    }
+    after = {resource for check, resource in audit() if check == "CONFLICTING_CLIENT_IDS_CHECK"}
+    assert after <= before | introduced
