@@ -91,7 +91,7 @@ def finish_check(state: DefenderState, task: AuditTask, run: CheckRun, now: floa
         run.total_resources = outcome.total_resources
         if outcome.error is not None:
             run.status = "FAILED"
-            run.error_code = "AUDIT_CHECK_FAILED"
+            run.error_code = outcome.error_code
             run.message = outcome.error
         else:
             severity = CHECKS[run.name].severity

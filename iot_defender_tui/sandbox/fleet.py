@@ -16,6 +16,7 @@ from moto.iot.models import iot_backends
 
 from . import audits, pki
 from .checks import CHECKS
+from .engine.audit_role import MANAGED_POLICY_ACTIONS
 from .engine.certinfo import parse_pem, stamp, to_naive_utc
 from .fleet_generated import generate
 from .fleet_roles import create_role
@@ -30,28 +31,9 @@ LARGE_FLEET = 10_000
 HOUR = 3600.0
 DAY = 86400.0
 
-# What the AWS-managed AWSIoTDeviceDefenderAudit policy lets the audit read.
-AUDIT_PERMISSIONS = [
-    "iot:GetLoggingOptions",
-    "iot:GetV2LoggingOptions",
-    "iot:ListCACertificates",
-    "iot:ListCertificates",
-    "iot:DescribeCACertificate",
-    "iot:DescribeCertificate",
-    "iot:ListPolicies",
-    "iot:GetPolicy",
-    "iot:GetEffectivePolicies",
-    "iot:ListRoleAliases",
-    "iot:DescribeRoleAlias",
-    "cognito-identity:GetIdentityPoolRoles",
-    "iam:ListRolePolicies",
-    "iam:ListAttachedRolePolicies",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:GetRolePolicy",
-    "iam:GenerateServiceLastAccessedDetails",
-    "iam:GetServiceLastAccessedDetails",
-]
+# The lab's audit role allows what the AWS-managed AWSIoTDeviceDefenderAudit policy does (inline: moto's IAM
+# does not load AWS managed policies unless MOTO_IAM_LOAD_MANAGED_POLICIES is set), so every check can run.
+AUDIT_PERMISSIONS = list(MANAGED_POLICY_ACTIONS)
 
 
 def seed_fleet(

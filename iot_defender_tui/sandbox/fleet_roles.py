@@ -116,3 +116,5 @@ def seed_cognito_pools(state: DefenderState, cognito: Any) -> None:
         }
         with state.lock:
             state.identity_pool_roles[pool_id] = roles
+            # The apps behind these pools connect to AWS IoT every day, so every audit looks at them.
+            state.identity_pool_iot_use[pool_id] = None

@@ -1,8 +1,9 @@
 """Read an IAM role's policies from moto and decide whether they allow an action.
 
-Used by the mitigation executor (does the action's role allow what the action does?) and by the audit
-engine (what do role aliases and Cognito roles grant?). Deny wins over Allow; action and resource
-patterns use IAM's `*`/`?` wildcards, case-insensitive for actions.
+Used by the mitigation executor (may AWS IoT assume the action's role, and does it allow what the action
+does?) and by the audit engine (may AWS IoT assume the audit role and read what a check needs; what do role
+aliases and Cognito roles grant?). Deny wins over Allow; action and resource patterns use IAM's `*`/`?`
+wildcards, case-insensitive for actions.
 """
 
 from __future__ import annotations
@@ -39,6 +40,37 @@ def role_documents(role: Any) -> list[dict[str, Any]]:
         if version is not None:
             docs.append(_parse(version.document))
     return [d for d in docs if d]
+
+
+def trusts_service(role: Any, service: str) -> bool:
+    """Does the role's trust policy let `service` (e.g. "iot.amazonaws.com") call sts:AssumeRole?
+
+    A role AWS IoT is to assume must name it as a trusted service principal; conditions on the trust
+    statement (aws:SourceAccount, aws:SourceArn…) are taken as met, as AWS IoT acting for this account
+    would meet them.
+    """
+    allowed = False
+    for stmt in _trust_statements(role):
+        acts = action_matches(_as_tuple(stmt.get("Action")), "sts:AssumeRole")
+        if not acts or not _names_service(stmt.get("Principal"), service):
+            continue
+        if stmt.get("Effect") == "Deny" and not stmt.get("Condition"):
+            return False
+        allowed = allowed or stmt.get("Effect") == "Allow"
+    return allowed
+
+
+def _trust_statements(role: Any) -> list[dict[str, Any]]:
+    raw = _parse(getattr(role, "assume_role_policy_document", "")).get("Statement", [])
+    return [s for s in ([raw] if isinstance(raw, dict) else raw) if isinstance(s, dict)]
+
+
+def _names_service(principal: Any, service: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    return service in _as_tuple(principal.get("Service")) or "*" in _as_tuple(principal.get("AWS"))
 
 
 def _parse(document: Any) -> dict[str, Any]:

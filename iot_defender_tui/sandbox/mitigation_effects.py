@@ -2,12 +2,21 @@
 
 An execution that cannot do its work raises `ExecutionFailed` with one of these error codes:
   RoleNotFound           the action's role does not exist in the sandbox's IAM
-  AccessDenied           the role exists but does not allow every IAM action the mitigation needs
+  AccessDenied           AWS IoT may not assume the role (its trust policy does not name iot.amazonaws.com:
+                         STS refuses AssumeRole with AccessDenied), or the role does not allow every IAM
+                         action the mitigation needs
   ResourceNotFound       the certificate, CA, policy, thing group or SNS topic no longer exists
   CertificateStateException  a REVOKED certificate cannot be deactivated (AWS refuses that transition)
   VersionsLimitExceeded  the policy already has AWS's maximum of 5 versions
   InvalidFinding         the finding does not name the resource the action works on
 Callers hold `state.lock` for the whole finding: moto's backends are not thread-safe.
+
+The role is read when the action runs, not when it is created: AWS's CreateMitigationAction reference
+describes roleArn only as "The ARN of the IAM role that is used to apply the mitigation action" and lists no
+check of it (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateMitigationAction.html); a role
+AWS IoT cannot assume, or that lacks a permission, fails that execution (FAILED, errorCode and message, as
+ListAuditMitigationActionsExecutions reports them:
+https://docs.aws.amazon.com/iot/latest/apireference/API_AuditMitigationActionExecutionMetadata.html).
 """
 
 from __future__ import annotations
@@ -20,9 +29,10 @@ from moto.iot.exceptions import VersionsLimitExceededException
 from moto.iot.models import iot_backends
 from moto.sns.models import sns_backends
 
-from .iam_eval import allows, find_role, role_documents
+from .iam_eval import allows, find_role, role_documents, trusts_service
 from .state import DefenderState, Finding, MitigationAction
 
+IOT_SERVICE = "iot.amazonaws.com"  # the principal that runs mitigation actions
 # AWS's BLANK_POLICY template: a version that grants nothing.
 BLANK_POLICY_DOCUMENT = json.dumps({"Version": "2012-10-17", "Statement": []})
 
@@ -103,6 +113,13 @@ def check_role(work: FindingWork, action: MitigationAction) -> None:
     if role is None:
         raise ExecutionFailed(
             "RoleNotFound", f"The role {action.role_arn} of mitigation action {action.name} does not exist."
+        )
+    if not trusts_service(role, IOT_SERVICE):
+        # AWS IoT's own wording when it cannot assume a role.
+        raise ExecutionFailed(
+            "AccessDenied",
+            f"AWS IoT ({IOT_SERVICE}) is unable to assume role (sts:AssumeRole) on resource: "
+            f"{action.role_arn}. Its trust policy must allow {IOT_SERVICE} to assume it.",
         )
     documents = role_documents(role)
     missing = [f"{a} on {r}" for a, r in required_permissions(work, action) if not allows(documents, a, r)]

@@ -175,6 +175,10 @@ class DefenderState:
     service_last_accessed: dict[str, dict[str, float]] = field(default_factory=dict)
     # Cognito identity pool roles (moto lacks SetIdentityPoolRoles): pool id -> {"authenticated": arn, ...}
     identity_pool_roles: dict[str, dict[str, str]] = field(default_factory=dict)
+    # When an identity of each Cognito identity pool last connected to AWS IoT (no connection happens
+    # offline): pool id -> epoch; None: its identities connect every day. The Cognito checks audit only the
+    # pools used in the 31 days before the audit; a pool absent here was never used with AWS IoT.
+    identity_pool_iot_use: dict[str, float | None] = field(default_factory=dict)
     # The generated fleet's makings (fleet_generated.GeneratedFleet), which drift.py changes day by day;
     # None: no generated fleet here, nothing drifts.
     generated: Any = None

@@ -9,7 +9,7 @@ import pytest
 
 from iot_defender_tui.aws.errors import ConflictError, InvalidRequestError, NotFoundError
 from iot_defender_tui.aws.models import CheckConfiguration, ResourceRef, SnsTarget
-from tests.support.factories import ROLE
+from tests.support.factories import ROLE, audit_role
 
 SHARED = "DEVICE_CERTIFICATE_SHARED_CHECK"
 AGE = "DEVICE_CERTIFICATE_AGE_CHECK"
@@ -67,7 +67,8 @@ async def test_weekly_audit_without_a_day_is_an_invalid_request(dd):
 
 
 async def test_on_demand_audit_start_list_describe(dd):
-    await dd.update_audit_configuration(role_arn=ROLE, checks={SHARED: True, LOGGING: True})
+    # An audit role AWS IoT may assume, with the audit's permissions: with a missing one every check fails.
+    await dd.update_audit_configuration(role_arn=audit_role(), checks={SHARED: True, LOGGING: True})
     task_id = await dd.start_audit([SHARED, LOGGING])
     now = datetime.now(UTC)
 

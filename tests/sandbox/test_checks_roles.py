@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.sandbox.test_checks_common import audit_check
+from tests.sandbox.test_checks_common import audit_check, ids
 from tests.support.factories import defender_state
 from tests.support.sandbox import make_client
 
@@ -136,12 +136,15 @@ def test_role_alias_using_everything_it_may_is_compliant(iot, iam) -> None:
     assert (run.status, run.total_resources, findings) == ("COMPLETED_COMPLIANT", 1, [])
 
 
-def pool(cognito, iam, name: str, **roles: list[dict]) -> str:
+def pool(cognito, iam, name: str, used: float | None = None, **roles: list[dict]) -> str:
+    """An identity pool with these roles whose identities connected to AWS IoT at `used` (None: an hour
+    ago); the Cognito checks audit only such pools."""
     pool_id = cognito.create_identity_pool(IdentityPoolName=name, AllowUnauthenticatedIdentities=True)[
         "IdentityPoolId"
     ]
     arns = {kind: role(iam, f"{name}{kind}", *statements) for kind, statements in roles.items()}
     cognito.set_identity_pool_roles(IdentityPoolId=pool_id, Roles=arns)
+    defender_state().identity_pool_iot_use[pool_id] = time.time() - 3600 if used is None else used
     return pool_id
 
 
@@ -238,3 +241,21 @@ def test_cognito_roles_scoped_to_the_identity_are_compliant(iot, iam, cognito) -
     ):
         run, findings = audit_check(iot, check)
         assert (run.status, run.total_resources, findings) == ("COMPLETED_COMPLIANT", 1, [])
+
+
+@pytest.mark.parametrize("kind", ["AUTHENTICATED", "UNAUTHENTICATED"])
+def test_cognito_checks_audit_only_pools_used_with_iot_in_the_last_31_days(iot, iam, cognito, kind) -> None:
+    """"AWS IoT Device Defender audits all Amazon Cognito identity pools that have been used to connect to
+    the AWS IoT message broker during the 31 days before the audit execution"
+    (https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-auth-cognito-role-permissive.html,
+    https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-unauth-cognito-role-permissive.html):
+    a pool never used with AWS IoT, or last used 40 days ago, is neither a finding nor a resource audited."""
+    everything = [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]
+    roles = {"authenticated": everything, "unauthenticated": everything}
+    recent = pool(cognito, iam, "Recent", time.time() - 10 * DAY, **roles)
+    pool(cognito, iam, "Stale", time.time() - 40 * DAY, **roles)
+    never = pool(cognito, iam, "Never", **roles)
+    del defender_state().identity_pool_iot_use[never]
+    run, findings = audit_check(iot, f"{kind}_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK")
+    assert (run.status, run.total_resources) == ("COMPLETED_NON_COMPLIANT", 1)
+    assert ids(findings, "cognitoIdentityPoolId") == {recent}

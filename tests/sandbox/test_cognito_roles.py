@@ -73,6 +73,8 @@ def test_deleting_a_pool_forgets_its_roles(cognito, pool_id) -> None:
     from tests.support.factories import defender_state
 
     cognito.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": AUTH})
+    defender_state().identity_pool_iot_use[pool_id] = None  # and its use with AWS IoT
     assert pool_id in defender_state().identity_pool_roles
     cognito.delete_identity_pool(IdentityPoolId=pool_id)
     assert pool_id not in defender_state().identity_pool_roles
+    assert pool_id not in defender_state().identity_pool_iot_use

@@ -16,7 +16,7 @@ from iot_defender_tui.sandbox.checks import CHECKS
 from iot_defender_tui.sandbox.fleet import LAB_POLICY, LAB_THINGS, seed_fleet
 from iot_defender_tui.sandbox.runtime import runtime
 from iot_defender_tui.sandbox.state import AuditConfig, CheckConfig
-from tests.support.factories import configure_audit, defender_state
+from tests.support.factories import audit_role, configure_audit, defender_state
 
 Key = tuple[str, str]  # (check, resource identifier): the same finding across audits
 
@@ -26,7 +26,9 @@ def audit() -> set[Key]:
     state = defender_state()
     with state.lock:
         if state.audit_config is None:  # an `empty` fleet: every check, as configure_audit would
-            state.audit_config = AuditConfig(checks={name: CheckConfig(enabled=True) for name in CHECKS})
+            state.audit_config = AuditConfig(
+                role_arn=audit_role(), checks={name: CheckConfig(enabled=True) for name in CHECKS}
+            )
         task = audits.start_audit(state, sorted(CHECKS), runtime().clock.now())
     audits.run_to_completion(state, task)
     found = (state.findings[f] for f in task.finding_ids)

@@ -250,3 +250,40 @@ def test_role_failure_fails_the_execution_and_skips_later_actions(iot, sandbox_u
         assert first["errorCode"] == "AccessDenied" and NEEDS[action_type][-1] in first["message"]
     assert then["status"] == "SKIPPED" and "First" in then["message"]
     assert untouched() and received() == []
+
+
+@pytest.mark.parametrize(
+    "trusted",
+    [
+        "lambda.amazonaws.com",  # a service role for another service
+        "credentials.iot.amazonaws.com",  # the role-alias service, not AWS IoT itself
+    ],
+)
+def test_role_that_iot_may_not_assume_fails_the_execution(iot, sandbox_url, trusted):
+    """AWS IoT runs a mitigation action as its role, so the role's trust policy must let iot.amazonaws.com
+    assume it (https://docs.aws.amazon.com/iot-device-defender/latest/devguide/dd-mitigation-actions.html,
+    the role in https://docs.aws.amazon.com/iot/latest/apireference/API_CreateMitigationAction.html). A role
+    that grants the permission but trusts another service fails the execution with errorCode and message
+    (https://docs.aws.amazon.com/iot/latest/apireference/API_AuditMitigationActionExecutionMetadata.html);
+    creating the action succeeds, as AWS documents no check of the role there."""
+    cert_id, _ = device_certificate(iot, ("SensorDevice01",))
+    finding = cert_finding(audit_task(), cert_id)
+    iam = make_client(sandbox_url, "iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": trusted}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="Elsewhere", AssumeRolePolicyDocument=json.dumps(trust))
+    grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}
+    iam.put_role_policy(RoleName="Elsewhere", PolicyName="all", PolicyDocument=json.dumps(grant))
+    iot.create_mitigation_action(
+        actionName="Deactivate",
+        roleArn=role_arn("Elsewhere"),
+        actionParams=PARAMS["UPDATE_DEVICE_CERTIFICATE"],
+    )
+    start(iot, "t", {SHARED: ["Deactivate"]}, findingIds=[finding.finding_id])
+    assert run_out(iot, "t")["taskStatus"] == "FAILED"
+    [execution] = executions(iot, "t", finding.finding_id)
+    assert execution["status"] == "FAILED" and execution["errorCode"] == "AccessDenied"
+    assert "iot.amazonaws.com" in execution["message"] and role_arn("Elsewhere") in execution["message"]
+    assert iot.describe_certificate(certificateId=cert_id)["certificateDescription"]["status"] == "ACTIVE"

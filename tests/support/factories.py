@@ -9,9 +9,13 @@ import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
+from moto.iam.models import iam_backends
 from moto.iot.models import iot_backends
 
 from iot_defender_tui.sandbox.checks import CHECKS
+from iot_defender_tui.sandbox.engine.audit_role import MANAGED_POLICY_ACTIONS
+from iot_defender_tui.sandbox.fleet_roles import create_role
+from iot_defender_tui.sandbox.iam_eval import find_role
 from iot_defender_tui.sandbox.state import AuditTask, CheckRun, DefenderState, Finding, state_for
 from tests.support.sandbox import ACCOUNT, REGION
 
@@ -22,11 +26,20 @@ def defender_state() -> DefenderState:
     return state_for(iot_backends[ACCOUNT][REGION])
 
 
+def audit_role() -> str:
+    """ROLE, made if missing as AWS would accept it for audits: AWS IoT may assume it, and it allows what
+    the managed AWSIoTDeviceDefenderAudit policy does (an audit with a missing role fails every check)."""
+    if find_role(iam_backends[ACCOUNT]["global"], ROLE) is None:
+        grant = {"Effect": "Allow", "Action": list(MANAGED_POLICY_ACTIONS), "Resource": "*"}
+        create_role(ACCOUNT, ROLE.rpartition("/")[2], "iot.amazonaws.com", [grant])
+    return ROLE
+
+
 def configure_audit(iot: Any, *checks: str) -> None:
     """Enable `checks` (every check when none are named) with an audit role."""
     names = checks or tuple(CHECKS)
     iot.update_account_audit_configuration(
-        roleArn=ROLE, auditCheckConfigurations={name: {"enabled": True} for name in names}
+        roleArn=audit_role(), auditCheckConfigurations={name: {"enabled": True} for name in names}
     )
 
 

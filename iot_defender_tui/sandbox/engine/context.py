@@ -28,6 +28,7 @@ class CheckOutcome:
     total_resources: int
     findings: list[FindingDraft] = field(default_factory=list)
     error: str | None = None  # set: the check FAILED with this message
+    error_code: str = "AUDIT_CHECK_FAILED"  # AuditCheckDetails.errorCode when `error` is set
 
 
 @dataclass(slots=True)

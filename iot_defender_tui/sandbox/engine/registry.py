@@ -1,11 +1,12 @@
 """The audit checks the sandbox evaluates, by name, and `evaluate_check` that runs one.
 
-A check with no evaluator FAILS with a message rather than ever reporting compliant.
+A check with no evaluator FAILS with a message rather than ever reporting compliant, and so does one the
+audit role may not run (INSUFFICIENT_PERMISSIONS, see audit_role.py).
 """
 
 from __future__ import annotations
 
-from . import certificates, connections, keys, logging_check, policies, roles
+from . import audit_role, certificates, connections, keys, logging_check, policies, roles
 from .context import AuditContext, CheckOutcome, Evaluator
 
 EVALUATORS: dict[str, Evaluator] = {
@@ -33,6 +34,9 @@ def evaluate_check(name: str, ctx: AuditContext) -> CheckOutcome:
     evaluator = EVALUATORS.get(name)
     if evaluator is None:
         return CheckOutcome(0, error=f"The sandbox cannot evaluate {name}.")
+    denied = audit_role.problem(ctx, name)
+    if denied is not None:
+        return CheckOutcome(0, error=denied, error_code=audit_role.ERROR_CODE)
     try:
         return evaluator(ctx)
     except Exception as err:  # a check that breaks says so instead of passing

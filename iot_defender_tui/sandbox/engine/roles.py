@@ -23,6 +23,7 @@ from .iot_actions import (
 )
 
 USED_WINDOW = 365 * 86400.0
+COGNITO_WINDOW = 31 * 86400.0
 SECURITY_AUDITING = ("iam", "cloudtrail", "guardduty", "inspector", "inspector2", "trustedadvisor")
 _WILDCARD = re.compile(r"[*?]")
 
@@ -169,8 +170,27 @@ def role_alias_unused_services(ctx: AuditContext) -> CheckOutcome:
     return CheckOutcome(len(aliases), findings)
 
 
+def _used_with_iot(ctx: AuditContext, pools: list[str]) -> list[str]:
+    """The pools an identity connected to AWS IoT from in the 31 days before the audit: "AWS IoT Device
+    Defender audits all Amazon Cognito identity pools that have been used to connect to the AWS IoT message
+    broker during the 31 days before the audit execution"
+    (https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-auth-cognito-role-permissive.html,
+    and audit-chk-unauth-cognito-role-permissive.html likewise)."""
+    with ctx.state.lock:
+        use = dict(ctx.state.identity_pool_iot_use)
+    since = ctx.now - COGNITO_WINDOW
+
+    def used(pool_id: str) -> bool:
+        if pool_id not in use:
+            return False  # never used with AWS IoT
+        last = use[pool_id]
+        return last is None or since <= last <= ctx.now
+
+    return [p for p in pools if used(p)]
+
+
 def _cognito(ctx: AuditContext, kind: str, codes: tuple[str, ...]) -> CheckOutcome:
-    pools = list(ctx.cognito.identity_pools)
+    pools = _used_with_iot(ctx, list(ctx.cognito.identity_pools))
     with ctx.state.lock:
         pool_roles = {k: dict(v) for k, v in ctx.state.identity_pool_roles.items()}
     roles = _roles_by_arn(ctx)

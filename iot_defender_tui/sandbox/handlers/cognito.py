@@ -81,6 +81,7 @@ class SandboxCognitoIdentityResponse(CognitoIdentityResponse):
         state = self.defender_state
         with state.lock:
             state.identity_pool_roles.pop(pool_id, None)
+            state.identity_pool_iot_use.pop(pool_id, None)
         return reply
 
 
