@@ -16,11 +16,10 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import unquote
 
 from moto.iam.models import iam_backends
 
-from .iam_eval import action_matches, allows, find_role, role_documents
+from .iam_eval import allows, find_role, role_documents, trusts_service
 from .mitigation_effects import ExecutionFailed, publish_to_topic
 from .state import AuditTask, CheckRun, DefenderState
 
@@ -92,33 +91,8 @@ def _cannot_publish(state: DefenderState, role_arn: str, topic_arn: str) -> str 
     role = find_role(iam_backends[state.account_id]["global"], role_arn)
     if role is None:
         return f"the role {role_arn} does not exist"
-    if not _trusts_iot(role.assume_role_policy_document):
+    if not trusts_service(role, IOT_SERVICE):
         return f"the role {role_arn} does not trust {IOT_SERVICE}"
     if not allows(role_documents(role), "sns:Publish", topic_arn):
         return f"the role {role_arn} does not allow sns:Publish on the topic"
     return None
-
-
-def _trusts_iot(document: Any) -> bool:
-    """The trust policy lets the IoT service assume the role (an Allow of sts:AssumeRole to it)."""
-    if isinstance(document, str):
-        for text in (document, unquote(document)):  # moto keeps what was sent, maybe URL-encoded
-            try:
-                document = json.loads(text)
-                break
-            except ValueError:
-                continue
-    raw = document.get("Statement", []) if isinstance(document, dict) else []
-    for stmt in [raw] if isinstance(raw, dict) else raw:
-        if not isinstance(stmt, dict) or stmt.get("Effect") != "Allow":
-            continue
-        principal = stmt.get("Principal", {})
-        services = principal.get("Service", ()) if isinstance(principal, dict) else principal
-        assumes = action_matches(_strings(stmt.get("Action")), "sts:AssumeRole")
-        if assumes and {IOT_SERVICE, "*"} & set(_strings(services)):
-            return True
-    return False
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(str(v) for v in value or ())
