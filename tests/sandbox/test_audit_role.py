@@ -11,6 +11,7 @@ from iot_defender_tui.sandbox import audits
 from iot_defender_tui.sandbox.checks import CHECKS
 from iot_defender_tui.sandbox.engine.audit_role import MANAGED_POLICY_ACTIONS
 from tests.support.factories import defender_state
+from tests.support.mitigation import TRUST
 from tests.support.sandbox import make_client
 
 
@@ -24,16 +25,10 @@ AUDIT_ROLE_CHECKS = (
     "IOT_POLICY_OVERLY_PERMISSIVE_CHECK",
     "DEVICE_CERTIFICATE_SHARED_CHECK",
 )
-IOT_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "iot.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
 
 
 def audit_role(iam, name: str, actions: list[str], service: str = "iot.amazonaws.com") -> str:
-    trust = json.loads(json.dumps(IOT_TRUST))
+    trust = json.loads(json.dumps(TRUST))
     trust["Statement"][0]["Principal"]["Service"] = service
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     if actions:
@@ -109,7 +104,7 @@ def test_audit_role_with_the_managed_audit_policy_runs_every_check(iot, iam) -> 
     document = moto_managed_audit_policy()
     (statement,) = document["Statement"]
     assert tuple(statement["Action"]) == MANAGED_POLICY_ACTIONS
-    arn = iam.create_role(RoleName="Managed", AssumeRolePolicyDocument=json.dumps(IOT_TRUST))["Role"]["Arn"]
+    arn = iam.create_role(RoleName="Managed", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
     iam.put_role_policy(RoleName="Managed", PolicyName="audit", PolicyDocument=json.dumps(document))
     described = audit_as(iot, arn, tuple(sorted(CHECKS)))
     assert described["taskStatus"] == "COMPLETED"
@@ -133,7 +128,7 @@ def test_the_attached_aws_managed_policy_passes_every_check(monkeypatch) -> None
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     account = "111122223333"
     iam = IAMBackend("global", account)
-    role = iam.create_role("Audit", json.dumps(IOT_TRUST), "/", None, "", [], None)
+    role = iam.create_role("Audit", json.dumps(TRUST), "/", None, "", [], None)
     iam.attach_role_policy("arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit", "Audit")
     state = DefenderState(account, "us-east-1", audit_config=AuditConfig(role_arn=role.arn))
     ctx = AuditContext(state, time.time(), iot=None, iam=iam, cognito=None)
