@@ -29,6 +29,7 @@ FORMATS = ("table", "json", "jsonl", "csv", "asff", "ocsf", "junit")  # export.F
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 _TASK_ID = re.compile(r"[a-zA-Z0-9_-]{1,40}")  # AWS's taskId
 _CHECK = re.compile(r"[a-zA-Z0-9_-]{1,200}")
+READERS = 8  # checks read at the same time
 EXIT_CODES = """exit codes:
   0  the findings were printed (none found is not a failure)
   1  an AWS, network or credentials error, or no completed audit for --latest (one line on stderr)
@@ -160,18 +161,25 @@ async def latest_task(dd: Any) -> AuditTask:
 async def _run(args: argparse.Namespace, settings: Settings, known: set[int] | None) -> None:
     async with _client_for(args, settings) as dd:
         task_id = (await latest_task(dd)).task_id if args.latest else args.task
-        suppressed = None if args.include_suppressed else False  # False: AWS lists the unsuppressed only
-        streams = [  # each check once, in the order given
-            dd.iter_findings(task_id=task_id, check_name=check, include_suppressed=suppressed, prefetch=True)
-            for check in dict.fromkeys(args.check or [None])
-        ]
+        checks = list(dict.fromkeys(args.check or []))  # each once, in the order given
+        lead = dd.iter_findings(
+            task_id=task_id,
+            check_name=checks[0] if checks else None,
+            include_suppressed=None if args.include_suppressed else False,  # False: the unsuppressed only
+            prefetch=True,
+        )
         # The first page is asked for now: AWS works on it while the audit is described.
-        async with head_start(streams[0]) as streams[0]:
-            await _print(args, dd, task_id, streams, known)
+        async with head_start(lead) as lead:
+            await _print(args, dd, task_id, lead, checks, known)
 
 
 async def _print(
-    args: argparse.Namespace, dd: Any, task_id: str, streams: list[AsyncIterator[Any]], known: set[int] | None
+    args: argparse.Namespace,
+    dd: Any,
+    task_id: str,
+    lead: AsyncIterator[Any],
+    checks: list[str],
+    known: set[int] | None,
 ) -> None:
     from .export import Source, writer
     from .history.codec import identity
@@ -190,14 +198,50 @@ async def _print(
     keep = _Keep(args, known)
     ran = [c.check_name for c in task.checks if keep.check(c.check_name)]
     out = writer(args.format, sys.stdout, Source(account, dd.region or "", task), ran)
-    for pages in streams:
-        async for page in pages:
-            out.write([f for f in page if keep(f)])
-            if progress:
-                progress.update(out.count)
+    async for page in _pages(args, dd, task, lead, checks, ran):
+        out.write([f for f in page if keep(f)])
+        if progress:
+            progress.update(out.count)
     out.close()
     if progress:
         progress.done(out.count)
+
+
+async def _pages(
+    args: argparse.Namespace,
+    dd: Any,
+    task: AuditTask,
+    lead: AsyncIterator[Any],
+    checks: list[str],
+    ran: list[str],
+) -> AsyncIterator[Any]:
+    """Every page of the findings, in the order they arrive: up to two of the lead stream (the first
+    --check's, or all checks'), then the checks still to read, READERS at a time and the biggest first
+    (one check's pages are a chain of page tokens: several chains overlap), less what was printed."""
+    if len(checks) == 1:  # one chain: nothing to overlap
+        async for page in lead:
+            yield page
+        return
+    printed: set[str] = set()  # at most two pages' ids
+    finished = False
+    for _ in range(2):  # the second shows whether the lead is more than one page
+        page = await anext(lead, None)
+        if page is None:
+            finished = True
+            break
+        printed.update(f.finding_id for f in page)
+        yield page
+    if finished and not checks:
+        return  # the lead was every check's findings
+    if not finished:
+        await lead.aclose()  # type: ignore[attr-defined]
+    rest = checks[1:] if finished else checks or ran
+    sizes = {c.check_name: c.non_compliant + c.suppressed_non_compliant for c in task.checks}
+    order = sorted(rest, key=lambda name: -sizes.get(name, 0))
+    suppressed = None if args.include_suppressed else False
+    found = dd.fetch_findings(task.task_id, order, READERS, include_suppressed=suppressed, prefetch=True)
+    async for _, page in found:
+        yield [f for f in page if f.finding_id not in printed]
 
 
 @contextlib.asynccontextmanager

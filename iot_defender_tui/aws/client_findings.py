@@ -58,9 +58,16 @@ class FindingsMixin(ClientCore):
         return tuple(found)
 
     async def fetch_findings(
-        self, task_id: str, check_names: Iterable[str], concurrency: int = 4
+        self,
+        task_id: str,
+        check_names: Iterable[str],
+        concurrency: int = 4,
+        *,
+        include_suppressed: bool | None = None,
+        prefetch: bool = False,
     ) -> AsyncIterator[tuple[str, FindingPage]]:
-        """The findings of several checks of one audit, at most `concurrency` checks at a time.
+        """The findings of several checks of one audit, at most `concurrency` checks at a time
+        (`include_suppressed` and `prefetch` as for `iter_findings`).
 
         Yields (check, page) in arrival order; every check yields at least one page (maybe empty), so
         a caller can tell "no findings" from "not loaded yet".
@@ -80,7 +87,13 @@ class FindingsMixin(ClientCore):
             if not lead:
                 await first_page.wait()
             async with gate:
-                async for page in self.iter_findings(task_id=task_id, check_name=check):
+                pages = self.iter_findings(
+                    task_id=task_id,
+                    check_name=check,
+                    include_suppressed=include_suppressed,
+                    prefetch=prefetch,
+                )
+                async for page in pages:
                     await queue.put((check, page))
                     first_page.set()
             first_page.set()

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gzip
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiobotocore.session import AioSession
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
+from botocore.loaders import JSONFileLoader, Loader
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -120,9 +123,26 @@ def fail_fast_on_refused(client: Any) -> None:
 
 def create_session(settings: ConnectionSettings) -> AioSession:
     try:
-        return AioSession(profile=settings.profile)
+        session = AioSession(profile=settings.profile)
+        paths = session.get_config_variable("data_path")  # AWS_DATA_PATH, read as botocore's create_loader
     except BotoCoreError as exc:
         raise map_error(exc, None, settings.profile) from exc
+    extra = [os.path.expanduser(os.path.expandvars(p)) for p in paths.split(os.pathsep)] if paths else None
+    session.register_component("data_loader", Loader(extra_search_paths=extra, file_loader=_FastModelFiles()))
+    return session
+
+
+class _FastModelFiles(JSONFileLoader):
+    """botocore's model files (the same files, found the same way) read with orjson instead of json with
+    an OrderedDict hook: endpoints.json alone is 1.2 MB, and reading it and IoT's model was ~60 ms of
+    the ~120 ms before a client's first request, paid by every start of the app and every command."""
+
+    def load_file(self, file_path: str) -> Any:
+        for ext, opener in ((".json", open), (".json.gz", gzip.open)):
+            if os.path.isfile(file_path + ext):
+                with opener(file_path + ext, "rb") as fp:
+                    return orjson.loads(fp.read())
+        return None
 
 
 async def effective_region(settings: ConnectionSettings, session: AioSession) -> str:

@@ -135,3 +135,14 @@ async def test_pages_read_without_the_modeled_parser_equal_the_modeled_reading(d
     assert fast == expected and len(fast) == 3
     shared = next(f for f in fast.values() if f.check_name == SHARED)
     assert shared.finding_time is not None and shared.finding_time.tzinfo is not None
+
+
+def test_a_page_orjson_refuses_is_still_read_fast():
+    """Hostile text can carry an escaped lone surrogate, which orjson refuses and json reads: the page is
+    read (by json), not left to the modeled parser or lost."""
+    body = b'{"findings": [{"findingId": "f1", "reasonForNonCompliance": "bad \\ud800 text"}]}'
+    reply: dict = {}
+    wire = {"status_code": 200, "body": body}
+    fastparse._decode_page(wire, reply)
+    assert reply["findings"][0]["reasonForNonCompliance"] == "bad \ud800 text" and wire["body"] == b"{}"
+    assert Finding.from_api(reply["findings"][0]).reason == "bad \\ud800 text"  # shown escaped, never raw

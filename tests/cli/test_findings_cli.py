@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import io
 import json
 import time
@@ -173,23 +174,43 @@ def test_a_baseline_or_an_older_audit_leaves_only_the_new_findings(lab, iot, cap
     assert failed == ["WideOpen"]
 
 
-def test_jsonl_is_out_page_by_page(lab, capsys, monkeypatch):
-    """Lines are on stdout while later pages are still to come: streamed (at most 2 pages read ahead),
-    not collected."""
+def split_pages(
+    monkeypatch: pytest.MonkeyPatch, printed: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each page AWS gives becomes ten pages of one finding each (ids made distinct); `printed` gets what
+    was out on stdout before each page was handed over."""
     original = DefenderClient.iter_findings
-    printed: list[int] = []  # lines out before each page
 
     async def ten_pages(self: DefenderClient, **filters: Any) -> AsyncIterator[Any]:
         async for page in original(self, **filters):
-            for _ in range(10):
-                printed.append(capsys.readouterr().out.count("\n"))
-                yield page[:1]
+            for n in range(10):
+                printed.append(capsys.readouterr().out)
+                yield tuple(dataclasses.replace(f, finding_id=f"{f.finding_id}-{n}") for f in page[:1])
                 await asyncio.sleep(0)  # as a page from the network would
 
     monkeypatch.setattr(DefenderClient, "iter_findings", ten_pages)
+
+
+def test_jsonl_is_out_page_by_page(lab, capsys, monkeypatch):
+    """Lines are on stdout while later pages are still to come: streamed (at most 2 pages read ahead),
+    not collected."""
+    printed: list[str] = []  # stdout before each page
+    split_pages(monkeypatch, printed, capsys)
+    code, out, _ = run(capsys, "--latest", "--check", SHARED, "--format", "jsonl")
+    early = "".join(printed).count("\n")
+    assert code == 0 and len(out.splitlines()) + early == 10
+    assert early >= 10 - 3  # all but the pages read ahead were out before the last was asked for
+
+
+def test_checks_read_side_by_side_print_each_finding_once(lab, capsys, monkeypatch):
+    """An audit of more than a page or two reads its checks side by side after the first pages: every
+    finding once, none lost or repeated where the two streams meet."""
+    printed: list[str] = []
+    split_pages(monkeypatch, printed, capsys)
     code, out, _ = run(capsys, "--latest", "--format", "jsonl")
-    assert code == 0 and len(out.splitlines()) + sum(printed) == 10
-    assert sum(printed) >= 10 - 3  # all but the pages read ahead were out before the last was asked for
+    ids = [json.loads(line)["finding_id"] for line in ("".join(printed) + out).splitlines()]
+    assert code == 0 and len(ids) == len(set(ids)) == 3 * 10
+    assert {i.rsplit("-", 1)[1] for i in ids} == {str(n) for n in range(10)}
 
 
 def test_aws_text_is_data_in_every_format():
