@@ -548,7 +548,9 @@ class DefenderApp(App):
         """The header's connection state from what polls do, not only from the first connect."""
         if self.dd is None or not (worker.group.startswith("poll-") or worker.group == "track"):
             return
-        header = self.query_one(DefenderHeader)
+        header = next(iter(self.query(DefenderHeader)), None)
+        if header is None:  # the app is closing: a poll ending now has no header to stamp
+            return
         if state == WorkerState.ERROR and isinstance(worker.error, EndpointUnreachableError):
             self._request_failures += 1
             n = self._request_failures
