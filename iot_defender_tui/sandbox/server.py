@@ -24,7 +24,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import admin_certs, drift, ticker
+from . import admin_certs, admin_cognito, drift, ticker
 from .handlers import install as install_handlers
 from .handlers.base import request_counts
 from .runtime import Options, configure, runtime
@@ -116,8 +116,13 @@ _SECONDS = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 _MAX_ADVANCE = 10 * 365 * 86400.0  # ten years: more would only overflow datetime arithmetic somewhere
 
 
-# What CRL/OCSP lookups and Debian's weak-key list would tell AWS, set by hand (admin_certs.py).
-_CERTIFICATE_MARKS = {"weak-key": admin_certs.mark_weak_key, "revoke": admin_certs.revoke}
+# What CRL/OCSP lookups, Debian's weak-key list and IoT's connection log would tell AWS, set by hand
+# (admin_certs.py, admin_cognito.py).
+_MARKS = {
+    "weak-key": admin_certs.mark_weak_key,
+    "revoke": admin_certs.revoke,
+    "cognito-use": admin_cognito.mark_used,
+}
 
 
 def _admin(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
@@ -142,9 +147,9 @@ def _admin(environ: dict[str, Any], start_response: StartResponse) -> list[bytes
         payload = _drift(environ.get("QUERY_STRING", ""))
         if "message" in payload:
             return _error(start_response, 400, "InvalidRequestException", payload["message"])
-    elif path in _CERTIFICATE_MARKS and environ.get("REQUEST_METHOD") == "POST":
+    elif path in _MARKS and environ.get("REQUEST_METHOD") == "POST":
         try:
-            payload = _CERTIFICATE_MARKS[path](environ.get("QUERY_STRING", ""))
+            payload = _MARKS[path](environ.get("QUERY_STRING", ""))
         except admin_certs.AdminError as err:
             return _error(start_response, err.status, err.code, err.message)
     elif path == "faults" and environ.get("REQUEST_METHOD") == "POST":
