@@ -270,3 +270,30 @@ async def test_suppress_marked_findings_one_by_one_then_reload(lab: str, dd: Def
         await until(pilot, lambda: not pane.stream.loading and "yes" not in "".join(lines(table)[1:4]))
         assert table.cursor_key == third and table.marked == {first, second, third}
         assert "3 marked" in static_text(pane.query_one("#status", Static))
+
+
+async def test_failed_check_says_why(lab: str, dd: DefenderClient) -> None:
+    """An audit role that does not exist fails the checks (INSUFFICIENT_PERMISSIONS, API_AuditCheckDetails):
+    the Status cell says so in short, the status line gives AWS's message for the check under the cursor."""
+    missing = "arn:aws:iam::123456789012:role/NeverCreated"
+    iot = make_client(lab)
+    iot.update_account_audit_configuration(
+        roleArn=missing, auditCheckConfigurations={name: {"enabled": True} for name in LAB_CHECKS}
+    )
+    iot.start_on_demand_audit_task(targetCheckNames=["LOGGING_DISABLED_CHECK"])
+    app = Harness(dd)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(ResultsPane)
+        await until(pilot, lambda: "FAILED" in lines(pane.table)[1], timeout=20)
+        await pilot.press("enter")
+        await until(pilot, lambda: "failed: perms" in shown(pane))
+        status = pane.query_one("#status", Static)
+        assert "INSUFFICIENT_PERMISSIONS" not in static_text(status)  # the cursor is on "All findings"
+        await pilot.press("down")
+        await until(pilot, lambda: "INSUFFICIENT_PERMISSIONS" in static_text(status))
+        assert f"The audit role {missing} does not exist." in static_text(status).replace("\n", " ")
+        assert status.size.height > 1  # the whole message, wrapped, at 80 columns
+        await pilot.press("up")
+        await until(pilot, lambda: "INSUFFICIENT_PERMISSIONS" not in static_text(status))
+        assert status.size.height == 1
+        assert app.errors == []
