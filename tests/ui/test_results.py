@@ -170,14 +170,15 @@ async def test_suppress_then_unsuppress(lab: str, dd: DefenderClient) -> None:
         body = static_text(app.screen.query_one("#body", Static))
         assert "1 month" in body and "[bold]lab[/]" in body
         await pilot.press("y")
-        await until(pilot, lambda: "yes" in lines(pane.table)[1])
+        # "now": suppressed since the audit (its report, AWS's isSuppressed, says it was not then).
+        await until(pilot, lambda: lines(pane.table)[1].rstrip().endswith("now"))
         suppressions = make_client(lab).list_audit_suppressions()["suppressions"]
         assert [s["checkName"] for s in suppressions] == ["DEVICE_CERTIFICATE_SHARED_CHECK"]
 
         await pilot.press("S")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
-        await until(pilot, lambda: "yes" not in lines(pane.table)[1])
+        await until(pilot, lambda: not lines(pane.table)[1].rstrip().endswith("now"))
         assert make_client(lab).list_audit_suppressions()["suppressions"] == []
         assert app.errors == []
 
@@ -258,16 +259,18 @@ async def test_suppress_marked_findings_one_by_one_then_reload(lab: str, dd: Def
         await until(pilot, lambda: app.errors != [] and not pane.suppressions.progress)
         assert "Suppressed 2 of 3; 1 failed" in app.errors[0]
         assert len(make_client(lab).list_audit_suppressions()["suppressions"]) == 3
-        rows = {k: table.row_cells(k)[4].plain for k in (first, second, third)}
-        assert rows == {first: "yes", second: "", third: "yes"}
-        assert "yes" in lines(table)[1] and "yes" not in lines(table)[2] and "yes" in lines(table)[3]
+        supp = {k: table.row_cells(k)[4].plain for k in (first, second, third)}
+        assert supp == {first: "now", second: "", third: "now"}  # since the audit; the second's failed
+        assert lines(table)[1].rstrip().endswith("now") and lines(table)[3].rstrip().endswith("now")
 
         table.move_to_key(third)
         await pilot.press("r")  # reload: same cursor finding, marks kept
-        # The reload shows what AWS reports for this audit. AWS reports a finding's suppression as of its
-        # audit (API_AuditFinding's isSuppressed), and all three suppressions came after it: none is
-        # suppressed in this audit's report, the one made behind the pane's back no more than the others.
-        await until(pilot, lambda: not pane.stream.loading and "yes" not in "".join(lines(table)[1:4]))
+        # AWS reports a finding's suppression as of its audit (API_AuditFinding's isSuppressed): all three
+        # came after it, so its report says none. The reload still shows them suppressed now, the one made
+        # behind the pane's back too, read from AWS's suppressions.
+        await until(pilot, lambda: not pane.stream.loading and pane.stream.suppressed_now(taken))
+        assert all(line.rstrip().endswith("now") for line in lines(table)[1:4])
+        assert not any(f.is_suppressed for f in pane.stream.findings_of([first, second, third]))
         assert table.cursor_key == third and table.marked == {first, second, third}
         assert "3 marked" in static_text(pane.query_one("#status", Static))
 

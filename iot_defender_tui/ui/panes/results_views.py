@@ -8,6 +8,7 @@ from ...aws.catalogue import check_info, severity_rank
 from ...aws.models import AuditTask, CheckResult, Finding
 from ..format import leading_number, short_time
 from ..widgets.fast_table import Column
+from .suppressed_now import supp_cell
 
 SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan"}
 STATUS_STYLE = {"IN_PROGRESS": "bold yellow", "FAILED": "red", "CANCELED": "dim"}
@@ -147,15 +148,16 @@ def with_findings(checks: list[CheckResult]) -> list[str]:
 
 
 # Plain str cells (styled by their column when drawn): 100,000 rows of Text objects cost ~150 MB.
-def all_finding_row(finding: Finding) -> tuple[str, ...]:
-    return (check_info(finding.check_name).title, *finding_row(finding))
+# `now`: whether a suppression covers the finding now (None: not known); see suppressed_now.supp_cell.
+def all_finding_row(finding: Finding, now: bool | None = None) -> tuple[str, ...]:
+    return (check_info(finding.check_name).title, *finding_row(finding, now))
 
 
-def finding_row(finding: Finding) -> tuple[str, ...]:
+def finding_row(finding: Finding, now: bool | None = None) -> tuple[str, ...]:
     return (
         finding.severity,
         finding.resource.readable,
         finding.reason or finding.reason_code or "",
         short_time(finding.finding_time),
-        "yes" if finding.is_suppressed else "",
+        supp_cell(finding.is_suppressed, now),
     )
