@@ -300,3 +300,17 @@ async def test_failed_check_says_why(lab: str, dd: DefenderClient) -> None:
         await until(pilot, lambda: "INSUFFICIENT_PERMISSIONS" not in static_text(status))
         assert status.size.height == 1
         assert app.errors == []
+
+
+def test_failed_reason_is_data() -> None:
+    """AWS's message is shown as it came (markup stays text) and made safe (no terminal escapes)."""
+    from iot_defender_tui.aws.models import CheckResult
+    from iot_defender_tui.ui.panes import results_views as views
+
+    message = "[bold]x[/] \x1b]0;t\x07"
+    data = {"checkRunStatus": "FAILED", "errorCode": "INSUFFICIENT_PERMISSIONS", "message": message}
+    check = CheckResult.from_api(data, "LOGGING_DISABLED_CHECK")
+    reason = views.check_reason(check)
+    assert reason is not None and "[bold]x[/]" in reason.plain and "\x1b" not in reason.plain
+    assert views.check_status(check) == "failed: perms"
+    assert views.check_reason(CheckResult.from_api({"checkRunStatus": "COMPLETED_COMPLIANT"}, "X")) is None
