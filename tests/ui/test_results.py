@@ -170,14 +170,15 @@ async def test_suppress_then_unsuppress(lab: str, dd: DefenderClient) -> None:
         body = static_text(app.screen.query_one("#body", Static))
         assert "1 month" in body and "[bold]lab[/]" in body
         await pilot.press("y")
-        await until(pilot, lambda: "yes" in lines(pane.table)[1])
+        # "now": suppressed since the audit (its report, AWS's isSuppressed, says it was not then).
+        await until(pilot, lambda: lines(pane.table)[1].rstrip().endswith("now"))
         suppressions = make_client(lab).list_audit_suppressions()["suppressions"]
         assert [s["checkName"] for s in suppressions] == ["DEVICE_CERTIFICATE_SHARED_CHECK"]
 
         await pilot.press("S")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
-        await until(pilot, lambda: "yes" not in lines(pane.table)[1])
+        await until(pilot, lambda: not lines(pane.table)[1].rstrip().endswith("now"))
         assert make_client(lab).list_audit_suppressions()["suppressions"] == []
         assert app.errors == []
 
@@ -258,15 +259,58 @@ async def test_suppress_marked_findings_one_by_one_then_reload(lab: str, dd: Def
         await until(pilot, lambda: app.errors != [] and not pane.suppressions.progress)
         assert "Suppressed 2 of 3; 1 failed" in app.errors[0]
         assert len(make_client(lab).list_audit_suppressions()["suppressions"]) == 3
-        rows = {k: table.row_cells(k)[4].plain for k in (first, second, third)}
-        assert rows == {first: "yes", second: "", third: "yes"}
-        assert "yes" in lines(table)[1] and "yes" not in lines(table)[2] and "yes" in lines(table)[3]
+        supp = {k: table.row_cells(k)[4].plain for k in (first, second, third)}
+        assert supp == {first: "now", second: "", third: "now"}  # since the audit; the second's failed
+        assert lines(table)[1].rstrip().endswith("now") and lines(table)[3].rstrip().endswith("now")
 
         table.move_to_key(third)
         await pilot.press("r")  # reload: same cursor finding, marks kept
-        # The reload shows what AWS reports for this audit. AWS reports a finding's suppression as of its
-        # audit (API_AuditFinding's isSuppressed), and all three suppressions came after it: none is
-        # suppressed in this audit's report, the one made behind the pane's back no more than the others.
-        await until(pilot, lambda: not pane.stream.loading and "yes" not in "".join(lines(table)[1:4]))
+        # AWS reports a finding's suppression as of its audit (API_AuditFinding's isSuppressed): all three
+        # came after it, so its report says none. The reload still shows them suppressed now, the one made
+        # behind the pane's back too, read from AWS's suppressions.
+        await until(pilot, lambda: not pane.stream.loading and pane.stream.suppressed_now(taken))
+        assert all(line.rstrip().endswith("now") for line in lines(table)[1:4])
+        assert not any(f.is_suppressed for f in pane.stream.findings_of([first, second, third]))
         assert table.cursor_key == third and table.marked == {first, second, third}
         assert "3 marked" in static_text(pane.query_one("#status", Static))
+
+
+async def test_failed_check_says_why(lab: str, dd: DefenderClient) -> None:
+    """An audit role that does not exist fails the checks (INSUFFICIENT_PERMISSIONS, API_AuditCheckDetails):
+    the Status cell says so in short, the status line gives AWS's message for the check under the cursor."""
+    missing = "arn:aws:iam::123456789012:role/NeverCreated"
+    iot = make_client(lab)
+    iot.update_account_audit_configuration(
+        roleArn=missing, auditCheckConfigurations={name: {"enabled": True} for name in LAB_CHECKS}
+    )
+    iot.start_on_demand_audit_task(targetCheckNames=["LOGGING_DISABLED_CHECK"])
+    app = Harness(dd)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(ResultsPane)
+        await until(pilot, lambda: "FAILED" in lines(pane.table)[1], timeout=20)
+        await pilot.press("enter")
+        await until(pilot, lambda: "failed: perms" in shown(pane))
+        status = pane.query_one("#status", Static)
+        assert "INSUFFICIENT_PERMISSIONS" not in static_text(status)  # the cursor is on "All findings"
+        await pilot.press("down")
+        await until(pilot, lambda: "INSUFFICIENT_PERMISSIONS" in static_text(status))
+        assert f"The audit role {missing} does not exist." in static_text(status).replace("\n", " ")
+        assert status.size.height > 1  # the whole message, wrapped, at 80 columns
+        await pilot.press("up")
+        await until(pilot, lambda: "INSUFFICIENT_PERMISSIONS" not in static_text(status))
+        assert status.size.height == 1
+        assert app.errors == []
+
+
+def test_failed_reason_is_data() -> None:
+    """AWS's message is shown as it came (markup stays text) and made safe (no terminal escapes)."""
+    from iot_defender_tui.aws.models import CheckResult
+    from iot_defender_tui.ui.panes import results_views as views
+
+    message = "[bold]x[/] \x1b]0;t\x07"
+    data = {"checkRunStatus": "FAILED", "errorCode": "INSUFFICIENT_PERMISSIONS", "message": message}
+    check = CheckResult.from_api(data, "LOGGING_DISABLED_CHECK")
+    reason = views.check_reason(check)
+    assert reason is not None and "[bold]x[/]" in reason.plain and "\x1b" not in reason.plain
+    assert views.check_status(check) == "failed: perms"
+    assert views.check_reason(CheckResult.from_api({"checkRunStatus": "COMPLETED_COMPLIANT"}, "X")) is None

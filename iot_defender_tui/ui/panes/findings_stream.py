@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,13 +19,14 @@ from typing import TYPE_CHECKING
 from textual.widget import Widget
 
 from ...aws.errors import AwsError
-from ...aws.models import Finding
+from ...aws.models import Finding, Suppression
 from ...history.store import HistoryError
 from ..contract import defender
 from ..history_link import HistoryLink
 from ..widgets.fast_table import FastTable
 from ..widgets.row_batcher import RowBatcher
 from . import results_views as views
+from .suppressed_now import InForce, resource_key
 
 if TYPE_CHECKING:
     from .stored_rows import StoredRows
@@ -37,11 +37,6 @@ PAINT_EVERY = 0.25  # seconds between two hand-overs of streamed rows to the tab
 GROUP = "results-findings"  # the worker group: one load at a time
 
 FirstPage = asyncio.Future[tuple[Finding, ...]]
-
-
-def resource_key(finding: Finding) -> str:
-    """What one suppression covers: the check and the resource (whose identifier is a dict)."""
-    return finding.check_name + json.dumps(finding.resource.identifier, sort_keys=True, default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +76,9 @@ class FindingsStream:
         self._stored: StoredRows | None = None  # the list read from the history on demand, if it is one
         self._loading = False
         self._batcher: RowBatcher | None = None  # the streaming load's, while one runs
+        # The suppressions in force now, of a list read from AWS (None: not known, or a stored list,
+        # whose history keeps the pane's own changes in isSuppressed).
+        self._in_force: InForce | None = None
 
     @property
     def loading(self) -> bool:
@@ -109,6 +107,12 @@ class FindingsStream:
         findings = self._findings
         return self.table.visible_keys(), lambda keys: [findings[str(k)] for k in keys if str(k) in findings]
 
+    def suppressed_now(self, finding: Finding) -> bool:
+        """Whether a suppression covers `finding` now, as far as the pane knows."""
+        if self._in_force is None:
+            return finding.is_suppressed
+        return finding in self._in_force
+
     def set_suppressed(self, changed: list[Finding], suppressed: bool) -> list[str]:
         """Every listed finding of these findings' checks on their resources (what one suppression covers)
         shown with `suppressed`; returns their ids."""
@@ -129,13 +133,18 @@ class FindingsStream:
             and f.resource.identifier in identifiers
             and resource_key(f) in resources
         ]
-        self.replace(dataclasses.replace(f, is_suppressed=suppressed) for f in same)
+        if self._in_force is not None:  # AWS's isSuppressed stays as of the audit; "now" changes
+            self._in_force.changed(changed, suppressed)
+            self.replace(same)
+        else:
+            self.replace(dataclasses.replace(f, is_suppressed=suppressed) for f in same)
         return [f.finding_id for f in same]
 
     def row(self, finding: Finding) -> tuple[str, ...]:
+        now = None if self._in_force is None else finding in self._in_force
         if self._view is not None and self._view.check_name == views.ALL:
-            return views.all_finding_row(finding)
-        return views.finding_row(finding)
+            return views.all_finding_row(finding, now)
+        return views.finding_row(finding, now)
 
     def replace(self, changed: Iterable[Finding]) -> None:
         """Findings changed in place (a suppression): their rows redrawn where they stand."""
@@ -159,6 +168,7 @@ class FindingsStream:
         if not reload:
             self._findings.clear()
             self._close_stored()
+            self._in_force = None
         self._owner.run_worker(
             self._stream(view, reload, first_page), group=GROUP, exclusive=True, exit_on_error=False
         )
@@ -185,6 +195,7 @@ class FindingsStream:
         self._changed()
         history = defender(self._owner.app).history if view.completed or view.against else None
         stored = history is not None and not reload and await history.stored(view.task_id)
+        in_force: asyncio.Future[InForce | None] | None = None
         try:
             if view.against is not None or stored:
                 if history is None:
@@ -198,15 +209,23 @@ class FindingsStream:
                 return
             else:
                 pages = self._pages_after(view, first_page, history)
+                in_force = asyncio.ensure_future(self._suppressions_in_force(view))
             async for page in pages:
                 for finding in page:
                     fresh[finding.finding_id] = finding
                 if batcher is not None:
+                    if in_force is not None and in_force.done():
+                        self._use_in_force(in_force.result(), batcher)
+                        in_force = None
                     batcher.add([(f.finding_id, self.row(f)) for f in page])
                 memory.kept(len(page))
             if batcher is not None:
+                if in_force is not None:
+                    self._use_in_force(await in_force, batcher)
                 batcher.flush()
             else:
+                if in_force is not None:  # before the rows are made: they show it
+                    self._in_force = await in_force
                 marked, cursor = self._ids_of_marks()
                 self._findings = fresh
                 self._close_stored()
@@ -227,6 +246,8 @@ class FindingsStream:
                 batcher.flush()  # what arrived before the error stays on screen
             self._failed(error)
         finally:
+            if in_force is not None:
+                in_force.cancel()
             if first_page is not None:
                 first_page.cancel()  # not awaited if the load was left before it came
             self._ended()
@@ -235,6 +256,27 @@ class FindingsStream:
             if self._batcher is batcher:
                 self._loading = False
                 self._changed()
+
+    async def _suppressions_in_force(self, view: FindingsView) -> InForce | None:
+        """The suppressions in force now, of the view's check (or of every check): asked for beside the
+        findings' pages. None if AWS refuses: the list then shows its isSuppressed alone."""
+        dd = defender(self._owner.app).dd
+        try:
+            found: tuple[Suppression, ...] = await dd.list_suppressions(
+                check_name=None if view.check_name == views.ALL else view.check_name
+            )
+        except AwsError:
+            return None
+        return InForce(found)
+
+    def _use_in_force(self, in_force: InForce | None, batcher: RowBatcher) -> None:
+        """A first load: the suppressions came while rows were streaming; the rows made before they came
+        are drawn again (flushed first, so none pending is drawn afterwards without them)."""
+        if in_force is None:
+            return
+        batcher.flush()
+        self._in_force = in_force
+        self.replace(in_force.shown_differently(self._findings.values()))
 
     async def _browse(self, view: FindingsView, history: HistoryLink, batcher: RowBatcher | None) -> None:
         """A stored list is read on demand, not held (a 1,000,000-finding audit would not fit): its first

@@ -67,6 +67,7 @@ class ResultsPane(Pane):
     ResultsPane { layout: vertical; }
     ResultsPane #crumb, ResultsPane #status { height: 1; }
     ResultsPane #status { color: $text-muted; }
+    ResultsPane #status.reason { height: auto; max-height: 4; }
     """
     # Most important first: the footer drops hints from the end when the terminal is narrow.
     BINDINGS: ClassVar = [
@@ -175,8 +176,26 @@ class ResultsPane(Pane):
                 parts.append(self.exports.status)
         if table.filter_text:
             parts.append(f"filter: {table.filter_text}")
+        status = self.query_one("#status", Static)
+        reason = self._failed_reason()
+        if reason is not None:  # AWS's whole message (a role ARN, the actions missing): up to 4 lines
+            status.set_class(True, "reason")
+            status.update(Text(" · ".join(parts) + "\n").append_text(reason))
+            return
+        status.set_class(False, "reason")
         # One line whatever it says: no layout pass (a streaming load updates it several times a second).
-        self.query_one("#status", Static).update(Text(" · ".join(parts)), layout=False)
+        status.update(Text(" · ".join(parts)), layout=False)
+
+    def _failed_reason(self) -> Text | None:
+        """At the checks level, why the check under the cursor FAILED, if it did."""
+        if self.level != Level.CHECKS or self._task_id not in self._tasks:
+            return None
+        check = self._tasks[self._task_id or ""].check(str(self.table.cursor_key))
+        return views.check_reason(check) if check is not None else None
+
+    def on_fast_table_cursor_moved(self, event: FastTable.CursorMoved) -> None:
+        if event.control is self.table and self.level == Level.CHECKS:
+            self._update_status()
 
     def focus_target(self) -> FastTable:
         """What the app focuses when the pane is shown: the list of the current level."""

@@ -25,7 +25,8 @@ from ..contract import defender
 from ..format import plural
 from ..modals import ConfirmModal
 from ..screen import DefenderModal
-from .findings_stream import FindingsStream, resource_key
+from .findings_stream import FindingsStream
+from .suppressed_now import resource_key
 
 # CreateAuditSuppression's AuditDescription: at most 1000 characters of [\p{Graph}\x20]*, where AWS's
 # \p{Graph} is Java's, visible ASCII only. Checked here so a refusal names the character, and nothing is sent.
@@ -102,13 +103,16 @@ class SuppressModal(DefenderModal[SuppressChoice | None]):
         self.dismiss(None)
 
 
-def targets(findings: list[Finding], suppressed: bool) -> tuple[list[Finding], int]:
-    """Of `findings`, those still to change, one per resource, and how many already are as asked: one
-    suppression covers every finding of the check on that resource."""
+def targets(
+    findings: list[Finding], suppressed: bool, now: Callable[[Finding], bool]
+) -> tuple[list[Finding], int]:
+    """Of `findings`, those still to change, one per resource, and how many already are as asked (`now`,
+    whether a suppression covers a finding now): one suppression covers every finding of the check on
+    that resource."""
     chosen: dict[str, Finding] = {}
     already = 0
     for finding in findings:
-        if finding.is_suppressed == suppressed:
+        if now(finding) == suppressed:
             already += 1
         else:
             chosen.setdefault(resource_key(finding), finding)
@@ -143,7 +147,7 @@ class Suppressions:
 
     def suppress(self, findings: list[Finding]) -> None:
         """`findings` (the marked ones, else the cursor's) suppressed, after the dialog and a confirmation."""
-        findings, already = targets(findings, True)
+        findings, already = targets(findings, True, self._stream.suppressed_now)
         if not self._startable(findings, already, "suppressed"):
             return
 
@@ -165,7 +169,7 @@ class Suppressions:
 
     def unsuppress(self, findings: list[Finding]) -> None:
         """The suppression of `findings` removed, after a confirmation."""
-        findings, already = targets(findings, False)
+        findings, already = targets(findings, False, self._stream.suppressed_now)
         if not self._startable(findings, already, "not suppressed"):
             return
         body = Text(f"Remove the suppression of {what(findings)}?")

@@ -8,10 +8,13 @@ from ...aws.catalogue import check_info, severity_rank
 from ...aws.models import AuditTask, CheckResult, Finding
 from ..format import leading_number, short_time
 from ..widgets.fast_table import Column
+from .suppressed_now import supp_cell
 
 SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan"}
 STATUS_STYLE = {"IN_PROGRESS": "bold yellow", "FAILED": "red", "CANCELED": "dim"}
 CHECK_STATUS = {"COMPLETED_NON_COMPLIANT": "non-compliant", "COMPLETED_COMPLIANT": "compliant"}
+# A FAILED check's errorCode (API_AuditCheckDetails: one of these two), as short as the Status column.
+FAILED_SHORT = {"INSUFFICIENT_PERMISSIONS": "failed: perms", "AUDIT_CHECK_DISABLED": "failed: off"}
 ALL = "__all__"  # the checks list's first row: every finding of the audit in one list
 ALL_TITLE = "All findings"
 
@@ -88,18 +91,38 @@ def sorted_tasks(tasks: list[AuditTask]) -> list[AuditTask]:
 
 
 def check_order(check: CheckResult) -> tuple:
-    """Non-compliant first, then by severity, then by title."""
+    """Non-compliant first, then failed (their results are missing), then by severity, then by title."""
     info = check_info(check.check_name)
-    return (check.non_compliant == 0, info.severity_rank, info.title)
+    return (check.non_compliant == 0, check.status != "FAILED", info.severity_rank, info.title)
+
+
+def check_status(check: CheckResult) -> str:
+    """The Status cell: a FAILED check says why in short (the whole reason is `check_reason`)."""
+    status = check.status or "-"
+    if status == "FAILED" and check.error_code:
+        return FAILED_SHORT.get(check.error_code, f"failed: {check.error_code}")
+    return CHECK_STATUS.get(status, status.lower())
+
+
+def check_reason(check: CheckResult) -> Text | None:
+    """Why a check FAILED, as AWS says it (errorCode and message: data, never markup); None otherwise."""
+    if check.status != "FAILED":
+        return None
+    reason = Text("Failed", style="bold red")
+    if check.error_code:
+        reason.append(f": {check.error_code}")
+    if check.message:
+        reason.append(f" · {check.message}")
+    return reason
 
 
 def check_row(check: CheckResult) -> tuple[Text, ...]:
     info = check_info(check.check_name)
-    status = check.status or "-"
+    failed = check.status == "FAILED"
     return (
         Text(info.title),
         Text(info.severity, style=SEVERITY_STYLE.get(info.severity, "")),
-        Text(CHECK_STATUS.get(status, status.lower()), style="red" if check.non_compliant else ""),
+        Text(check_status(check), style="red" if check.non_compliant or failed else ""),
         Text(str(check.non_compliant)),
         Text(str(check.total_resources)),
         Text(str(check.suppressed_non_compliant)),
@@ -125,15 +148,16 @@ def with_findings(checks: list[CheckResult]) -> list[str]:
 
 
 # Plain str cells (styled by their column when drawn): 100,000 rows of Text objects cost ~150 MB.
-def all_finding_row(finding: Finding) -> tuple[str, ...]:
-    return (check_info(finding.check_name).title, *finding_row(finding))
+# `now`: whether a suppression covers the finding now (None: not known); see suppressed_now.supp_cell.
+def all_finding_row(finding: Finding, now: bool | None = None) -> tuple[str, ...]:
+    return (check_info(finding.check_name).title, *finding_row(finding, now))
 
 
-def finding_row(finding: Finding) -> tuple[str, ...]:
+def finding_row(finding: Finding, now: bool | None = None) -> tuple[str, ...]:
     return (
         finding.severity,
         finding.resource.readable,
         finding.reason or finding.reason_code or "",
         short_time(finding.finding_time),
-        "yes" if finding.is_suppressed else "",
+        supp_cell(finding.is_suppressed, now),
     )
