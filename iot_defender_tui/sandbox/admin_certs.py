@@ -51,7 +51,8 @@ class AdminError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _query(text: str, allowed: set[str]) -> dict[str, str]:
+def parameters(text: str, allowed: set[str]) -> dict[str, str]:
+    """An admin path's query string (the last of a repeated name), refusing names it does not take."""
     asked = {k: v[-1].strip() for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
     unknown = set(asked) - allowed
     if unknown:
@@ -60,6 +61,11 @@ def _query(text: str, allowed: set[str]) -> dict[str, str]:
             "InvalidRequestException",
             f"unknown parameter(s) {', '.join(sorted(unknown))}: expected {', '.join(sorted(allowed))}",
         )
+    return asked
+
+
+def _query(text: str, allowed: set[str]) -> dict[str, str]:
+    asked = parameters(text, allowed)
     certificate_id = asked.get("certificateId", "").lower()  # ids are lowercase; a pasted one may not be
     if not _CERTIFICATE_ID.fullmatch(certificate_id):
         raise AdminError(

@@ -16,13 +16,12 @@ To see a pool drop out of the audits, move the clock past the 31 days (`/_sandbo
 from __future__ import annotations
 
 import re
-import urllib.parse
 from typing import Any
 
 from moto.cognitoidentity.models import cognitoidentity_backends
 from moto.iot.models import iot_backends
 
-from .admin_certs import AdminError
+from .admin_certs import AdminError, parameters
 from .engine.roles import COGNITO_WINDOW
 from .state import now, state_for
 
@@ -59,15 +58,7 @@ def mark_used(query: str) -> dict[str, Any]:
 
 
 def _query(text: str) -> tuple[str, float]:
-    asked = {k: v[-1].strip() for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
-    allowed = {"identityPoolId", "secondsAgo"}
-    unknown = set(asked) - allowed
-    if unknown:
-        raise AdminError(
-            400,
-            "InvalidRequestException",
-            f"unknown parameter(s) {', '.join(sorted(unknown))}: expected {', '.join(sorted(allowed))}",
-        )
+    asked = parameters(text, {"identityPoolId", "secondsAgo"})
     pool_id = asked.get("identityPoolId", "")
     if not (len(pool_id) <= 55 and _POOL_ID.fullmatch(pool_id)):
         raise AdminError(

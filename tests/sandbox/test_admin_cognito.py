@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from iot_defender_tui.sandbox.runtime import Clock, runtime
-from tests.sandbox.test_admin_paths import post
+from tests.sandbox.test_admin_paths import post, run_audit
 from tests.sandbox.test_checks_roles import BASE, role
-from tests.support.factories import configure_audit, defender_state
+from tests.support.factories import defender_state
 from tests.support.sandbox import make_client
 
 DAY = 86400.0
@@ -42,16 +42,8 @@ def pool_id(sandbox_url) -> str:
 
 def audit(iot: Any, url: str) -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
     """Both Cognito checks run to their end: (check -> (status, resources audited), check -> reason code)."""
-    configure_audit(iot, AUTH, UNAUTH)
-    task_id = iot.start_on_demand_audit_task(targetCheckNames=[AUTH, UNAUTH])["taskId"]
-    for _ in range(100):
-        post(url, "/_sandbox/advance?seconds=60")
-        task = iot.describe_audit_task(taskId=task_id)
-        if task["taskStatus"] != "IN_PROGRESS":
-            break
-    assert task["taskStatus"] == "COMPLETED", task
+    task, findings = run_audit(iot, url, AUTH, UNAUTH)
     runs = {k: (c["checkRunStatus"], c["totalResourcesCount"]) for k, c in task["auditDetails"].items()}
-    findings = iot.list_audit_findings(taskId=task_id, maxResults=250)["findings"]
     return runs, {f["checkName"]: f["reasonForNonComplianceCode"] for f in findings}
 
 

@@ -38,8 +38,8 @@ def post(url: str, path: str, method: str = "POST") -> tuple[int, str, dict[str,
         return err.code, err.headers.get("x-amzn-ErrorType", ""), json.loads(err.read())
 
 
-def audit(iot: Any, url: str, *checks: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Run an on-demand audit of `checks` to its end over HTTP: (check -> status, findings)."""
+def run_audit(iot: Any, url: str, *checks: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run an on-demand audit of `checks` to its end over HTTP: (DescribeAuditTask's reply, findings)."""
     configure_audit(iot, *checks)
     task_id = iot.start_on_demand_audit_task(targetCheckNames=list(checks))["taskId"]
     for _ in range(100):
@@ -48,7 +48,12 @@ def audit(iot: Any, url: str, *checks: str) -> tuple[dict[str, str], list[dict[s
         if task["taskStatus"] != "IN_PROGRESS":
             break
     assert task["taskStatus"] == "COMPLETED", task
-    findings = iot.list_audit_findings(taskId=task_id, maxResults=250)["findings"]
+    return task, iot.list_audit_findings(taskId=task_id, maxResults=250)["findings"]
+
+
+def audit(iot: Any, url: str, *checks: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """(check -> status, findings) of an audit of `checks` run to its end."""
+    task, findings = run_audit(iot, url, *checks)
     return {name: c["checkRunStatus"] for name, c in task["auditDetails"].items()}, findings
 
 
