@@ -101,6 +101,14 @@ _endpoint_url = checked(endpoint_problem)
 _profile = checked(profile_problem)
 
 
+def _regions(text: str) -> str:
+    """One region as before, or a comma list checked region by region (aws/contexts.py splits it)."""
+    for part in text.split(","):
+        if problem := region_problem(part.strip()):
+            raise argparse.ArgumentTypeError(problem)
+    return ",".join(part.strip() for part in text.split(","))
+
+
 TASK_ID = re.compile(r"[a-zA-Z0-9_-]{1,40}")  # AWS's taskId: refused here rather than by the server
 
 
@@ -137,7 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
     tui = parser.add_argument_group("the TUI (no command)")
     tui.add_argument("--profile", type=_profile, default=argparse.SUPPRESS, help="AWS profile")
     tui.add_argument(
-        "--region", type=_region, default=argparse.SUPPRESS, help="AWS region (default: AWS_REGION, config)"
+        "--region",
+        type=_regions,
+        default=argparse.SUPPRESS,
+        help="AWS region (default: AWS_REGION, config); a comma list a,b makes one context per region, "
+        "the first active",
+    )
+    tui.add_argument(
+        "--context",
+        type=_profile,  # a context's name has a profile name's shape (config.py)
+        default=argparse.SUPPRESS,
+        metavar="NAME",
+        help="connect in this context: a [[contexts]] table of the config file or one of --region a,b",
     )
     tui.add_argument(
         "--endpoint-url", type=_endpoint_url, default=argparse.SUPPRESS, help="e.g. a sandbox's URL"
@@ -337,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_cli_settings(args)
     if settings is None:
         return 2
+    if problem := _context_problem(args, settings):
+        parser.error(problem)  # exit 2 with the usage line, as any other bad flag
     from .ui.memory import collector_held_off  # before the imports it holds the collector off for
 
     with collector_held_off():
@@ -345,6 +366,22 @@ def main(argv: list[str] | None = None) -> int:
 
         with signals_exit():
             return run_tui(args, settings)
+
+
+def _context_problem(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Why the flags name no usable context (an unknown --context), or None."""
+    from .aws.contexts import ContextError, active_context
+
+    try:
+        active_context(
+            settings,
+            name=getattr(args, "context", None),
+            profile=getattr(args, "profile", None),
+            region=getattr(args, "region", None),
+        )
+    except ContextError as err:
+        return str(err)
+    return None
 
 
 def load_cli_settings(args: argparse.Namespace) -> Settings | None:

@@ -95,6 +95,10 @@ class Settings:
     mitigation_poll_seconds: float = 1.0
     idle_poll_seconds: float = 30.0
     keymap: dict[str, str] = field(default_factory=dict)
+    # The `[[contexts]]` tables, checked but kept as plain tables: aws/contexts.py makes them Contexts
+    # (this layer is below aws/). Each has "name" and "read_only", and "profile", "region", "role_arn"
+    # when set.
+    contexts: tuple[dict[str, Any], ...] = ()
     # Not settings: where they came from, and the problem that made us fall back to defaults.
     source: Path | None = field(default=None, compare=False)
     error: ConfigError | None = field(default=None, compare=False)
@@ -103,7 +107,10 @@ class Settings:
 _STRING_KEYS = ("profile", "region", "endpoint_url", "theme")
 _POLL_KEYS = ("audit_poll_seconds", "mitigation_poll_seconds", "idle_poll_seconds")
 _BOOL_KEYS = ("read_only", "rate_limit")
-_KNOWN_KEYS = (*_STRING_KEYS, *_BOOL_KEYS, *_POLL_KEYS, "keymap")
+_KNOWN_KEYS = (*_STRING_KEYS, *_BOOL_KEYS, *_POLL_KEYS, "keymap", "contexts")
+_CONTEXT_KEYS = ("name", "profile", "region", "role_arn", "read_only")
+# An IAM role's ARN (arn:aws:iam::123456789012:role/path/Name), any partition.
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
 _MAX_POLL_SECONDS = 3600.0
 
 # A region's shape (us-east-1, us-gov-west-1, cn-north-1), ASCII only; whether AWS has IoT there is
@@ -247,6 +254,8 @@ def _settings_from(data: dict[str, Any], file: Path, text: str) -> Settings:
             if not 0 < value <= _MAX_POLL_SECONDS:
                 raise fail(key, f"{key} must be more than 0 and at most {_MAX_POLL_SECONDS:g}, not {value}")
             values[key] = float(value)
+        elif key == "contexts":
+            values[key] = _contexts(value, file, text)
         else:
             values[key] = _keymap(value, fail)
     return dataclasses.replace(Settings(source=file), **values)
@@ -271,6 +280,81 @@ def _keymap(value: object, fail: Any) -> dict[str, str]:
             raise fail(binding, f"keymap.{binding}: {problem}", "keymap")
         keymap[binding] = key.strip()
     return keymap
+
+
+def _contexts(value: object, file: Path, text: str) -> tuple[dict[str, Any], ...]:
+    lines = _context_lines(text)
+
+    def fail(index: int, key: str | None, problem: str) -> ConfigError:
+        line = lines[index] if index < len(lines) else _line_of(text, "contexts", None)
+        if key is not None and index < len(lines):
+            line = _key_line(text, key, line) or line
+        return ConfigError(file, f"contexts[{index + 1}]: {problem}", line=line, key=key)
+
+    if not isinstance(value, list) or not all(isinstance(table, dict) for table in value):
+        raise ConfigError(
+            file,
+            f'contexts must be [[contexts]] tables with name = "…", not {_describe(value)}',
+            line=_line_of(text, "contexts", None),
+            key="contexts",
+        )
+    tables: list[dict[str, Any]] = []
+    for index, table in enumerate(value):
+        for key in table:
+            if key not in _CONTEXT_KEYS:
+                hint = difflib.get_close_matches(key, _CONTEXT_KEYS, n=1)
+                known = f"; known keys: {', '.join(_CONTEXT_KEYS)}"
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else known
+                raise fail(index, key, f"unknown key {key!r}{suggestion}")
+        if "name" not in table:
+            raise fail(index, None, 'a context needs a name (name = "prod")')
+        checked: dict[str, Any] = {"read_only": False}
+        for key, raw in table.items():
+            if key == "read_only":
+                if not isinstance(raw, bool):
+                    raise fail(index, key, f"read_only must be true or false, not {_describe(raw)}")
+                checked[key] = raw
+                continue
+            if not isinstance(raw, str) or not raw.strip():
+                raise fail(index, key, f"{key} must be a non-empty string, not {_describe(raw)}")
+            problem = {
+                "name": profile_problem,  # a name is typed after --context: the same shape as a profile's
+                "profile": profile_problem,
+                "region": region_problem,
+                "role_arn": role_arn_problem,
+            }[key](raw.strip())
+            if problem:
+                raise fail(index, key, f"{key}: {problem}")
+            checked[key] = raw.strip()
+        if any(other["name"] == checked["name"] for other in tables):
+            raise fail(index, "name", f"a second context named {checked['name']!r}; names are unique")
+        tables.append(checked)
+    return tuple(tables)
+
+
+def role_arn_problem(value: str) -> str | None:
+    if _ROLE_ARN.fullmatch(value):
+        return None
+    return f"not an IAM role ARN such as arn:aws:iam::123456789012:role/Auditor: {value!r}"
+
+
+_CONTEXT_TABLE = re.compile(r"^\s*\[\[\s*contexts\s*\]\]")
+
+
+def _context_lines(text: str) -> list[int]:
+    """The line of each `[[contexts]]` header, in order (tomllib keeps no positions)."""
+    return [n for n, line in enumerate(text.splitlines(), start=1) if _CONTEXT_TABLE.match(line)]
+
+
+def _key_line(text: str, key: str, start: int) -> int | None:
+    """The line of `key` in the table whose header is on line `start`, before the next table."""
+    key_pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    for number, line in enumerate(text.splitlines()[start:], start=start + 1):
+        if _TABLE.match(line):
+            return None
+        if key_pattern.match(line):
+            return number
+    return None
 
 
 def check_keymap_ids(settings: Settings, known: Iterable[str]) -> None:

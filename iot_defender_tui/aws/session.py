@@ -25,6 +25,7 @@ from botocore.loaders import JSONFileLoader, Loader
 if TYPE_CHECKING:
     from ..config import Settings
 
+from .contexts import active_context
 from .errors import THROTTLING_CODES, UnknownRegionError, map_error, refused
 from .ratelimit import Backoff, report_retry
 
@@ -42,6 +43,7 @@ class ConnectionSettings:
     # Which clients `endpoint_url` applies to: an explicit --endpoint-url (or AWS_ENDPOINT_URL) means a
     # whole fake AWS such as the sandbox; AWS_ENDPOINT_URL_IOT moves IoT alone.
     endpoint_services: frozenset[str] = field(default=SERVICES)
+    context: str | None = None  # the named context's name (aws/contexts.py), shown in the header
 
     @classmethod
     def resolve(
@@ -174,18 +176,29 @@ async def effective_region(settings: ConnectionSettings, session: AioSession) ->
 # The commands' and the TUI's connection from their flags: here, not in ui/launch.py, so that a command
 # (`findings`, `audit run`…) does not import Textual and the whole app before its first request (~0.3 s).
 def connection_for(args: argparse.Namespace, settings: Settings) -> ConnectionSettings:
-    """Flags first, then the environment (as the AWS CLI reads it), then the config file."""
+    """Flags first, then the environment (as the AWS CLI reads it), then the config file.
+
+    A named context (`--context`, or `--region a,b`) gives the profile and region, and may make the
+    connection read-only; ContextError when the flags name no known context.
+    """
+    profile, region = getattr(args, "profile", None), getattr(args, "region", None)
+    read_only = bool(getattr(args, "read_only", False)) or settings.read_only
+    context = active_context(settings, name=getattr(args, "context", None), profile=profile, region=region)
+    if context is not None:
+        profile, region = context.profile or profile, context.region
+        read_only = read_only or context.read_only
     resolved = ConnectionSettings.resolve(
-        profile=getattr(args, "profile", None),
-        region=getattr(args, "region", None),
+        profile=profile,
+        region=region,
         endpoint_url=getattr(args, "endpoint_url", None),
-        read_only=bool(getattr(args, "read_only", False)) or settings.read_only,
+        read_only=read_only,
     )
     return dataclasses.replace(
         resolved,
         profile=resolved.profile or settings.profile,
         region=resolved.region or settings.region,
         endpoint_url=resolved.endpoint_url or settings.endpoint_url,
+        context=context.name if context else None,
     )
 
 

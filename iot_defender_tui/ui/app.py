@@ -155,6 +155,7 @@ class DefenderApp(App):
             read_only=self.read_only,
             region=self.connection.region,
             journal_unavailable=self.journal_problem is not None,
+            context=self.connection.context,
             id="header",
         )
         with Container(id="main"):

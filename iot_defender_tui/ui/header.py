@@ -19,9 +19,16 @@ class DefenderHeader(Static):
     NARROW = 70  # content narrower: the account without its label, so the state and refresh time fit 60
 
     def __init__(
-        self, *, read_only: bool, region: str | None, journal_unavailable: bool = False, **kwargs
+        self,
+        *,
+        read_only: bool,
+        region: str | None,
+        journal_unavailable: bool = False,
+        context: str | None = None,
+        **kwargs,
     ) -> None:
         super().__init__("", **kwargs)
+        self.context = context  # a named context's name (aws/contexts.py); None: the implicit one
         self.read_only = read_only
         self.journal_unavailable = journal_unavailable  # why it is read-only: no change may go unrecorded
         self.aws_region = region or "?"
@@ -76,6 +83,10 @@ class DefenderHeader(Static):
             # Under READ-ONLY, on the ARN's line: the first line is full at 80 columns.
             line.append(" journal unavailable ", style="bold white on red")
             line.append("  ")
+        if self.context is not None:
+            # On the ARN's line too: the first line is full at 80 columns, and a name is the user's text.
+            line.append(f"ctx {self.context}", style="bold")
+            line.append("  read-only  " if self.read_only else "  ")
         line.append(self.arn or "identity: …", style="dim")
         return line
 

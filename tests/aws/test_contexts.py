@@ -1,0 +1,139 @@
+"""Contexts: `[[contexts]]` tables in config.toml, `--region a,b` lists and `--context NAME`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from iot_defender_tui.aws.contexts import Context, ContextError, active_context, build_contexts
+from iot_defender_tui.aws.session import connection_for
+from iot_defender_tui.cli import main
+from iot_defender_tui.config import ConfigError, Settings, load_settings
+
+TABLES = """\
+profile = "base"
+
+[[contexts]]
+name = "prod"
+profile = "prod-admin"
+region = "eu-west-1"
+read_only = true
+
+[[contexts]]
+name = "staging"
+region = "us-east-1"
+role_arn = "arn:aws:iam::123456789012:role/Auditor"
+"""
+
+
+def _load(tmp_path: Path, text: str) -> Settings:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_settings(path)
+
+
+def _error(tmp_path: Path, text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    return caught.value
+
+
+@pytest.fixture(autouse=True)
+def _no_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_tables_become_contexts_in_file_order(tmp_path: Path) -> None:
+    settings = _load(tmp_path, TABLES)
+    assert build_contexts(settings) == [
+        Context("prod", "prod-admin", "eu-west-1", None, read_only=True),
+        Context("staging", None, "us-east-1", "arn:aws:iam::123456789012:role/Auditor"),
+    ]
+
+
+def test_comma_regions_make_one_context_per_region_the_first_active(tmp_path: Path) -> None:
+    settings = _load(tmp_path, TABLES)
+    contexts = build_contexts(settings, profile="dev", regions=["us-east-1", "eu-west-1"])
+    assert [c.name for c in contexts] == ["prod", "staging", "dev/us-east-1", "dev/eu-west-1"]
+    assert contexts[-1] == Context("dev/eu-west-1", "dev", "eu-west-1")
+    active = active_context(settings, name=None, profile=None, region="us-east-1,eu-west-1")
+    assert active == Context("base/us-east-1", "base", "us-east-1")  # the config's profile
+    assert active_context(Settings(), name=None, profile=None, region="us-east-1,eu-west-1").name == (
+        "default/us-east-1"
+    )
+
+
+def test_no_contexts_is_todays_behaviour(tmp_path: Path) -> None:
+    settings = _load(tmp_path, 'region = "eu-west-1"\n')
+    assert active_context(settings, name=None, profile=None, region=None) is None
+    assert active_context(settings, name=None, profile=None, region="us-west-2") is None
+    connection = connection_for(argparse.Namespace(region="us-west-2"), settings)
+    assert (connection.region, connection.context, connection.read_only) == ("us-west-2", None, False)
+
+
+def test_context_flag_selects_profile_region_and_read_only(tmp_path: Path) -> None:
+    settings = _load(tmp_path, TABLES)
+    args = argparse.Namespace(context="prod", region="us-west-2", profile=None)
+    connection = connection_for(args, settings)
+    assert (connection.profile, connection.region) == ("prod-admin", "eu-west-1")
+    assert connection.read_only and connection.context == "prod"
+    staging = connection_for(argparse.Namespace(context="staging"), settings)
+    assert (staging.profile, staging.region, staging.read_only) == ("base", "us-east-1", False)
+
+
+def test_unknown_context_names_the_known_ones(tmp_path: Path) -> None:
+    settings = _load(tmp_path, TABLES)
+    with pytest.raises(ContextError, match=r"no context named 'qa'; known contexts: prod, staging"):
+        active_context(settings, name="qa", profile=None, region=None)
+
+
+def test_unknown_context_flag_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(TABLES, encoding="utf-8")
+    with pytest.raises(SystemExit) as caught:
+        main(["--config", str(path), "--context", "qa"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err and "no context named 'qa'; known contexts: prod, staging" in err
+
+
+def test_bad_region_list_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--region", "us-east-1,mars-1"])
+    assert caught.value.code == 2 and "not an AWS region name" in capsys.readouterr().err
+
+
+def test_duplicate_names_are_an_error_at_the_second(tmp_path: Path) -> None:
+    err = _error(tmp_path, '[[contexts]]\nname = "a"\n\n[[contexts]]\nregion = "us-east-1"\nname = "a"\n')
+    assert err.line == 6 and err.key == "name" and "contexts[2]" in str(err) and "unique" in str(err)
+
+
+def test_bad_region_in_a_table_names_its_line(tmp_path: Path) -> None:
+    err = _error(tmp_path, TABLES.replace('region = "us-east-1"', 'region = "us east"'))
+    assert err.line == 11 and err.key == "region"
+    assert ", line 11: contexts[2]: region: not an AWS region name" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "problem"),
+    [
+        ('region = "us-east-1"\n', 1, "needs a name"),
+        ('name = "a"\nprofle = "x"\n', 3, "did you mean 'profile'?"),
+        ('name = "a"\nprofile = "has space"\n', 3, "a profile name is printable"),
+        ('name = "a"\nread_only = "yes"\n', 3, "read_only must be true or false"),
+        ('name = "a"\nrole_arn = "Auditor"\n', 3, "not an IAM role ARN"),
+    ],
+)
+def test_table_errors_name_their_line(tmp_path: Path, table: str, line: int, problem: str) -> None:
+    err = _error(tmp_path, "[[contexts]]\n" + table)
+    assert err.line == line and problem in str(err)
+
+
+def test_contexts_must_be_tables(tmp_path: Path) -> None:
+    err = _error(tmp_path, 'contexts = ["prod"]\n')
+    assert err.line == 1 and "[[contexts]] tables" in str(err)
