@@ -185,7 +185,9 @@ def connection_for(args: argparse.Namespace, settings: Settings) -> ConnectionSe
     read_only = bool(getattr(args, "read_only", False)) or settings.read_only
     context = active_context(settings, name=getattr(args, "context", None), profile=profile, region=region)
     if context is not None:
-        profile, region = context.profile or profile, context.region
+        # A table without a region keeps a single --region; a region list is the contexts themselves.
+        region = context.region or (region if region and "," not in region else None)
+        profile = context.profile or profile
         read_only = read_only or context.read_only
     resolved = ConnectionSettings.resolve(
         profile=profile,

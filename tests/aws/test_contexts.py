@@ -82,6 +82,9 @@ def test_context_flag_selects_profile_region_and_read_only(tmp_path: Path) -> No
     assert connection.read_only and connection.context == "prod"
     staging = connection_for(argparse.Namespace(context="staging"), settings)
     assert (staging.profile, staging.region, staging.read_only) == ("base", "us-east-1", False)
+    regionless = _load(tmp_path, '[[contexts]]\nname = "x"\nprofile = "p"\n')
+    chosen = connection_for(argparse.Namespace(context="x", region="ap-south-1"), regionless)
+    assert (chosen.profile, chosen.region, chosen.context) == ("p", "ap-south-1", "x")
 
 
 def test_unknown_context_names_the_known_ones(tmp_path: Path) -> None:
