@@ -124,6 +124,8 @@ class DefenderApp(App):
             # No change may be sent unrecorded: read-only, down to the client, until the journal is fixed.
             connection = dataclasses.replace(connection, read_only=True)
             self.read_only_reason = "the journal is unavailable"
+        elif connection.context is not None and connection.read_only:
+            self.read_only_reason = f"started with --read-only or in read-only context {connection.context}"
         self.connection = connection
         self.settings = settings
         self.journal = journal

@@ -49,6 +49,7 @@ async def test_context_flag_picks_the_region_and_the_header_shows_it(
         assert REGION in first and "READ-ONLY" in first
         assert second.startswith("ctx lab  read-only  arn:aws:sts::123456789012:")
         assert app.dd is not None and app.dd.region == REGION
+        assert app.read_only_reason == "started with --read-only or in read-only context lab"
 
 
 def test_header_without_a_context_is_unchanged() -> None:
