@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .cli_common import add_connection_flags, fail, plain, stdout_pipe
+from .cli_common import add_connection_flags, plain, run_async
 from .cli_findings import FORMATS
 from .config import Settings, journal_path
 
@@ -77,17 +77,7 @@ def run_audit(args: argparse.Namespace, load_settings: LoadSettings) -> int:
     settings = load_settings(args)
     if settings is None:
         return 2
-    from .aws.errors import AwsError
-    from .aws.guard import ReadOnlyError
-    from .aws.journal import JournalError
-
-    try:
-        with stdout_pipe():
-            return asyncio.run(_run(args, settings))
-    except (AwsError, JournalError, ReadOnlyError, _Ended) as err:
-        return fail(err)
-    except KeyboardInterrupt:
-        return 130
+    return run_async(lambda: _run(args, settings), _Ended)
 
 
 class _Ended(Exception):

@@ -7,9 +7,10 @@ registers it: neither copy could drift from the other.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 from .config import endpoint_problem, profile_problem, region_problem
@@ -35,6 +36,22 @@ def fail(err: BaseException, code: int = 1) -> int:
     """Say the error on one line of stderr, never a traceback; the exit code to return."""
     print(f"iot-defender-tui: {plain(str(err))}", file=sys.stderr)
     return code
+
+
+def run_async(main: Callable[[], Awaitable[int]], *expected: type[BaseException]) -> int:
+    """A command's coroutine run to its exit code: an AWS, journal or read-only error, or one of
+    `expected` (its `exit_status`, else 1), is one line on stderr; ^C exits 130."""
+    from .aws.errors import AwsError
+    from .aws.guard import ReadOnlyError
+    from .aws.journal import JournalError
+
+    try:
+        with stdout_pipe():
+            return asyncio.run(main())  # type: ignore[arg-type]
+    except (AwsError, JournalError, ReadOnlyError, *expected) as err:
+        return fail(err, getattr(err, "exit_status", 1))
+    except KeyboardInterrupt:
+        return 130
 
 
 @contextmanager

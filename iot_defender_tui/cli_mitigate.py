@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .cli_common import add_connection_flags, confirmed, fail, plain, stdout_pipe
+from .cli_common import add_connection_flags, confirmed, plain, run_async
 from .config import Settings, journal_path
 
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
@@ -47,28 +47,16 @@ def add_mitigate_commands(commands: Any) -> list[argparse.ArgumentParser]:
 
 
 class _Stop(Exception):
-    def __init__(self, message: str, code: int) -> None:
+    def __init__(self, message: str, exit_status: int) -> None:
         super().__init__(message)
-        self.code = code
+        self.exit_status = exit_status
 
 
 def run_mitigate(args: argparse.Namespace, load_settings: LoadSettings) -> int:
     settings = load_settings(args)
     if settings is None:
         return 2
-    from .aws.errors import AwsError
-    from .aws.guard import ReadOnlyError
-    from .aws.journal import JournalError
-
-    try:
-        with stdout_pipe():
-            return asyncio.run(_run(args, settings))
-    except _Stop as stop:
-        return fail(stop, stop.code) if stop.code != 0 else 0
-    except (AwsError, JournalError, ReadOnlyError) as err:
-        return fail(err)
-    except KeyboardInterrupt:
-        return 130
+    return run_async(lambda: _run(args, settings), _Stop)
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
