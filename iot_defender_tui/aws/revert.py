@@ -24,6 +24,7 @@ from . import prior_state
 from .client_mitigation import TASK_ENDED
 from .errors import AwsError
 from .models_params import AddThingsToThingGroupParams
+from .safe_text import safe
 
 if TYPE_CHECKING:
     from .client import DefenderClient
@@ -188,7 +189,8 @@ async def _groups(context: _Context, finding: Finding, action: str, groups: Iter
     for group in groups:
         members_before = before.get(group)
         for thing in things:
-            what = f"take thing {thing} out of group {group}"
+            # Shown escaped; the names go back to AWS as it sent them.
+            what = f"take thing {safe(thing)} out of group {safe(group)}"
             if members_before is None:
                 why = f"{group} held more than {prior_state.GROUP_LIMIT:,} things: its members were not kept"
                 out.append(Undo(finding.finding_id, action, kind, what, why_not=why))
