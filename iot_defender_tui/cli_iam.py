@@ -23,7 +23,7 @@ def add_iam_commands(commands: Any) -> None:
         description="Print the IAM policy document that allows exactly the AWS operations the app can "
         "send, generated from its own list of them (sts:GetCallerIdentity needs no permission). "
         "Default: everything (triage and changes); --read-only and --mitigation print its two halves, "
-        "as README's \"Least privilege\" gives them. No AWS connection is made.",
+        'as README\'s "Least privilege" gives them. No AWS connection is made.',
     )
     half = iam.add_mutually_exclusive_group()
     # SUPPRESS: `iot-defender-tui --read-only iam-policy` (the app's own flag, before the command) must not
@@ -40,7 +40,7 @@ def add_iam_commands(commands: Any) -> None:
         action="store_true",
         default=argparse.SUPPRESS,
         help="only what changes and mitigation add on top of --read-only (audit settings, audits, "
-        "suppressions, mitigation actions and tasks, logging, \"Create role\", and iam:PassRole to "
+        'suppressions, mitigation actions and tasks, logging, "Create role", and iam:PassRole to '
         "iot.amazonaws.com for the roles they run as): statements DeviceDefenderChanges and "
         "PassRolesToIoT. The mitigation itself runs under the action's role, not yours.",
     )

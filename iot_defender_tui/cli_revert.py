@@ -78,4 +78,3 @@ async def _revert(args: argparse.Namespace, settings: Settings) -> int:
         state = "done" if outcome.error is None else f"FAILED: {outcome.error}"
         print(f"{plain(outcome.undo.what)}: {plain(state)}")
     return 0 if all(o.error is None for o in outcomes) else 1
-

@@ -90,9 +90,7 @@ def main() -> None:
     )  # fmt: skip
     assert len(page) == 100
     name = next(iter(CHECKS))
-    timed(
-        f"count one check of {args.big:,}", "-", lambda: store.count(ACCOUNT, "eu-north-1", big, name)
-    )
+    timed(f"count one check of {args.big:,}", "-", lambda: store.count(ACCOUNT, "eu-north-1", big, name))
     store.close()
     size = sum(p.stat().st_size for p in directory.glob("audit-history.sqlite3*"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -141,7 +141,6 @@ def refused(error: BaseException | None) -> bool:
     return isinstance(getattr(cause, "os_error", cause), ConnectionRefusedError)
 
 
-
 def map_error(
     exc: BaseException, operation: str | None, profile: str | None, *, service: str = "iot"
 ) -> AwsError:

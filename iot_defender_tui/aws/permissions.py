@@ -122,4 +122,3 @@ def policy(*, read: bool = True, change: bool = True) -> dict[str, Any]:
     """The policy document: read statement, change statements (with iam:PassRole), or both."""
     statements = (read_statements() if read else []) + (change_statements() if change else [])
     return {"Version": POLICY_VERSION, "Statement": statements}
-

@@ -60,12 +60,14 @@ class TokenBucket:
         rate: float,
         burst: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ):
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.burst = burst if burst is not None else max(1.0, rate)
         self._clock = clock
+        self._sleep = sleep
         self._tokens = self.burst
         self._stamp = clock()
         self._lock = asyncio.Lock()
@@ -80,7 +82,7 @@ class TokenBucket:
         async with self._lock:
             self._refill()
             while self._tokens < 1.0:
-                await asyncio.sleep((1.0 - self._tokens) / self.rate)
+                await self._sleep((1.0 - self._tokens) / self.rate)
                 self._refill()
             self._tokens -= 1.0
 

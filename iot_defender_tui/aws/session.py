@@ -98,9 +98,7 @@ class Tuning:
         )
 
 
-def _on_needs_retry(
-    caught_exception: BaseException | None = None, response: Any = None, **_: object
-) -> None:
+def _on_needs_retry(caught_exception: BaseException | None = None, response: Any = None, **_: object) -> None:
     # A refused connection is answered at once and will not be accepted 100 ms later: botocore's retries of
     # it (up to 8, with back-off) kept "Connecting…" on screen for 20-40 s. Raising here ends the request
     # with that error; the app's own reconnect loop retries on its slower clock, and says so.

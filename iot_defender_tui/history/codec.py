@@ -205,8 +205,19 @@ class FindingReader:
             related = tuple(map(ref, flats[1:])) if len(flats) > 1 else ()
             resource = ref(flats[0])
             out.append(
-                Finding(finding_id, task_id, check, start, when, severity, resource, related, code, reason,
-                        bool(suppressed))
+                Finding(
+                    finding_id,
+                    task_id,
+                    check,
+                    start,
+                    when,
+                    severity,
+                    resource,
+                    related,
+                    code,
+                    reason,
+                    bool(suppressed),
+                )
             )
         return out
 

@@ -69,8 +69,6 @@ def describe_finding(finding: Finding) -> Text:
     return out
 
 
-
-
 def render_state(state: ResourceState | None) -> Text:
     if state is None:
         return Text("No live state to show for this resource type.\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 
 import pytest
 
@@ -17,43 +16,58 @@ def test_quota_classes():
     assert rate_for("ListAuditFindings") == rate_for("StartAuditMitigationActionsTask") == 10
 
 
+class FakeTime:
+    """A clock that moves only when the bucket sleeps: what the bucket waited is exact, on any host."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.slept.append(delay)
+        # A real sleep always overshoots a little; without that, float rounding can leave the bucket a
+        # hair under one token, asking for sleeps too short to move the clock.
+        self.now += delay + 1e-6
+
+
 async def test_bucket_spends_its_burst_then_paces_to_the_rate():
-    bucket = TokenBucket(rate=20, burst=5)
-    started = time.monotonic()
+    fake = FakeTime()
+    bucket = TokenBucket(rate=20, burst=5, clock=fake.clock, sleep=fake.sleep)
     await asyncio.gather(*(bucket.acquire() for _ in range(5)))
-    assert time.monotonic() - started < 0.05  # the burst goes at once
+    assert fake.slept == []  # the burst goes at once
     await asyncio.gather(*(bucket.acquire() for _ in range(10)))
-    assert time.monotonic() - started >= 0.45  # then 20 per second
+    assert sum(fake.slept) == pytest.approx(0.5, abs=1e-3)  # then 20 per second
 
 
-async def test_operations_have_their_own_buckets():
+async def test_operations_have_their_own_buckets(monkeypatch: pytest.MonkeyPatch):
+    fake = FakeTime()
+    # The limiter makes its buckets itself: they get the fake clock and sleep as their defaults.
+    monkeypatch.setattr(TokenBucket.__init__, "__defaults__", (None, fake.clock, fake.sleep))
     limiter = RateLimiter()
     for _ in range(5):  # the 5-TPS burst of one operation is used up...
         await limiter.acquire("iot", "UpdateScheduledAudit")
-    started = time.monotonic()
     await limiter.acquire("iot", "ListAuditFindings")  # ...which does not hold up another
-    assert time.monotonic() - started < 0.05
+    assert fake.slept == []
     await limiter.acquire("iot", "UpdateScheduledAudit")
-    assert time.monotonic() - started >= 0.15
+    assert sum(fake.slept) == pytest.approx(0.2, abs=1e-3)  # one token at 5 per second
 
 
 @pytest.mark.parametrize("scale", [None, 0])
 async def test_unlimited_never_waits(scale: float | None, monkeypatch: pytest.MonkeyPatch):
-    sleeps: list[float] = []
-
-    async def counting_sleep(delay: float) -> None:
-        sleeps.append(delay)
-
-    monkeypatch.setattr("iot_defender_tui.aws.ratelimit.asyncio.sleep", counting_sleep)
+    fake = FakeTime()
+    monkeypatch.setattr(TokenBucket.__init__, "__defaults__", (None, fake.clock, fake.sleep))
     limiter = RateLimiter(scale)
     assert limiter.unlimited
     for _ in range(200):  # 40 times the 5-TPS burst of a slow operation
         await limiter.acquire("iot", "UpdateScheduledAudit")
-    assert sleeps == []
+    assert fake.slept == []
     paced = RateLimiter()  # the same calls paced: the sleep is what the unlimited one skipped
     for _ in range(6):
         await paced.acquire("iot", "UpdateScheduledAudit")
-    assert sleeps and not paced.unlimited
+    assert fake.slept and not paced.unlimited
 
 
 def test_backoff_grows_and_is_capped_with_jitter():

@@ -93,9 +93,7 @@ def test_unknown_context_names_the_known_ones(tmp_path: Path) -> None:
         active_context(settings, name="qa", profile=None, region=None)
 
 
-def test_unknown_context_flag_is_a_usage_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unknown_context_flag_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "config.toml"
     path.write_text(TABLES, encoding="utf-8")
     with pytest.raises(SystemExit) as caught:

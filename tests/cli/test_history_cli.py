@@ -23,8 +23,6 @@ from tests.support.sandbox import ACCOUNT, REGION, make_client, request_counts
 LAB_CHECKS = 3  # the lab's failing checks
 
 
-
-
 def _findings_requests(url: str) -> int:
     return request_counts(url).get("ListAuditFindings", 0)
 

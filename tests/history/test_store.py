@@ -30,8 +30,11 @@ START = 1_700_000_000
 def mixed(task_id: str) -> list:
     """Findings of every shape: related resources with additionalInfo, a nested identifier, an issuer's
     two-member identifier, a suppressed one, no reason, text that is not plain ASCII."""
-    client = {"resourceType": "CLIENT_ID", "resourceIdentifier": {"clientId": "dev-ü-1"},
-              "additionalInfo": {"CONNECTION_TIME": "1700000000000", "DISCONNECTION_TIME": "1700000100000"}}
+    client = {
+        "resourceType": "CLIENT_ID",
+        "resourceIdentifier": {"clientId": "dev-ü-1"},
+        "additionalInfo": {"CONNECTION_TIME": "1700000000000", "DISCONNECTION_TIME": "1700000100000"},
+    }
     return [
         cert_finding("f1", task_id, 1, related=[client, {"resourceType": "CLIENT_ID",
                                                          "resourceIdentifier": {"clientId": "dev-2"}}]),

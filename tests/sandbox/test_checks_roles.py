@@ -245,7 +245,7 @@ def test_cognito_roles_scoped_to_the_identity_are_compliant(iot, iam, cognito) -
 
 @pytest.mark.parametrize("kind", ["AUTHENTICATED", "UNAUTHENTICATED"])
 def test_cognito_checks_audit_only_pools_used_with_iot_in_the_last_31_days(iot, iam, cognito, kind) -> None:
-    """"AWS IoT Device Defender audits all Amazon Cognito identity pools that have been used to connect to
+    """ "AWS IoT Device Defender audits all Amazon Cognito identity pools that have been used to connect to
     the AWS IoT message broker during the 31 days before the audit execution"
     (https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-auth-cognito-role-permissive.html,
     https://docs.aws.amazon.com/iot-device-defender/latest/devguide/audit-chk-unauth-cognito-role-permissive.html):

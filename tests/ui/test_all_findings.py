@@ -94,9 +94,7 @@ async def test_marks_suppress_and_apply_across_checks(fleet: str, dd: DefenderCl
         keys = table.visible_keys()
         first = keys[0]
         other = next(
-            k
-            for k in keys
-            if pane.stream.finding(k).check_name != pane.stream.finding(first).check_name
+            k for k in keys if pane.stream.finding(k).check_name != pane.stream.finding(first).check_name
         )
         for key in (first, other):
             table.move_to_key(key)

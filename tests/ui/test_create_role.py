@@ -115,7 +115,6 @@ class Harness(StandIn):
         yield Static("base")
 
 
-
 async def test_existing_name_is_shown_inline_and_kept(lab: str, dd: DefenderClient) -> None:
     make_client(lab, "iam").create_role(RoleName="IoTMitigation-Taken", AssumeRolePolicyDocument="{}")
     app = Harness(dd)

@@ -99,9 +99,11 @@ async def test_a_suppression_reaches_the_stored_copy(lab: str, store: AuditStore
         app.history.flush()
         task_id = pane._view().task_id
         stored = [f for page in store.findings(ACCOUNT, REGION, task_id) for f in page]
-        assert sum(f.is_suppressed for f in stored) == sum(
-            pane.stream.suppressed_now(f) for f in listed(pane)
-        ) == 1
+        assert (
+            sum(f.is_suppressed for f in stored)
+            == sum(pane.stream.suppressed_now(f) for f in listed(pane))
+            == 1
+        )
 
 
 async def test_a_damaged_history_is_said_and_the_app_reads_aws(lab: str, tmp_path: Path, monkeypatch):
@@ -308,9 +310,11 @@ async def test_drift_lists_of_big_stored_audits_are_read_from_the_history(lab: s
             await pilot.press("enter")
             await until(
                 pilot,
-                lambda: pane.level == Level.FINDINGS
-                and isinstance(pane.table.model, StoredRows)
-                and not pane.stream.loading,
+                lambda: (
+                    pane.level == Level.FINDINGS
+                    and isinstance(pane.table.model, StoredRows)
+                    and not pane.stream.loading
+                ),
             )
             assert pane.table.row_count == len(getattr(counts, kind))
             assert {f.finding_id for f in listed(pane)} == set(getattr(counts, kind))

@@ -41,7 +41,6 @@ class Harness(StandIn):
         pane.query_one("#actions", FastTable).focus()
 
 
-
 @pytest.fixture
 async def lab(sandbox_url: str, aws_env, journal):
     seed_fleet("lab")

@@ -36,8 +36,6 @@ PANES = {
 }
 
 
-
-
 @pytest.fixture
 def lab(sandbox_url: str, aws_env: Path, utc: None, monkeypatch: pytest.MonkeyPatch) -> str:
     world.prepare(sandbox_url)

@@ -154,8 +154,16 @@ def test_found_sorts_by_time_not_by_text(stored: StoredList, everything: list[Fi
     assert math.isnan(times[-1])  # a finding without a time last
 
 
-@pytest.mark.parametrize("steps", [["cl", "cli", "client"], ["c", "cl", "client device-0001"],
-                                   ["pu", "PUMP", "pump-äb-7"], ["yes", "ye", "yes"], ["cert", "cert 0000"]])
+@pytest.mark.parametrize(
+    "steps",
+    [
+        ["cl", "cli", "client"],
+        ["c", "cl", "client device-0001"],
+        ["pu", "PUMP", "pump-äb-7"],
+        ["yes", "ye", "yes"],
+        ["cert", "cert 0000"],
+    ],
+)
 def test_narrowing_a_filter_is_typing_it_at_once(
     stored: StoredList, everything: list[Finding], steps: list[str]
 ) -> None:

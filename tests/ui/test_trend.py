@@ -43,8 +43,6 @@ def make_trend(audits: int = 6, account: str = "123456789012", every: timedelta 
     return Trend(account, "eu-west-1", tuple(points))
 
 
-
-
 def title(screen: TrendScreen) -> str:
     return str(screen.query_one("#trend-title", Static).render())
 
@@ -125,9 +123,14 @@ async def test_a_check_an_audit_did_not_run_is_no_zero(utc: None) -> None:
     trend = make_trend(3)
     latest = trend.points[-1]
     by_check = {k: v for k, v in latest.by_check.items() if k != "LOGGING_DISABLED_CHECK"}
-    trend = Trend(trend.account, trend.region, (*trend.points[:-1], TrendPoint(
-        latest.task_id, latest.start_time, latest.task_type, by_check, latest.by_severity
-    )))
+    trend = Trend(
+        trend.account,
+        trend.region,
+        (
+            *trend.points[:-1],
+            TrendPoint(latest.task_id, latest.start_time, latest.task_type, by_check, latest.by_severity),
+        ),
+    )
     app = StandIn()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await opened(app, pilot, trend)

@@ -84,9 +84,10 @@ async def test_an_unchanged_schedule_edit_asks_nothing_and_sends_nothing(lab, sa
         scheduledAuditName="weekly_1", frequency="WEEKLY", dayOfWeek="TUE",
         targetCheckNames=["LOGGING_DISABLED_CHECK"],
     )  # fmt: skip
-    async with DefenderClient(sandbox_settings(sandbox_url), journal) as dd, test_schedules.Harness(
-        dd
-    ).run_test(size=(80, 24)) as pilot:
+    async with (
+        DefenderClient(sandbox_settings(sandbox_url), journal) as dd,
+        test_schedules.Harness(dd).run_test(size=(80, 24)) as pilot,
+    ):
         app = pilot.app
         await until(pilot, lambda: any(r[0] == "weekly_1" for r in test_schedules.cells(app)))
         await pilot.press("e")
@@ -104,9 +105,10 @@ async def test_an_unchanged_action_edit_asks_nothing_and_sends_nothing(lab, sand
         actionName="Deactivate", roleArn=arn,
         actionParams={"updateDeviceCertificateParams": {"action": "DEACTIVATE"}},
     )  # fmt: skip
-    async with DefenderClient(sandbox_settings(sandbox_url), journal) as dd, test_mitigation.Harness(
-        dd
-    ).run_test(size=(80, 24)) as pilot:
+    async with (
+        DefenderClient(sandbox_settings(sandbox_url), journal) as dd,
+        test_mitigation.Harness(dd).run_test(size=(80, 24)) as pilot,
+    ):
         app = pilot.app
         await until(pilot, lambda: any(r[0] == "Deactivate" for r in test_mitigation.cells(app, "#actions")))
         app.query_one("#actions").focus()

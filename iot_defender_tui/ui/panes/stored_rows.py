@@ -190,6 +190,7 @@ class StoredRows:
             return stored.time
         if role == "supp":
             return stored.suppressed
+
         # A kind's rank among this column's distinct texts (or severity's rank), one lookup per row. Kinds
         # showing the same text share a rank: their rows are ties, left in the list's order as the in-memory
         # table leaves them (else they would move when the stored list takes over from the first rows).
