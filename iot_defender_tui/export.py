@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+import orjson
+
 from .aws.catalogue import check_info
 from .aws.models import AuditTask, Finding, ResourceRef
 
@@ -203,7 +205,24 @@ def ocsf(f: Finding, source: Source) -> dict[str, Any]:
 
 
 # One encoder for every line: json.dumps with any option builds a new one per call.
-_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+_json_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
+def _dumps(value: Any) -> str:
+    """`value` as compact, ASCII-only JSON: what a terminal shows of it is never a control sequence.
+
+    orjson encodes a finding's record in about a fifth of json's time, the largest cost of `findings
+    --format jsonl` after reading the pages. Its output is kept only where it is what json would have
+    written: ASCII without DEL. orjson writes other characters (bidi, C1) raw, and refuses what json
+    takes (a lone surrogate, a non-string key, an integer beyond 64 bits): those go to json.
+    """
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return _json_dumps(value)
+    if encoded.isascii() and b"\x7f" not in encoded:
+        return encoded.decode("ascii")
+    return _json_dumps(value)
 
 
 class Writer:

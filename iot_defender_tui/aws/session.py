@@ -128,8 +128,46 @@ def create_session(settings: ConnectionSettings) -> AioSession:
     except BotoCoreError as exc:
         raise map_error(exc, None, settings.profile) from exc
     extra = [os.path.expanduser(os.path.expandvars(p)) for p in paths.split(os.pathsep)] if paths else None
-    session.register_component("data_loader", Loader(extra_search_paths=extra, file_loader=_FastModelFiles()))
+    session.register_component(
+        "data_loader", _ModelLoader(extra_search_paths=extra, file_loader=_FastModelFiles())
+    )
     return session
+
+
+class _ModelLoader(Loader):
+    """botocore's Loader, but a service's model is found without listing every service first.
+
+    To load one model botocore checks the name against the list of all ~420 services, made by listing
+    each one's directory: ~40 ms per kind of file (model, paginators, endpoint rules) before the first
+    request of every command. Here the name is checked in its own directory; the full list is still made
+    for whoever iterates it (an unknown service's error names them all).
+    """
+
+    def list_available_services(self, type_name: str) -> Any:
+        return _ServiceNames(self, type_name)
+
+
+class _ServiceNames:
+    def __init__(self, loader: _ModelLoader, type_name: str):
+        self._loader, self._type_name = loader, type_name
+
+    def __contains__(self, service_name: object) -> bool:
+        if not isinstance(service_name, str) or not service_name or os.sep in service_name:
+            return False
+        for directory in self._loader._potential_locations(service_name, must_exist=True, is_dir=True):
+            for version in os.listdir(directory):
+                if self._loader.file_loader.exists(os.path.join(directory, version, self._type_name)):
+                    return True
+        return False
+
+    def _all(self) -> list[str]:
+        return Loader.list_available_services(self._loader, self._type_name)
+
+    def __iter__(self) -> Any:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class _FastModelFiles(JSONFileLoader):
