@@ -84,6 +84,20 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class OrganizationSettings:
+    """The `[organization]` table: every ACTIVE account of the AWS Organization, in each region, as a
+    context (aws/organization.py lists them). Here, with the other settings, because this layer is below
+    aws/ and checks the file; the contexts themselves are made in aws/."""
+
+    regions: tuple[str, ...]
+    role_name: str = "OrganizationAccountAccessRole"  # assumed in each member account
+    profile: str | None = None  # the management (or delegated administrator) account's; None: the app's
+    read_only: bool = False  # every organization context refuses changes
+    accounts: tuple[str, ...] = ()  # only these account ids; empty: all
+    exclude: tuple[str, ...] = ()  # never these
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     profile: str | None = None
     region: str | None = None
@@ -99,6 +113,7 @@ class Settings:
     # (this layer is below aws/). Each has "name" and "read_only", and "profile", "region", "role_arn"
     # when set.
     contexts: tuple[dict[str, Any], ...] = ()
+    organization: OrganizationSettings | None = None
     # Not settings: where they came from, and the problem that made us fall back to defaults.
     source: Path | None = field(default=None, compare=False)
     error: ConfigError | None = field(default=None, compare=False)
@@ -107,8 +122,11 @@ class Settings:
 _STRING_KEYS = ("profile", "region", "endpoint_url", "theme")
 _POLL_KEYS = ("audit_poll_seconds", "mitigation_poll_seconds", "idle_poll_seconds")
 _BOOL_KEYS = ("read_only", "rate_limit")
-_KNOWN_KEYS = (*_STRING_KEYS, *_BOOL_KEYS, *_POLL_KEYS, "keymap", "contexts")
-_CONTEXT_KEYS = ("name", "profile", "region", "role_arn", "read_only")
+_KNOWN_KEYS = (*_STRING_KEYS, *_BOOL_KEYS, *_POLL_KEYS, "keymap", "contexts", "organization")
+_CONTEXT_KEYS = ("name", "profile", "region", "role_arn", "read_only", "account_id")
+_ORGANIZATION_KEYS = ("regions", "role_name", "profile", "read_only", "accounts", "exclude")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 # An IAM role's ARN (arn:aws:iam::123456789012:role/path/Name), any partition.
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
 _MAX_POLL_SECONDS = 3600.0
@@ -256,6 +274,8 @@ def _settings_from(data: dict[str, Any], file: Path, text: str) -> Settings:
             values[key] = float(value)
         elif key == "contexts":
             values[key] = _contexts(value, file, text)
+        elif key == "organization":
+            values[key] = _organization(value, fail)
         else:
             values[key] = _keymap(value, fail)
     return dataclasses.replace(Settings(source=file), **values)
@@ -322,6 +342,7 @@ def _contexts(value: object, file: Path, text: str) -> tuple[dict[str, Any], ...
                 "profile": profile_problem,
                 "region": region_problem,
                 "role_arn": role_arn_problem,
+                "account_id": account_id_problem,
             }[key](raw.strip())
             if problem:
                 raise fail(index, key, f"{key}: {problem}")
@@ -330,6 +351,65 @@ def _contexts(value: object, file: Path, text: str) -> tuple[dict[str, Any], ...
             raise fail(index, "name", f"a second context named {checked['name']!r}; names are unique")
         tables.append(checked)
     return tuple(tables)
+
+
+def _organization(value: object, fail: Any) -> OrganizationSettings:
+    if not isinstance(value, dict):
+        raise fail("organization", f"organization must be a table ([organization]), not {_describe(value)}")
+
+    def problem(key: str, text: str) -> ConfigError:
+        return fail(key, f"organization.{key}: {text}", "organization")
+
+    for key in value:
+        if key not in _ORGANIZATION_KEYS:
+            hint = difflib.get_close_matches(key, _ORGANIZATION_KEYS, n=1)
+            known = f"known keys: {', '.join(_ORGANIZATION_KEYS)}"
+            raise problem(key, f"unknown key; did you mean {hint[0]!r}?" if hint else f"unknown key; {known}")
+    if "regions" not in value:
+        raise fail("organization", 'organization needs regions = ["us-east-1", …]')
+
+    def strings(key: str, check: Any, what: str) -> tuple[str, ...]:
+        items = value.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise problem(key, f"must be a list of {what} in quotes, not {_describe(items)}")
+        for item in items:
+            if text := check(item.strip()):
+                raise problem(key, text)
+        return tuple(dict.fromkeys(i.strip() for i in items))
+
+    regions = strings("regions", region_problem, "region names")
+    if not regions:
+        raise problem("regions", 'needs at least one region, e.g. ["us-east-1"]')
+    settings = OrganizationSettings(
+        regions=regions,
+        accounts=strings("accounts", account_id_problem, "account ids"),
+        exclude=strings("exclude", account_id_problem, "account ids"),
+    )
+    for key, check in (("role_name", role_name_problem), ("profile", profile_problem)):
+        if key in value:
+            raw = value[key]
+            if not isinstance(raw, str) or not raw.strip():
+                raise problem(key, f"must be a non-empty string, not {_describe(raw)}")
+            if text := check(raw.strip()):
+                raise problem(key, text)
+            settings = dataclasses.replace(settings, **{key: raw.strip()})
+    if "read_only" in value:
+        if not isinstance(value["read_only"], bool):
+            raise problem("read_only", f"must be true or false, not {_describe(value['read_only'])}")
+        settings = dataclasses.replace(settings, read_only=value["read_only"])
+    return settings
+
+
+def account_id_problem(value: str) -> str | None:
+    if _ACCOUNT_ID.fullmatch(value):
+        return None
+    return f"an AWS account id is 12 digits, in quotes: {value!r}"
+
+
+def role_name_problem(value: str) -> str | None:
+    if _ROLE_NAME.fullmatch(value):
+        return None
+    return f"not an IAM role name such as OrganizationAccountAccessRole: {value!r}"
 
 
 def role_arn_problem(value: str) -> str | None:

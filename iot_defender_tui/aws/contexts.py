@@ -1,7 +1,8 @@
 """Contexts: the account-regions the app can work in, by name (k9s's contexts).
 
 A context comes from a `[[contexts]]` table in config.toml or from `--region a,b` (one per region, with
-the current profile); `--context NAME` picks the active one. With none of these there is no named context
+the current profile), or from the AWS Organization of an `[organization]` table (aws/organization.py, which
+asks AWS); `--context NAME` picks the active one. With none of these there is no named context
 and the app connects as it always has (profile and region from flags, environment and config).
 """
 
@@ -18,9 +19,12 @@ class Context:
     name: str
     profile: str | None
     region: str | None
-    role_arn: str | None = None  # assumed from `profile` (step 2 of issue 17); carried, not used yet
+    role_arn: str | None = None  # assumed with `profile`'s credentials (aws/assume.py)
     # k9s's per-context readOnly: this context refuses changes even without --read-only
     read_only: bool = False
+    # For display: an organization's contexts know them; a table may give account_id; otherwise None.
+    account_id: str | None = None
+    account_name: str | None = None  # AWS data (safe_text'd when it was read)
 
 
 class ContextError(ValueError):
@@ -47,6 +51,7 @@ def build_contexts(
             region=table.get("region"),
             role_arn=table.get("role_arn"),
             read_only=bool(table.get("read_only", False)),
+            account_id=table.get("account_id"),
         )
         for table in settings.contexts
     ]

@@ -25,11 +25,12 @@ from botocore.loaders import JSONFileLoader, Loader
 if TYPE_CHECKING:
     from ..config import Settings
 
-from .contexts import active_context
+from .assume import use_assumed_role
+from .contexts import Context, active_context
 from .errors import THROTTLING_CODES, UnknownRegionError, map_error, refused
 from .ratelimit import Backoff, report_retry
 
-SERVICES = frozenset({"iot", "sts", "iam", "sns"})
+SERVICES = frozenset({"iot", "sts", "iam", "sns", "organizations"})
 REGION_SHAPE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -44,6 +45,8 @@ class ConnectionSettings:
     # whole fake AWS such as the sandbox; AWS_ENDPOINT_URL_IOT moves IoT alone.
     endpoint_services: frozenset[str] = field(default=SERVICES)
     context: str | None = None  # the named context's name (aws/contexts.py), shown in the header
+    # Assumed with the profile's credentials (aws/assume.py); every request of the session uses the role.
+    role_arn: str | None = None
 
     @classmethod
     def resolve(
@@ -65,6 +68,18 @@ class ConnectionSettings:
             elif env.get("AWS_ENDPOINT_URL"):
                 endpoint_url = env["AWS_ENDPOINT_URL"]
         return cls(profile, region, endpoint_url or None, read_only, services)
+
+    def for_context(self, context: Context) -> ConnectionSettings:
+        """This connection in `context`: its profile, region and role, read-only if either is; the
+        endpoint (a sandbox's, a VPC endpoint) stays."""
+        return dataclasses.replace(
+            self,
+            profile=context.profile or self.profile,
+            region=context.region or self.region,
+            role_arn=context.role_arn,
+            read_only=self.read_only or context.read_only,
+            context=context.name,
+        )
 
     def endpoint_for(self, service: str) -> str | None:
         # None lets botocore's own chain decide (AWS_ENDPOINT_URL_<SERVICE>, endpoint_url in the profile).
@@ -122,11 +137,26 @@ def fail_fast_on_refused(client: Any) -> None:
 
 
 def create_session(settings: ConnectionSettings) -> AioSession:
+    """The profile's session; with `role_arn`, one that signs with the role assumed by the profile."""
     try:
-        session = AioSession(profile=settings.profile)
-        paths = session.get_config_variable("data_path")  # AWS_DATA_PATH, read as botocore's create_loader
+        session = _profile_session(settings.profile)
+        if settings.role_arn:
+            use_assumed_role(
+                session,
+                _profile_session(settings.profile),
+                settings.role_arn,
+                profile=settings.profile,
+                region=settings.region,
+                endpoint=settings.endpoint_for("sts"),
+            )
     except BotoCoreError as exc:
         raise map_error(exc, None, settings.profile) from exc
+    return session
+
+
+def _profile_session(profile: str | None) -> AioSession:
+    session = AioSession(profile=profile)
+    paths = session.get_config_variable("data_path")  # AWS_DATA_PATH, read as botocore's create_loader
     extra = [os.path.expanduser(os.path.expandvars(p)) for p in paths.split(os.pathsep)] if paths else None
     session.register_component(
         "data_loader", _ModelLoader(extra_search_paths=extra, file_loader=_FastModelFiles())
@@ -218,26 +248,21 @@ def connection_for(args: argparse.Namespace, settings: Settings) -> ConnectionSe
     connection read-only; ContextError when the flags name no known context.
     """
     profile, region = getattr(args, "profile", None), getattr(args, "region", None)
-    read_only = bool(getattr(args, "read_only", False)) or settings.read_only
     context = active_context(settings, name=getattr(args, "context", None), profile=profile, region=region)
-    if context is not None:
-        # A table without a region keeps a single --region; a region list is the contexts themselves.
-        region = context.region or (region if region and "," not in region else None)
-        profile = context.profile or profile
-        read_only = read_only or context.read_only
     resolved = ConnectionSettings.resolve(
         profile=profile,
-        region=region,
+        region=region if region and "," not in region else None,  # a region list is the contexts themselves
         endpoint_url=getattr(args, "endpoint_url", None),
-        read_only=read_only,
+        read_only=bool(getattr(args, "read_only", False)) or settings.read_only,
     )
-    return dataclasses.replace(
+    base = dataclasses.replace(
         resolved,
         profile=resolved.profile or settings.profile,
         region=resolved.region or settings.region,
         endpoint_url=resolved.endpoint_url or settings.endpoint_url,
-        context=context.name if context else None,
     )
+    # A table without a region keeps a single --region (for_context keeps the base's).
+    return base.for_context(context) if context is not None else base
 
 
 def tuning_for(args: argparse.Namespace, settings: Settings) -> Tuning:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from iot_defender_tui.aws.contexts import Context, ContextError, active_context, build_contexts
-from iot_defender_tui.aws.session import connection_for
+from iot_defender_tui.aws.session import ConnectionSettings, connection_for
 from iot_defender_tui.cli import main
-from iot_defender_tui.config import ConfigError, Settings, load_settings
+from iot_defender_tui.config import ConfigError, OrganizationSettings, Settings, load_settings
 
 TABLES = """\
 profile = "base"
@@ -138,3 +138,79 @@ def test_table_errors_name_their_line(tmp_path: Path, table: str, line: int, pro
 def test_contexts_must_be_tables(tmp_path: Path) -> None:
     err = _error(tmp_path, 'contexts = ["prod"]\n')
     assert err.line == 1 and "[[contexts]] tables" in str(err)
+
+
+def test_for_context_keeps_the_endpoint_and_takes_the_contexts_account(tmp_path: Path) -> None:
+    base = ConnectionSettings(profile="base", region="us-west-2", endpoint_url="http://127.0.0.1:9")
+    role = "arn:aws:iam::210987654321:role/Auditor"
+    member = Context("member", None, "eu-west-1", role, read_only=True, account_id="210987654321")
+    moved = base.for_context(member)
+    assert (moved.profile, moved.region, moved.role_arn, moved.context) == (
+        "base",
+        "eu-west-1",
+        role,
+        "member",
+    )
+    assert moved.read_only and moved.endpoint_for("sts") == "http://127.0.0.1:9"
+    assert base.for_context(Context("x", "p", None)).region == "us-west-2"
+    assert ConnectionSettings(read_only=True).for_context(Context("x", None, None)).read_only
+
+
+def test_a_tables_role_and_account_reach_the_connection(tmp_path: Path) -> None:
+    settings = _load(
+        tmp_path, TABLES.replace('name = "staging"', 'name = "staging"\naccount_id = "123456789012"')
+    )
+    staging = build_contexts(settings)[1]
+    assert staging.account_id == "123456789012" and staging.account_name is None
+    connection = connection_for(argparse.Namespace(context="staging"), settings)
+    assert connection.role_arn == "arn:aws:iam::123456789012:role/Auditor"
+    assert connection_for(argparse.Namespace(context="prod"), settings).role_arn is None
+    err = _error(tmp_path, '[[contexts]]\nname = "a"\naccount_id = "12345"\n')
+    assert err.line == 3 and "12 digits" in str(err)
+
+
+ORGANIZATION = """\
+region = "us-east-1"
+
+[organization]
+regions = ["us-east-1", "eu-west-1"]
+profile = "management"
+role_name = "Auditor"
+read_only = true
+accounts = ["111111111111", "222222222222"]
+exclude = ["222222222222"]
+"""
+
+
+def test_organization_table(tmp_path: Path) -> None:
+    assert _load(tmp_path, ORGANIZATION).organization == OrganizationSettings(
+        regions=("us-east-1", "eu-west-1"),
+        role_name="Auditor",
+        profile="management",
+        read_only=True,
+        accounts=("111111111111", "222222222222"),
+        exclude=("222222222222",),
+    )
+    minimal = _load(tmp_path, '[organization]\nregions = ["eu-west-1"]\n').organization
+    assert minimal == OrganizationSettings(regions=("eu-west-1",))
+    assert minimal.role_name == "OrganizationAccountAccessRole" and minimal.profile is None
+    assert _load(tmp_path, 'region = "us-east-1"\n').organization is None
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("[organization]\nrole_name = 'x'\n", 1, "organization needs regions"),
+        ("[organization]\nregions = []\n", 2, "needs at least one region"),
+        ("[organization]\nregions = ['us-east-1', 'mars']\n", 2, "organization.regions: not an AWS region"),
+        ("[organization]\nregions = ['us-east-1']\naccounts = [111111111111]\n", 3, "account ids in quotes"),
+        ("[organization]\nregions = ['us-east-1']\nexclude = ['1234']\n", 3, "12 digits"),
+        ("[organization]\nregions = ['us-east-1']\nrole_name = 'a/b'\n", 3, "not an IAM role name"),
+        ("[organization]\nregions = ['us-east-1']\nread_only = 1\n", 3, "must be true or false"),
+        ("[organization]\nregion = 'us-east-1'\n", 2, "did you mean 'regions'?"),
+        ("theme = 'textual-dark'\norganization = 'all'\n", 2, "organization must be a table"),
+    ],
+)
+def test_organization_errors_name_their_line(tmp_path: Path, text: str, line: int, problem: str) -> None:
+    err = _error(tmp_path, text)
+    assert err.line == line and problem in str(err)
