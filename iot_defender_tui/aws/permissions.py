@@ -86,6 +86,12 @@ PASSED_TO = "iot.amazonaws.com"
 
 POLICY_VERSION = "2012-10-17"
 
+# Not the client's either: what the identity behind an `[organization]` table (or a context's role_arn)
+# needs in its own account, to list the accounts (aws/organization.py) and assume the contexts' roles
+# (aws/assume.py, through botocore). GetCallerIdentity, which tells its own account apart, needs nothing.
+ORGANIZATION_OPERATIONS: dict[str, tuple[str, ...]] = {"organizations": ("ListAccounts",)}
+ASSUME_ROLE = "sts:AssumeRole"
+
 
 def actions(operations: dict[str, tuple[str, ...]]) -> list[str]:
     """'service:Operation' for each operation, in the order listed."""
@@ -121,4 +127,20 @@ def change_statements() -> list[dict[str, Any]]:
 def policy(*, read: bool = True, change: bool = True) -> dict[str, Any]:
     """The policy document: read statement, change statements (with iam:PassRole), or both."""
     statements = (read_statements() if read else []) + (change_statements() if change else [])
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def organization_policy(role_name: str = "OrganizationAccountAccessRole") -> dict[str, Any]:
+    """The source identity's policy for `[organization]`: list the accounts, assume `role_name` in each.
+
+    Each member role must also trust that identity (OrganizationAccountAccessRole trusts the management
+    account's root, which delegates to this policy).
+    """
+    assume = {
+        "Sid": "AssumeContextRoles",
+        "Effect": "Allow",
+        "Action": [ASSUME_ROLE],
+        "Resource": f"arn:aws:iam::*:role/{role_name}",
+    }
+    statements = [_allow("ListOrganizationAccounts", ORGANIZATION_OPERATIONS), assume]
     return {"Version": POLICY_VERSION, "Statement": statements}

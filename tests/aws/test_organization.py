@@ -7,8 +7,10 @@ denies): AWS's refusals are served here by a small stub endpoint answering as AW
 
 from __future__ import annotations
 
+import ast
 import datetime
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,12 +20,14 @@ import botocore.credentials
 import pytest
 from moto.sts.models import sts_backends
 
+from iot_defender_tui.aws import permissions
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.contexts import Context
 from iot_defender_tui.aws.errors import AccessDeniedError, AwsError, NoCredentialsError
 from iot_defender_tui.aws.organization import contexts_of, organization_contexts
 from iot_defender_tui.aws.session import ConnectionSettings
 from iot_defender_tui.config import OrganizationSettings
+from tests.aws.test_least_privilege import AWS, ROOT
 from tests.support.sandbox import ACCOUNT, FAST, REGION, make_client, sandbox_settings
 
 ROLE = "OrganizationAccountAccessRole"
@@ -209,3 +213,25 @@ async def test_an_account_that_cannot_list_the_organization_is_told_where_to_loo
         await organization_contexts(settings, OrganizationSettings(regions=(REGION,), profile=None))
     assert caught.value.operation == "ListAccounts" and expected in caught.value.text
     assert "[organization]" in (caught.value.hint or "")
+
+
+# -- the permissions it needs --------------------------------------------------------------------------
+def test_the_organization_policy_allows_what_organization_sends_and_readme_shows_it():
+    source = (AWS / "organization.py").read_text()
+    paginated = {
+        node.args[0].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get_paginator"
+        and isinstance(node.args[0], ast.Constant)
+    }
+    sent = {"organizations:" + "".join(part.title() for part in name.split("_")) for name in paginated}
+    document = permissions.organization_policy("Auditor")
+    allowed = {action: s["Resource"] for s in document["Statement"] for action in s["Action"]}
+    assert sent == {"organizations:ListAccounts"} and set(allowed) == sent | {"sts:AssumeRole"}
+    assert allowed["sts:AssumeRole"] == "arn:aws:iam::*:role/Auditor"  # only the contexts' role
+    readme = (ROOT / "README.md").read_text().split("\n### Contexts\n", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"```json\n(.*?)```", readme, re.DOTALL) == [
+        json.dumps(permissions.organization_policy(), indent=2) + "\n"
+    ]
