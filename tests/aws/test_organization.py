@@ -90,6 +90,10 @@ async def test_a_member_context_works_in_the_member_account(sandbox_url, org, jo
         assert me.account == org["prod"]
         assert me.arn == f"arn:aws:sts::{org['prod']}:assumed-role/Auditor/iot-defender-tui"
         await client.describe_audit_configuration()  # IoT answers in the member account too
+        with pytest.raises(AwsError):
+            await client.delete_scheduled_audit("nightly")  # there is none: refused, but journaled
+    (entry,) = journal.entries()
+    assert (entry.account, entry.identity_arn) == (org["prod"], me.arn)  # the journal says where it went
     async with DefenderClient(base, journal, tuning=FAST) as client:
         assert (await client.identity()).account == ACCOUNT
 
@@ -189,6 +193,7 @@ async def test_a_refused_role_is_an_error_naming_the_role(refusing_url, aws_env,
 
 
 async def test_a_role_without_source_credentials_says_so(bare_aws, journal, refusing_url):
+    # The role is never asked for: there is nothing to ask with. An AwsError, not a crash in botocore.
     settings = ConnectionSettings(
         region=REGION, endpoint_url=refusing_url, role_arn=f"arn:aws:iam::{ACCOUNT}:role/x"
     )
