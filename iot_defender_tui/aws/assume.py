@@ -17,6 +17,7 @@ from aiobotocore.credentials import (
     AioDeferredRefreshableCredentials,
 )
 from aiobotocore.session import AioSession
+from botocore.config import Config
 from botocore.credentials import CredentialProvider
 from botocore.exceptions import ClientError
 from botocore.exceptions import NoCredentialsError as BotoNoCredentialsError
@@ -69,6 +70,7 @@ def use_assumed_role(
     profile: str | None,
     region: str | None,
     endpoint: str | None,
+    config: Config | None = None,
 ) -> None:
     """Make `session` sign with `role_arn` assumed by `source` (the profile's own session), with STS at
     `endpoint` (None: botocore's) in `region` (None: the profile's)."""
@@ -77,7 +79,7 @@ def use_assumed_role(
     def sts_client(service: str, **kwargs: Any) -> Any:
         region_name = region or source.get_config_variable("region") or "us-east-1"
         return source.create_client(
-            service, region_name=region_name, endpoint_url=endpoint, **plain, **kwargs
+            service, region_name=region_name, endpoint_url=endpoint, config=config, **plain, **kwargs
         )
 
     fetcher = AioAssumeRoleCredentialFetcher(

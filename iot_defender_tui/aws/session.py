@@ -141,13 +141,19 @@ def create_session(settings: ConnectionSettings) -> AioSession:
     try:
         session = _profile_session(settings.profile)
         if settings.role_arn:
+            source = _profile_session(settings.profile)
+            # Its STS client (AssumeRole) is botocore's, made at the first request: fail fast as ours do.
+            source.get_component("event_emitter").register_first(
+                "needs-retry", _on_needs_retry, unique_id="refused-is-final"
+            )
             use_assumed_role(
                 session,
-                _profile_session(settings.profile),
+                source,
                 settings.role_arn,
                 profile=settings.profile,
                 region=settings.region,
                 endpoint=settings.endpoint_for("sts"),
+                config=Tuning().botocore_config(),
             )
     except BotoCoreError as exc:
         raise map_error(exc, None, settings.profile) from exc

@@ -23,12 +23,17 @@ from moto.sts.models import sts_backends
 from iot_defender_tui.aws import permissions
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.contexts import Context
-from iot_defender_tui.aws.errors import AccessDeniedError, AwsError, NoCredentialsError
+from iot_defender_tui.aws.errors import (
+    AccessDeniedError,
+    AwsError,
+    EndpointUnreachableError,
+    NoCredentialsError,
+)
 from iot_defender_tui.aws.organization import contexts_of, organization_contexts
 from iot_defender_tui.aws.session import ConnectionSettings
 from iot_defender_tui.config import OrganizationSettings
 from tests.aws.test_least_privilege import AWS, ROOT
-from tests.support.sandbox import ACCOUNT, FAST, REGION, make_client, sandbox_settings
+from tests.support.sandbox import ACCOUNT, FAST, REGION, closed_port_url, make_client, sandbox_settings
 
 ROLE = "OrganizationAccountAccessRole"
 
@@ -240,3 +245,14 @@ def test_the_organization_policy_allows_what_organization_sends_and_readme_shows
     assert re.findall(r"```json\n(.*?)```", readme, re.DOTALL) == [
         json.dumps(permissions.organization_policy(), indent=2) + "\n"
     ]
+
+
+async def test_nothing_listening_is_the_usual_connection_error(aws_env, journal):
+    url = closed_port_url()
+    settings = ConnectionSettings(region=REGION, endpoint_url=url, role_arn=f"arn:aws:iam::{ACCOUNT}:role/x")
+    async with DefenderClient(settings, journal, tuning=FAST) as client:
+        with pytest.raises(EndpointUnreachableError, match="connection refused"):
+            await client.describe_audit_configuration()
+    with pytest.raises(EndpointUnreachableError, match="connection refused") as caught:
+        await organization_contexts(settings, OrganizationSettings(regions=(REGION,)))
+    assert caught.value.operation == "ListAccounts"
