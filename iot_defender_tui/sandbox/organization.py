@@ -157,19 +157,41 @@ def _access_role(member: Member, management: str) -> None:
     admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     iam.put_role_policy(ROLE_NAME, "AdministratorAccess", json.dumps(admin))
     if member.broken_role:
-        # Trusts only its own account, as after a trust policy edited by mistake: the management account
-        # is denied.
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{member.account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        iam.update_assume_role_policy(ROLE_NAME, json.dumps(trust))
+        set_trust(member.account_id, management, trusted=False)
+
+
+def set_trust(account_id: str, management: str, trusted: bool) -> str:
+    """Let the management account assume the member's role, or (as after a trust policy edited by mistake)
+    let only the member's own account; returns the role's ARN. KeyError: the member has no such role."""
+    principal = management if trusted else account_id
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{principal}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = iam_backends[account_id]["global"]
+    role = next((r for r in list(iam.roles.values()) if r.name == ROLE_NAME), None)
+    if role is None:
+        raise KeyError(account_id)
+    iam.update_assume_role_policy(ROLE_NAME, json.dumps(trust))
+    return role.arn
+
+
+def management_of(account_id: str) -> str | None:
+    """The management account of the organization `account_id` is a member of, or None."""
+    # moto's reset keeps its member -> management map: the organization must still list the account.
+    owner = organizations_backends.master_accounts.get(account_id)
+    if owner is None:
+        return None
+    backend = organizations_backends[owner[0]][owner[1]]
+    if backend.org is None or not any(a.id == account_id for a in list(backend.accounts)):
+        return None
+    return owner[0]
 
 
 def _seed_fleet(member: Member, region: str, devices: int, role_arn: str, seed: int, now: float) -> None:

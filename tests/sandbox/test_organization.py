@@ -4,7 +4,10 @@ OrganizationAccountAccessRole from the management (lab) account, each show their
 from __future__ import annotations
 
 import datetime as dt
+import json
 import signal
+import urllib.error
+import urllib.request
 
 import boto3
 import pytest
@@ -108,7 +111,8 @@ def test_broken_role_is_access_denied_and_the_others_are_not(sandbox_url, org):
         sts.assume_role(RoleArn=broken.role_arn, RoleSessionName="fleet-overview")
     assert raised.value.response["Error"]["Code"] == "AccessDenied"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    assert broken.role_arn in raised.value.response["Error"]["Message"]
+    message = raised.value.response["Error"]["Message"]
+    assert broken.role_arn in message and f"::{ACCOUNT}:" in message  # who was refused what
     for member in org:
         if member is not broken:
             assert _assume(sandbox_url, member)["aws_session_token"]
@@ -223,3 +227,39 @@ def test_bad_organization_flags_are_refused(flags, named):
     assert done.returncode == 2
     assert named in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _role_trust(url: str, query: str) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{url}/_sandbox/role-trust?{query}", method="POST")
+    try:
+        with urllib.request.urlopen(request) as reply:
+            return reply.status, json.load(reply)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_admin_path_breaks_and_repairs_a_members_role(sandbox_url, org):
+    member, broken = org[0], org[BROKEN - 1]
+    status, body = _role_trust(sandbox_url, f"accountId={member.account_id}&trusted=false")
+    assert (status, body["roleArn"], body["trusted"]) == (200, member.role_arn, False)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        _assume(sandbox_url, member)
+    assert _role_trust(sandbox_url, f"accountId={broken.account_id}&trusted=true")[0] == 200
+    iot = _client(sandbox_url, "iot", next(iter(broken.fleets)), **_assume(sandbox_url, broken))
+    assert _latest_completed(iot)["taskStatus"] == "COMPLETED"
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("accountId=111111111111&trusted=false", 404),  # not in the organization
+        (f"accountId={ACCOUNT}&trusted=false", 404),  # the management account is no member
+        ("accountId=12345&trusted=false", 400),
+        ("accountId=111111111111&trusted=maybe", 400),
+        ("accountId=111111111111&trusted=false&role=x", 400),
+    ],
+)
+def test_admin_path_refuses_what_it_cannot_do(sandbox_url, org, query, status):
+    code, body = _role_trust(sandbox_url, query)
+    assert code == status
+    assert body["message"]

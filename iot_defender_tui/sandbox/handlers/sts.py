@@ -13,45 +13,34 @@ from xml.sax.saxutils import escape
 
 import moto.sts.urls
 from moto.iam.models import iam_backends
-from moto.organizations.models import organizations_backends
 from moto.sts.responses import TokenResponse
 
 from ..iam_eval import trusts_account
+from ..organization import management_of
 from .routing import reroute
 
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/(?:.*/)?([^/]+)\Z")
 
 
-def denied(caller_account: str, role_arn: str) -> str | None:
+def denied(caller_account: str, role_arn: str, caller_arn: str) -> str | None:
     """Why the caller may not assume `role_arn` (only checked into organization members), or None."""
     match = _ROLE_ARN.fullmatch(role_arn)
     if match is None:
         return None
     account, name = match.groups()
-    if account == caller_account or not _in_organization(account):
+    if account == caller_account or management_of(account) is None:
         return None
     iam = iam_backends[account]["global"]
     role = next((r for r in list(iam.roles.values()) if r.name == name), None)
     if role is not None and trusts_account(role, caller_account):
         return None
-    return (
-        f"User: arn:aws:iam::{caller_account}:root is not authorized to perform: sts:AssumeRole "
-        f"on resource: {role_arn}"
-    )
-
-
-def _in_organization(account: str) -> bool:
-    # moto's reset keeps its member -> management map: the organization must still list the account.
-    owner = organizations_backends.master_accounts.get(account)
-    if owner is None:
-        return False
-    backend = organizations_backends[owner[0]][owner[1]]
-    return backend.org is not None and any(a.id == account for a in list(backend.accounts))
+    return f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
 
 
 class SandboxTokenResponse(TokenResponse):
     def assume_role(self):  # type: ignore[no-untyped-def]
-        message = denied(self.current_account, self._get_param("RoleArn") or "")
+        caller_arn = self.backend.get_caller_identity(self.get_access_key(), self.region)[1]
+        message = denied(self.current_account, self._get_param("RoleArn") or "", caller_arn)
         if message is None:
             return super().assume_role()
         # As AWS answers: 403, an AccessDenied the STS model has no shape for (moto's serializer would
