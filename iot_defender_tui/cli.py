@@ -109,6 +109,25 @@ def _regions(text: str) -> str:
     return ",".join(part.strip() for part in text.split(","))
 
 
+def _sandbox_regions(text: str) -> tuple[str, ...]:
+    """The sandbox's --regions: distinct regions, comma-separated."""
+    parts = [part.strip() for part in text.split(",")]
+    for part in parts:
+        if problem := region_problem(part):
+            raise argparse.ArgumentTypeError(problem)
+    if len(set(parts)) < len(parts):
+        raise argparse.ArgumentTypeError(f"a region is named twice in {text!r}")
+    return tuple(parts)
+
+
+def _positions(text: str) -> tuple[int, ...]:
+    """--broken-role-accounts: member positions from 1, comma-separated."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isascii() and part.isdigit() and int(part) >= 1 for part in parts):
+        raise argparse.ArgumentTypeError(f"expected member positions from 1, e.g. 2 or 2,5, got {text!r}")
+    return tuple(sorted({int(part) for part in parts}))
+
+
 TASK_ID = re.compile(r"[a-zA-Z0-9_-]{1,40}")  # AWS's taskId: refused here rather than by the server
 
 
@@ -267,6 +286,30 @@ def build_parser() -> argparse.ArgumentParser:
         type=_region,
         default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         help="region the fleet is seeded in (default: AWS_REGION or us-east-1)",
+    )
+    sandbox.add_argument(
+        "--accounts",
+        type=_int_in(0, 100),
+        default=0,
+        metavar="N",
+        help="also create an AWS Organization with N member accounts (0 to 100; default 0: none), each "
+        "with a fleet of its own posture in 1 to 3 of --regions; this account stays the management account",
+    )
+    sandbox.add_argument(
+        "--regions",
+        type=_sandbox_regions,
+        default=("us-east-1", "eu-west-1", "ap-southeast-2"),
+        metavar="A,B,C",
+        help="with --accounts: regions the member accounts' fleets are spread over "
+        "(default us-east-1,eu-west-1,ap-southeast-2)",
+    )
+    sandbox.add_argument(
+        "--broken-role-accounts",
+        type=_positions,
+        default=(),
+        metavar="K[,K...]",
+        help="with --accounts: the K-th member's OrganizationAccountAccessRole does not trust the "
+        "management account, so AssumeRole into it fails with AccessDenied",
     )
     sandbox.add_argument(
         "--audit-seconds",
@@ -490,6 +533,7 @@ def format_journal(entries: list[JournalEntry]) -> str:
 def run_sandbox(args: argparse.Namespace) -> int:
     try:
         from .sandbox.fleet import seed_fleet
+        from .sandbox.organization import plan, seed_organization, summary
         from .sandbox.runtime import Options
         from .sandbox.server import SandboxServer
     except ImportError as err:
@@ -500,6 +544,11 @@ def run_sandbox(args: argparse.Namespace) -> int:
         return 1
     if args.day_seconds <= 0:
         print("iot-defender-tui: --day-seconds must be positive", file=sys.stderr)
+        return 2
+    try:
+        members = plan(args.accounts, args.seed, args.regions, args.broken_role_accounts)
+    except ValueError as err:
+        print(f"iot-defender-tui: --broken-role-accounts: {err}", file=sys.stderr)
         return 2
     options = Options(
         audit_seconds=args.audit_seconds,
@@ -529,7 +578,11 @@ def run_sandbox(args: argparse.Namespace) -> int:
         return 1
     try:
         seed_fleet(args.fleet, devices=args.devices, seed=args.seed, region=args.region)
+        seed_organization(members, args.seed)
+        # The URL line first: ui/launch.py reads it.
         print(f"Device Defender sandbox ({args.fleet} fleet, {args.region}) at {url}", flush=True)
+        for line in summary(members):
+            print(line, flush=True)
         stop.wait()
     finally:
         server.stop()

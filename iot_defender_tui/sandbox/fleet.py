@@ -21,7 +21,7 @@ from .engine.certinfo import parse_pem, stamp, to_naive_utc
 from .fleet_generated import generate
 from .fleet_roles import create_role
 from .runtime import runtime
-from .state import AuditConfig, CheckConfig, Connection, DefenderState, state_for
+from .state import AuditConfig, AuditTask, CheckConfig, Connection, DefenderState, state_for
 
 DEFAULT_ACCOUNT = "123456789012"
 AUDIT_ROLE = "AWSIoTDeviceDefenderAuditRole"
@@ -70,28 +70,43 @@ def _seed(kind: str, devices: int, seed: int, region: str, account_id: str) -> N
     if devices:
         generate(state, devices, seed, now)
     if kind == "lab":
-        # The audit the workshop ran in advance, so results exist at first launch. Started and finished
-        # under one hold of the (reentrant) lock: between the two, the ticker thread would find its checks
-        # overdue and finish them itself at today's time (findings "found" now, evaluated against today's
-        # connections), which made the frozen snapshot world differ now and then under load.
-        with state.lock:
-            task = audits.start_audit(state, sorted(CHECKS), now - DAY)
-            audits.run_to_completion(state, task)
+        past_audit(state, sorted(CHECKS), now - DAY)  # the audit the workshop ran in advance
+
+
+def audit_role(account_id: str) -> str:
+    """A new audit role of the account (AWSIoTDeviceDefenderAuditRole) allowing every check; its ARN."""
+    return create_role(
+        account_id,
+        AUDIT_ROLE,
+        "iot.amazonaws.com",
+        [{"Effect": "Allow", "Action": AUDIT_PERMISSIONS, "Resource": "*"}],
+    )
+
+
+def configure_audit(state: DefenderState, role_arn: str, checks: list[str]) -> None:
+    with state.lock:
+        state.audit_config = AuditConfig(
+            role_arn=role_arn, checks={name: CheckConfig(enabled=True) for name in checks}
+        )
+
+
+def past_audit(state: DefenderState, checks: list[str], at: float) -> AuditTask:
+    """An on-demand audit started and finished at `at`, so results exist at first launch.
+
+    Started and finished under one hold of the (reentrant) lock: between the two, the ticker thread would
+    find its checks overdue and finish them itself at today's time (findings "found" now, evaluated against
+    today's connections), which made the frozen snapshot world differ now and then under load.
+    """
+    with state.lock:
+        task = audits.start_audit(state, checks, at)
+        audits.run_to_completion(state, task)
+    return task
 
 
 def _seed_lab(state: DefenderState, now: float) -> None:
     account, region = state.account_id, state.region
     iot = iot_backends[account][region]
-    role_arn = create_role(
-        account,
-        AUDIT_ROLE,
-        "iot.amazonaws.com",
-        [{"Effect": "Allow", "Action": AUDIT_PERMISSIONS, "Resource": "*"}],
-    )
-    with state.lock:
-        state.audit_config = AuditConfig(
-            role_arn=role_arn, checks={name: CheckConfig(enabled=True) for name in CHECKS}
-        )
+    configure_audit(state, audit_role(account), sorted(CHECKS))
 
     if runtime().options.deterministic:
         pem = pki.fixed_certificate("AWS IoT Certificate", now - DAY, now + 365 * DAY)

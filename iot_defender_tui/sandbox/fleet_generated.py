@@ -200,17 +200,27 @@ def _pick(rng: random.Random, population: range, rate: float) -> set[int]:
     return set(rng.sample(population, max(1, min(len(population), round(len(population) * rate)))))
 
 
-def generate(state: DefenderState, devices: int, seed: int, now: float) -> None:
+def generate(
+    state: DefenderState, devices: int, seed: int, now: float, rates: dict[str, float] | None = None
+) -> None:
+    """`rates` (share of devices per problem kind, as RATES) overrides --problem-scale's; a kind it leaves
+    out or gives 0 is on no device, so an organization's accounts can differ in posture."""
     account, region = state.account_id, state.region
     iot = iot_backends[account][region]
     rng = random.Random(seed)
     cas = _Authorities(state, iot, now, rng)
     everyone = range(devices)
-    rates = scaled_rates(runtime().options.problem_scale)
-    picked = {kind: _pick(rng, everyone, rate) for kind, rate in rates.items()}
+    chosen = rates is not None  # --problem-scale's rates give each problem at least one device
+    if rates is None:
+        rates = scaled_rates(runtime().options.problem_scale)
+    else:
+        rates = {kind: min(MAX_RATE, rates.get(kind, 0.0)) for kind in RATES}
+    picked = {
+        kind: _pick(rng, everyone, rate) if rate > 0 or not chosen else set() for kind, rate in rates.items()
+    }
     # A shared certificate belongs to the previous device; that device keeps its own.
     shared = {i for i in _pick(rng, range(1, devices), rates["shared"]) if i - 1 not in picked["shared"]}
-    picked["shared"] = shared if devices > 1 else set()
+    picked["shared"] = shared if devices > 1 and (rates["shared"] > 0 or not chosen) else set()
 
     policies = _make_policies(iot, account, region, devices, rng)
     roca_key = pki.roca_public_key(seed) if picked["roca"] else None

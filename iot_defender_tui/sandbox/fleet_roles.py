@@ -24,12 +24,24 @@ def trust_policy(service: str) -> str:
 
 
 def create_role(account_id: str, name: str, service: str, statements: list[dict[str, object]]) -> str:
-    """An IAM role with one inline policy, created in-process; returns its ARN."""
+    """An IAM role with one inline policy, created in-process; returns its ARN.
+
+    IAM is global: a second fleet of the account (another region) gets `name-2`, and so on."""
     iam = iam_backends[account_id]["global"]
+    name = _free_name(iam, name)
     role = iam.create_role(name, trust_policy(service), "/", None, "", [], None)
     document = json.dumps({"Version": "2012-10-17", "Statement": statements})
     iam.put_role_policy(name, f"{name}Policy", document)
     return role.arn
+
+
+def _free_name(iam: Any, name: str) -> str:
+    taken = {role.name for role in list(iam.roles.values())}
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
 
 
 def seed_role_aliases(state: DefenderState, iot: Any, now: float) -> None:

@@ -60,6 +60,28 @@ def trusts_service(role: Any, service: str) -> bool:
     return allowed
 
 
+def trusts_account(role: Any, account_id: str) -> bool:
+    """Does the role's trust policy let principals of `account_id` call sts:AssumeRole (the account's
+    root, its id or "*" named as an AWS principal)? A Deny naming them wins; conditions are taken as met."""
+    names = {account_id, f"arn:aws:iam::{account_id}:root", "*"}
+    allowed = False
+    for stmt in _trust_statements(role):
+        principal = stmt.get("Principal")
+        aws = (
+            ("*",)
+            if principal == "*"
+            else _as_tuple(principal.get("AWS"))
+            if isinstance(principal, dict)
+            else ()
+        )
+        if not action_matches(_as_tuple(stmt.get("Action")), "sts:AssumeRole") or not names & set(aws):
+            continue
+        if stmt.get("Effect") == "Deny":
+            return False
+        allowed = allowed or stmt.get("Effect") == "Allow"
+    return allowed
+
+
 def _trust_statements(role: Any) -> list[dict[str, Any]]:
     raw = _parse(getattr(role, "assume_role_policy_document", "")).get("Statement", [])
     return [s for s in ([raw] if isinstance(raw, dict) else raw) if isinstance(s, dict)]

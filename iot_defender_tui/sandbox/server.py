@@ -24,7 +24,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import admin_certs, admin_cognito, drift, ticker
+from . import admin_certs, admin_cognito, admin_org, drift, ticker
 from .handlers import install as install_handlers
 from .handlers.base import request_counts
 from .runtime import Options, configure, runtime
@@ -122,6 +122,7 @@ _MARKS = {
     "weak-key": admin_certs.mark_weak_key,
     "revoke": admin_certs.revoke,
     "cognito-use": admin_cognito.mark_used,
+    "role-trust": admin_org.role_trust,  # not a mark: what a trust policy edited by hand would do
 }
 
 

@@ -11,7 +11,9 @@ from .findings import FindingsMixin
 from .logging_options import LoggingOptionsMixin
 from .mitigation_actions import MitigationActionsMixin
 from .mitigation_tasks import MitigationTasksMixin
+from .routing import reroute
 from .scheduled import ScheduledAuditsMixin
+from .sts import install_sts
 from .suppressions import SuppressionsMixin
 from .tasks import AuditTasksMixin
 
@@ -30,13 +32,7 @@ class SandboxIoTResponse(
 
 
 def install() -> None:
-    """Route moto's IoT URLs to `SandboxIoTResponse` (before the server's first IoT request)."""
-    patched = 0
-    for url, handler in list(moto.iot.urls.url_paths.items()):
-        owner = getattr(handler, "__self__", None)
-        if isinstance(owner, type) and issubclass(owner, IoTResponse):
-            moto.iot.urls.url_paths[url] = SandboxIoTResponse.dispatch
-            patched += 1
-    if not patched:
-        raise RuntimeError("moto's IoT routing changed: no IoTResponse handler to replace")
+    """Route moto's IoT, cognito-identity and STS URLs to the sandbox's classes (before the first request)."""
+    reroute(moto.iot.urls.url_paths, IoTResponse, SandboxIoTResponse, "IoT")
     install_cognito()
+    install_sts()

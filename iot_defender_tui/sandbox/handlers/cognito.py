@@ -18,6 +18,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.iot.models import iot_backends
 
 from ..state import DefenderState, state_for
+from .routing import reroute
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}\Z")
 ROLE_KINDS = ("authenticated", "unauthenticated")
@@ -87,13 +88,9 @@ class SandboxCognitoIdentityResponse(CognitoIdentityResponse):
 
 def install_cognito() -> None:
     """Route moto's cognito-identity URLs to a response class serving the identity pool role operations."""
-    patched = 0
-    for url, handler in list(moto.cognitoidentity.urls.url_paths.items()):
-        owner = getattr(handler, "__self__", None)
-        if isinstance(owner, type) and issubclass(owner, CognitoIdentityResponse):
-            moto.cognitoidentity.urls.url_paths[url] = SandboxCognitoIdentityResponse.dispatch
-            patched += 1
-    if not patched:
-        raise RuntimeError(
-            "moto's cognito-identity routing changed: no CognitoIdentityResponse handler to replace"
-        )
+    reroute(
+        moto.cognitoidentity.urls.url_paths,
+        CognitoIdentityResponse,
+        SandboxCognitoIdentityResponse,
+        "cognito-identity",
+    )
