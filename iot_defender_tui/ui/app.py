@@ -608,7 +608,9 @@ class DefenderApp(App):
             if worker.group and worker.group == self._status_group:
                 self._clear_status()  # the work that failed now succeeded: the error is over
             if worker.group.startswith("poll-"):
-                self.query_one(DefenderHeader).refreshed()
+                # A poll can end while the app closes, its header already gone.
+                for header in self.query(DefenderHeader).results(DefenderHeader):
+                    header.refreshed()
 
     def on_task_finished(self, message: TaskFinished) -> None:
         """The list a finished task belongs in is asked again now, not at its next poll: the
