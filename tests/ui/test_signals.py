@@ -95,9 +95,8 @@ class Terminal:
         1.1-1.7 s on 2 cores loaded 3 to 9 deep. No signal is lost (the app takes them over in on_mount,
         before it connects; before that they raise SystemExit). Only a load heavy enough to stretch that
         past 20 s failed this (twice: a CI run beside four busy helpers), so the bound follows the load as
-        getting here did: start-up does more of
-        the same work (two interpreters importing Textual and moto) and took 2-3 times as long as ending
-        in the runs measured (2.2-3.9 s to "connected").
+        getting here did: start-up does more of the same work (two interpreters importing Textual and
+        moto) and took 2-3 times as long as ending in the runs measured (2.2-3.9 s to "connected").
         """
         timeout = max(40.0, 3 * (time.monotonic() - self.started))
         deadline = time.monotonic() + timeout
