@@ -1,0 +1,135 @@
+"""The Fleet overview at 80x24 against the loopback sandbox: one row per context filling as it is read,
+an error row for a context that cannot be read, enter naming the context chosen."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from textual.app import ComposeResult
+from textual.binding import Binding
+
+from iot_defender_tui.aws.client import DefenderClient
+from iot_defender_tui.aws.contexts import Context
+from iot_defender_tui.aws.session import ConnectionSettings
+from iot_defender_tui.config import Settings
+from iot_defender_tui.sandbox.fleet import seed_fleet
+from iot_defender_tui.ui.messages import ContextChosen
+from iot_defender_tui.ui.panes.overview import OverviewPane
+from iot_defender_tui.ui.panes.overview_rows import NO_CONFIGURATION, READING
+from iot_defender_tui.ui.widgets.footer import Footer
+from tests.support.standin import StandIn
+from tests.support.ui import until
+
+LAB = Context("lab", None, "us-east-1")
+FRESH = Context("fresh", None, "eu-west-1")
+BROKEN = Context("broken", "no-such-profile", "us-west-2")
+
+
+class FleetApp(StandIn):
+    """The app contract with contexts: one client per context of the sandbox, opened when first asked;
+    `r` refreshes the pane as DefenderApp's does."""
+
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh")]
+
+    def __init__(self, url: str, contexts: list[Context]) -> None:
+        super().__init__(settings=Settings())
+        self.url = url
+        self.contexts = contexts
+        self.clients: dict[str, DefenderClient] = {}
+        self.opened = 0
+        self.asked = 0  # client_for calls: one per context read
+        self.chosen: list[str] = []
+        self._stack = contextlib.AsyncExitStack()
+
+    async def client_for(self, context: Context) -> DefenderClient:
+        self.asked += 1
+        if context.name not in self.clients:
+            settings = ConnectionSettings(
+                profile=context.profile, region=context.region, endpoint_url=self.url, context=context.name
+            )
+            self.clients[context.name] = await self._stack.enter_async_context(DefenderClient(settings))
+            self.opened += 1
+        return self.clients[context.name]
+
+    def compose(self) -> ComposeResult:
+        yield OverviewPane()
+        yield Footer()  # the app's own, as DefenderApp has it
+
+    def on_mount(self) -> None:
+        pane = self.query_one(OverviewPane)
+        pane.refresh_now()
+        pane.focus_target().focus()
+
+    async def on_unmount(self) -> None:
+        await self._stack.aclose()
+
+    def action_refresh(self) -> None:
+        self.query_one(OverviewPane).refresh_now()
+
+    def on_context_chosen(self, message: ContextChosen) -> None:
+        self.chosen.append(message.context_name)
+
+
+def rows(app: FleetApp) -> dict[str, list[str]]:
+    table = app.query_one(OverviewPane).table
+    return {str(key): [cell.plain for cell in table.row_cells(key)] for key in table.visible_keys()}
+
+
+@pytest.fixture
+def fleet(sandbox_url: str, aws_env) -> str:
+    seed_fleet("lab")  # us-east-1 only: every other region of the sandbox is a fresh account-region
+    return sandbox_url
+
+
+def filled(app: FleetApp) -> bool:
+    return all(cells[-1] != READING for cells in rows(app).values())
+
+
+async def test_rows_fill_and_a_context_that_cannot_be_read_shows_its_error(fleet: str) -> None:
+    app = FleetApp(fleet, [LAB, FRESH, BROKEN])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(rows(app)) == 3 and filled(app), "every row read")
+        shown = rows(app)
+        heading = str(app.query_one("#fleet-heading").render())
+        footer = app.query_one(Footer).render()
+    lab = dict(zip(["Context", "Account", "Region", "Last", "NC"], shown["lab"], strict=False))
+    assert lab == {
+        "Context": "lab",
+        "Account": "123456789012",
+        "Region": "us-east-1",
+        "Last": "24h",
+        "NC": "3",
+    }
+    assert shown["lab"][-1] == "COMPLETED"
+    assert shown["fresh"][-1] == NO_CONFIGURATION
+    assert shown["broken"][-1].startswith("ProfileNotFound")
+    assert "3 read, 1 failed" in heading
+    footer_text = str(footer.plain if hasattr(footer, "plain") else footer)
+    assert "Refresh" in footer_text and "Open" in footer_text and "Sort" in footer_text  # at 80 columns
+
+
+async def test_enter_on_a_row_names_its_context(fleet: str) -> None:
+    app = FleetApp(fleet, [LAB, FRESH])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(rows(app)) == 2 and filled(app), "every row read")
+        table = app.query_one(OverviewPane).table
+        table.move_to_key("fresh")
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.chosen), "a context chosen")
+        detail = str(app.query_one("#fleet-detail").render())
+    assert app.chosen == ["fresh"]
+    assert detail.startswith("fresh (default profile, eu-west-1)")
+
+
+async def test_r_reads_every_context_again_with_the_clients_it_has(fleet: str) -> None:
+    app = FleetApp(fleet, [LAB, FRESH])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(rows(app)) == 2 and filled(app), "every row read")
+        pane = app.query_one(OverviewPane)
+        first = dict(pane.results)
+        await pilot.press("r")
+        await until(pilot, lambda: app.asked == 4 and filled(app) and pane.read_count == 2, "a second read")
+        assert pane.results.keys() == first.keys()
+        assert pane.results["lab"] == first["lab"] and pane.results["lab"] is not first["lab"]
+    assert app.opened == 2
