@@ -3,72 +3,19 @@ an error row for a context that cannot be read, enter naming the context chosen.
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from textual.app import ComposeResult
-from textual.binding import Binding
 
-from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.contexts import Context
-from iot_defender_tui.aws.session import ConnectionSettings
-from iot_defender_tui.config import Settings
 from iot_defender_tui.sandbox.fleet import seed_fleet
-from iot_defender_tui.ui.messages import ContextChosen
 from iot_defender_tui.ui.panes.overview import OverviewPane
 from iot_defender_tui.ui.panes.overview_rows import NO_CONFIGURATION, READING
 from iot_defender_tui.ui.widgets.footer import Footer
-from tests.support.standin import StandIn
+from tests.support.fleet import FleetApp
 from tests.support.ui import until
 
 LAB = Context("lab", None, "us-east-1")
 FRESH = Context("fresh", None, "eu-west-1")
 BROKEN = Context("broken", "no-such-profile", "us-west-2")
-
-
-class FleetApp(StandIn):
-    """The app contract with contexts: one client per context of the sandbox, opened when first asked;
-    `r` refreshes the pane as DefenderApp's does."""
-
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh")]
-
-    def __init__(self, url: str, contexts: list[Context]) -> None:
-        super().__init__(settings=Settings())
-        self.url = url
-        self.contexts = contexts
-        self.clients: dict[str, DefenderClient] = {}
-        self.opened = 0
-        self.asked = 0  # client_for calls: one per context read
-        self.chosen: list[str] = []
-        self._stack = contextlib.AsyncExitStack()
-
-    async def client_for(self, context: Context) -> DefenderClient:
-        self.asked += 1
-        if context.name not in self.clients:
-            settings = ConnectionSettings(
-                profile=context.profile, region=context.region, endpoint_url=self.url, context=context.name
-            )
-            self.clients[context.name] = await self._stack.enter_async_context(DefenderClient(settings))
-            self.opened += 1
-        return self.clients[context.name]
-
-    def compose(self) -> ComposeResult:
-        yield OverviewPane()
-        yield Footer()  # the app's own, as DefenderApp has it
-
-    def on_mount(self) -> None:
-        pane = self.query_one(OverviewPane)
-        pane.refresh_now()
-        pane.focus_target().focus()
-
-    async def on_unmount(self) -> None:
-        await self._stack.aclose()
-
-    def action_refresh(self) -> None:
-        self.query_one(OverviewPane).refresh_now()
-
-    def on_context_chosen(self, message: ContextChosen) -> None:
-        self.chosen.append(message.context_name)
 
 
 def rows(app: FleetApp) -> dict[str, list[str]]:
