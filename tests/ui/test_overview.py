@@ -3,12 +3,17 @@ an error row for a context that cannot be read, enter naming the context chosen.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from iot_defender_tui.aws.contexts import Context
+from iot_defender_tui.history.drift import drift
+from iot_defender_tui.history.generate import generate
+from iot_defender_tui.history.store import AuditStore
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.panes.overview import OverviewPane
-from iot_defender_tui.ui.panes.overview_rows import NO_CONFIGURATION, READING
+from iot_defender_tui.ui.panes.overview_rows import NO_CONFIGURATION, READING, drift_text, stored_drift
 from iot_defender_tui.ui.widgets.footer import Footer
 from tests.support.fleet import FleetApp
 from tests.support.ui import until
@@ -80,3 +85,17 @@ async def test_r_reads_every_context_again_with_the_clients_it_has(fleet: str) -
         assert pane.results.keys() == first.keys()
         assert pane.results["lab"] == first["lab"] and pane.results["lab"] is not first["lab"]
     assert app.opened == 2
+
+
+def test_drift_comes_from_the_history_when_it_holds_both_audits_whole(tmp_path: Path) -> None:
+    with AuditStore.open(tmp_path / "history.sqlite3") as store:
+        earlier, later = generate(store, "111122223333", "eu-west-1", findings=200, tasks=2)
+        found = drift(store, "111122223333", "eu-west-1", earlier, later)
+        new = sum(len(c.new) for c in found.checks)
+        resolved = sum(len(c.resolved) for c in found.checks)
+        assert new and resolved  # the generator changes a share of the findings between audits
+        assert stored_drift(store, "111122223333", "eu-west-1", later) == (new, resolved)
+        assert drift_text(stored_drift(store, "111122223333", "eu-west-1", later)) == f"+{new}-{resolved}"
+        assert stored_drift(store, "111122223333", "eu-west-1", earlier) is None  # nothing before it
+        assert stored_drift(store, "111122223333", "us-east-1", later) is None  # another region's
+    assert drift_text(None) == "—"
