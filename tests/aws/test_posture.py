@@ -76,6 +76,13 @@ async def test_a_region_never_set_up_has_no_audit_configuration(sandbox_url: str
     assert posture.latest_task_id is None and posture.findings == 0
 
 
+async def test_an_account_the_context_already_knows_is_taken_as_it_is(dd: DefenderClient) -> None:
+    seed_fleet("lab")
+    posture = await read_posture(dd, account="444455556666")  # what discovery said, not asked again
+    assert posture.account == "444455556666"
+    assert posture.non_compliant_checks == len(LAB_NON_COMPLIANT)
+
+
 def test_counts_come_from_the_latest_finished_audit_and_checks_unknown_to_the_catalogue_count() -> None:
     def task(task_id: str, status: str, checks: tuple[CheckResult, ...] = ()) -> AuditTask:
         return AuditTask(

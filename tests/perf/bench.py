@@ -471,9 +471,11 @@ def measure_overview(args: argparse.Namespace) -> list[dict]:
         result = run_probe([url, str(n)], env, timeout=600, script=OVERVIEW_PROBE)
     failed = result["errors"]
     errors = f"{failed} rows in error {result['first_error']}" if failed else "no row in error"
-    note = f"first read to every row filled, a client opened per context; {errors}"
+    note = f"first read to every row filled, a client opened per context (a session per profile); {errors}"
     add("overview_s", result["cold_s"], "s", note)
     add("overview_again_s", result["warm_s"], "s", "`r`: every context read again with its open client")
+    own = "the first fill with a botocore session per client instead of one per profile"
+    add("overview_own_sessions_s", result["own_sessions_cold_s"], "s", own)
     per_context = result["iot_requests"] / n
     add("overview_requests_per_context", per_context, "requests", "IoT requests (STS's one more)")
     shutil.rmtree(home, ignore_errors=True)

@@ -5,7 +5,8 @@
 N contexts over the sandbox's IoT regions (each region two or three times once N passes 23: the sandbox
 is one account), the pane in the stand-in app of tests/support/fleet.py. Prints one JSON line: seconds
 from the pane's first read to every row filled (clients opened meanwhile, as the first time the pane is
-shown), then again on `r` (clients open), and the rows' outcome.
+shown; one botocore session per profile shared by the clients), then again (`r`, clients open), the
+rows' outcome, and the first fill again with a session of its own per client.
 """
 
 from __future__ import annotations
@@ -63,9 +64,10 @@ def iot_requests(url: str) -> int:
         return sum(json.load(reply)["requests"].values())
 
 
-async def main(url: str, n: int) -> dict:
-    warm_up(url)
-    app = FleetApp(url, contexts(n), tuning=Tuning(rate_scale=None), read_at_once=False)
+async def run(url: str, n: int, *, share_sessions: bool) -> dict:
+    app = FleetApp(
+        url, contexts(n), tuning=Tuning(rate_scale=None), read_at_once=False, share_sessions=share_sessions
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(OverviewPane)
         before = iot_requests(url)
@@ -73,14 +75,15 @@ async def main(url: str, n: int) -> dict:
         sent = iot_requests(url) - before
         warm = await fill(app, pilot, pane)
         errors = [str(r) for r in pane.results.values() if isinstance(r, AwsError)]
-    return {
-        "contexts": n,
-        "cold_s": cold,
-        "warm_s": warm,
-        "iot_requests": sent,
-        "errors": len(errors),
-        "first_error": errors[:1],
-    }
+    outcome = {"errors": len(errors), "first_error": errors[:1]}
+    return {"cold_s": cold, "warm_s": warm, "iot_requests": sent, **outcome}
+
+
+async def main(url: str, n: int) -> dict:
+    warm_up(url)
+    shared = await run(url, n, share_sessions=True)
+    own = await run(url, n, share_sessions=False)
+    return {"contexts": n, **shared, "own_sessions_cold_s": own["cold_s"]}
 
 
 if __name__ == "__main__":

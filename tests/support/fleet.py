@@ -11,7 +11,7 @@ from textual.binding import Binding
 
 from iot_defender_tui.aws.client import DefenderClient
 from iot_defender_tui.aws.contexts import Context
-from iot_defender_tui.aws.session import ConnectionSettings, Tuning
+from iot_defender_tui.aws.session import ConnectionSettings, Tuning, create_session
 from iot_defender_tui.config import Settings
 from iot_defender_tui.ui.messages import ContextChosen
 from iot_defender_tui.ui.panes.overview import OverviewPane
@@ -26,10 +26,19 @@ class FleetApp(StandIn):
     BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh")]
 
     def __init__(
-        self, url: str, contexts: list[Context], tuning: Tuning | None = None, *, read_at_once: bool = True
+        self,
+        url: str,
+        contexts: list[Context],
+        tuning: Tuning | None = None,
+        *,
+        read_at_once: bool = True,
+        share_sessions: bool = True,
     ) -> None:
         super().__init__(settings=Settings())
         self.url, self.tuning = url, tuning
+        # One botocore session per profile and role, shared by its contexts' clients (as the app should).
+        self.share_sessions = share_sessions
+        self.sessions: dict[tuple[str | None, str | None], object] = {}
         self.read_at_once = read_at_once  # False: the caller starts the first read (the benchmark times it)
         self.contexts = contexts
         self.clients: dict[str, DefenderClient] = {}
@@ -44,7 +53,13 @@ class FleetApp(StandIn):
             settings = ConnectionSettings(
                 profile=context.profile, region=context.region, endpoint_url=self.url, context=context.name
             )
-            client = DefenderClient(settings, tuning=self.tuning)
+            session = None
+            if self.share_sessions:
+                key = (context.profile, context.role_arn)
+                if key not in self.sessions:
+                    self.sessions[key] = create_session(settings)  # AwsError for an unknown profile
+                session = self.sessions[key]
+            client = DefenderClient(settings, tuning=self.tuning, session=session)
             self.clients[context.name] = await self._stack.enter_async_context(client)
             self.opened += 1
         return self.clients[context.name]

@@ -94,7 +94,8 @@ class OverviewPane(Pane):
 
     async def _read(self, context: Context) -> Posture:
         dd = await defender(self.app).client_for(context)
-        posture = await read_posture(dd)
+        # Contexts found by organization discovery carry their account: no STS client and request for it.
+        posture = await read_posture(dd, account=getattr(context, "account_id", None))
         self._drifts[context.name] = await self._drift(posture)
         return posture
 
