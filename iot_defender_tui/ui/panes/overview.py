@@ -46,6 +46,7 @@ class OverviewPane(Pane):
         self.results: dict[str, Posture | AwsError] = {}  # by context name, as last read
         self._contexts: dict[str, Context] = {}
         self._drifts: dict[str, tuple[int, int] | None] = {}
+        self._accounts: dict[tuple[str | None, str | None], str] = {}  # by profile and role
         self.read_count = 0
         self.total = 0
 
@@ -94,8 +95,12 @@ class OverviewPane(Pane):
 
     async def _read(self, context: Context) -> Posture:
         dd = await defender(self.app).client_for(context)
-        # Contexts found by organization discovery carry their account: no STS client and request for it.
-        posture = await read_posture(dd, account=getattr(context, "account_id", None))
+        # Contexts found by organization discovery carry their account; a profile and role are one account
+        # in every region. Either way no STS client and request for it.
+        who = (context.profile, context.role_arn)
+        account = getattr(context, "account_id", None) or self._accounts.get(who)
+        posture = await read_posture(dd, account=account)
+        self._accounts[who] = posture.account
         self._drifts[context.name] = await self._drift(posture)
         return posture
 
