@@ -8,12 +8,19 @@ from pathlib import Path
 import pytest
 
 from iot_defender_tui.aws.contexts import Context
+from iot_defender_tui.aws.posture import Posture
 from iot_defender_tui.history.drift import drift
 from iot_defender_tui.history.generate import generate
 from iot_defender_tui.history.store import AuditStore
 from iot_defender_tui.sandbox.fleet import seed_fleet
 from iot_defender_tui.ui.panes.overview import OverviewPane
-from iot_defender_tui.ui.panes.overview_rows import NO_CONFIGURATION, READING, drift_text, stored_drift
+from iot_defender_tui.ui.panes.overview_rows import (
+    NO_CONFIGURATION,
+    READING,
+    drift_text,
+    posture_row,
+    stored_drift,
+)
 from iot_defender_tui.ui.widgets.footer import Footer
 from tests.support.fleet import FleetApp
 from tests.support.ui import until
@@ -99,3 +106,17 @@ def test_drift_comes_from_the_history_when_it_holds_both_audits_whole(tmp_path: 
         assert stored_drift(store, "111122223333", "eu-west-1", earlier) is None  # nothing before it
         assert stored_drift(store, "111122223333", "us-east-1", later) is None  # another region's
     assert drift_text(None) == "—"
+
+
+def test_a_region_without_a_finished_audit_shows_no_counts_and_says_why() -> None:
+    context = Context("staging", "dev", "eu-west-1")
+    fresh = posture_row(context, Posture("111122223333", "eu-west-1", audit_configured=False), None)
+    running = posture_row(context, Posture("111122223333", "eu-west-1", True, running_audits=1), None)
+    idle = posture_row(context, Posture("111122223333", "eu-west-1", True), None)
+    assert [c.plain for c in fresh[4:11]] == [""] * 7  # no zeros that would read as "clean"
+    assert (fresh[-1].plain, running[-1].plain, idle[-1].plain) == (
+        NO_CONFIGURATION,
+        "first audit running",
+        "no audit in 90 days",
+    )
+    assert running[9].plain == "1/0"

@@ -146,6 +146,8 @@ def status_text(posture: Posture) -> Text:
     if not posture.audit_configured:
         return Text(NO_CONFIGURATION, style="yellow")
     if posture.latest_status is None:
+        if posture.running_audits:
+            return Text("first audit running", style="yellow")
         return Text("no audit in 90 days", style="yellow")
     style = "" if posture.latest_status == "COMPLETED" else "red"
     failed = f", {posture.failed_checks} failed" if posture.failed_checks else ""
