@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker, WorkerState
 
     from ..aws.client import DefenderClient
+    from ..aws.contexts import Context
     from ..config import Settings
     from .history_link import HistoryLink
     from .memory import MemoryPolicy
@@ -31,6 +32,12 @@ class DefenderAppContract(Protocol):
     memory: MemoryPolicy  # the process's GC policy: a load says what it keeps, never calls gc itself
     # The audit history of the connected account and region; None without one (unavailable, not yet known).
     history: HistoryLink | None
+    # Every known context (config, --region list, discovery); the Fleet overview reads each of them.
+    contexts: list[Context]
+
+    async def client_for(self, context: Context) -> DefenderClient:
+        """An open client of `context`, made in the running loop and kept (one per context) until the app
+        exits; raises AwsError when it cannot be opened (an unknown profile, no region)."""
 
     def show_error(self, message: str) -> None:
         """The status line, in red, until the next error or a recovery clears it."""

@@ -57,3 +57,12 @@ class TaskFinished(Message, bubble=False):
         self.task_id = task_id
         self.status = status
         self.finding_ids = finding_ids  # the mitigation task's target, when it named findings
+
+
+class ContextChosen(Message):
+    """Enter on a row of the Fleet overview: the app switches to that context (handled as
+    `on_context_chosen`)."""
+
+    def __init__(self, context_name: str) -> None:
+        super().__init__()
+        self.context_name = context_name

@@ -2,6 +2,7 @@
 
     python tests/perf/bench.py --devices 100000 [--json] [--quick]
     python tests/perf/bench.py --store-findings 1000000 [--json] [--quick]
+    python tests/perf/bench.py --overview 50 [--json]
 
 Starts `iot-defender-tui sandbox --devices N --problem-scale S --audit-seconds 0` (S so that the audit
 finds about N findings), runs an audit of every check with boto3, times the AWS CLI paging its findings,
@@ -38,6 +39,7 @@ from botocore.config import Config
 
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / "probe.py"
+OVERVIEW_PROBE = HERE / "overview_probe.py"
 URL = re.compile(r"http://127\.0\.0\.1:\d+")
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 REGION = "us-east-1"
@@ -61,6 +63,7 @@ TARGETS = {
     "store_filter_ms": "≤ 150 ms",
     "store_key_p99_ms": "≤ 30 ms",
     "store_sort_s": "≤ 1 s",
+    "overview_s": "≤ 3 s",
 }
 STORE_ACCOUNT = "123456789012"  # the sandbox's (moto's default account): the app keys the history by it
 
@@ -185,9 +188,9 @@ def compile_package(env: dict[str, str]) -> None:
             subprocess.run([sys.executable, "-m", "compileall", "-q", location], env=env, check=False)
 
 
-def run_probe(args: list[str], env: dict[str, str], timeout: float) -> dict:
+def run_probe(args: list[str], env: dict[str, str], timeout: float, script: Path = PROBE) -> dict:
     done = subprocess.run(
-        [sys.executable, str(PROBE), *args],
+        [sys.executable, str(script), *args],
         capture_output=True,
         stdin=subprocess.DEVNULL,
         text=True,
@@ -462,6 +465,37 @@ def measure_store(args: argparse.Namespace) -> list[dict]:
     return metrics
 
 
+def measure_overview(args: argparse.Namespace) -> list[dict]:
+    """`--overview N`: the Fleet overview filled for N contexts of one lab sandbox (tests/perf/
+    overview_probe.py): the first time, opening a client per context meanwhile, then again on `r`."""
+    metrics: list[dict] = []
+    n = args.overview
+
+    def add(metric: str, value: float | None, unit: str, note: str = "") -> None:
+        entry = {"metric": metric, "value": value, "unit": unit, "contexts": n}
+        if note:
+            entry["note"] = note
+        metrics.append(entry)
+        print(json.dumps(entry), flush=True)
+
+    home = tempfile.mkdtemp(prefix="iot-defender-bench-")
+    env = child_env(home)
+    compile_package(env)
+    with sandbox(0, 1.0, 0.0, env) as url:
+        result = run_probe([url, str(n)], env, timeout=600, script=OVERVIEW_PROBE)
+    failed = result["errors"]
+    errors = f"{failed} rows in error {result['first_error']}" if failed else "no row in error"
+    note = f"first read to every row filled, a client opened per context (a session per profile); {errors}"
+    add("overview_s", result["cold_s"], "s", note)
+    add("overview_again_s", result["warm_s"], "s", "`r`: every context read again with its open client")
+    own = "the first fill with a botocore session per client instead of one per profile"
+    add("overview_own_sessions_s", result["own_sessions_cold_s"], "s", own)
+    per_context = result["iot_requests"] / n
+    add("overview_requests_per_context", per_context, "requests", "IoT requests (STS's one more)")
+    shutil.rmtree(home, ignore_errors=True)
+    return metrics
+
+
 def time_drift(findings: int) -> float:
     """history/drift.py on two generated audits: what `d` in Results costs once both are stored."""
     from iot_defender_tui.history.drift import drift
@@ -511,8 +545,17 @@ def main() -> int:
         metavar="N",
         help="instead: an audit of N findings generated into the history, browsed from there",
     )
+    parser.add_argument(
+        "--overview",
+        type=int,
+        metavar="N",
+        help="instead: the Fleet overview filled for N contexts (regions) of one sandbox",
+    )
     args = parser.parse_args()
-    if args.store_findings:
+    if args.overview:
+        metrics = measure_overview(args)
+        title = f"Fleet overview of {args.overview} contexts"
+    elif args.store_findings:
         metrics = measure_store(args)
         title = f"{args.store_findings:,} findings from the history"
     else:
