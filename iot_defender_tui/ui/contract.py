@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker, WorkerState
 
     from ..aws.client import DefenderClient
+    from ..aws.contexts import Context
     from ..config import Settings
     from .history_link import HistoryLink
     from .memory import MemoryPolicy
@@ -23,8 +24,9 @@ TaskKind = Literal["audit", "mitigation"]
 
 
 class DefenderAppContract(Protocol):
-    # None until connected: panes are only shown once it is set.
+    # The active context's client; None until connected: panes are only shown once it is set.
     dd: DefenderClient | None
+    contexts: list[Context]  # the named contexts, in config order then --region's; empty without any
     settings: Settings
     read_only: bool  # from the flag, the settings or an unavailable journal; the client enforces it
     read_only_reason: str  # why, for the refusal message
@@ -43,6 +45,10 @@ class DefenderAppContract(Protocol):
 
     def action_show_pane(self, pane_id: str) -> None:
         """Show a pane by id (settings, schedules, results, mitigation)."""
+
+    async def client_for(self, context: Context) -> DefenderClient:
+        """That context's open client (opened on first use, kept while the app runs, closed when it
+        ends), whether or not it is the one shown. Raises the mapped AwsError when it cannot be opened."""
 
 
 def defender(app: App) -> DefenderAppContract:

@@ -57,3 +57,11 @@ class TaskFinished(Message, bubble=False):
         self.task_id = task_id
         self.status = status
         self.finding_ids = finding_ids  # the mitigation task's target, when it named findings
+
+
+class ContextChosen(Message):
+    """Switch the whole app to this context (aws/contexts.py): the Overview's enter, the `:` picker."""
+
+    def __init__(self, context_name: str) -> None:
+        super().__init__()
+        self.context_name = context_name
