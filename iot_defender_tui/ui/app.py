@@ -254,6 +254,9 @@ class DefenderApp(ContextsMixin):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "show_pane":
             return any(pane_id == parameters[0] for pane_id, _, _ in self.pane_keys)
+        if action == "contexts":
+            # Only over the panes: a screen or form open on top works in the context it was opened in.
+            return len(self.screen_stack) == 1
         return True
 
     def action_show_pane(self, pane_id: str) -> None:

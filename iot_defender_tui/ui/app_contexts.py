@@ -248,6 +248,10 @@ class ContextsMixin(App):
         old, ws = self.workspace, self.workspaces.get(name)
         if ws is old:
             return
+        if len(self.screen_stack) > 1:
+            # A form open over the panes would save through the context switched to.
+            self.show_error(f"Close {type(self.screen).__name__} first, then switch to {name}.")
+            return
         shown = self.current_pane()
         self.screen.set_focus(None)  # off the panes being hidden
         for pane in self.all_panes():

@@ -185,3 +185,20 @@ def test_fuzzy_takes_letters_in_order() -> None:
     assert fuzzy("ew1", "west  eu-west-1")
     assert not fuzzy("ew1", "east  us-east-1  account 123456789012")
     assert fuzzy("", "anything")
+
+
+async def test_no_switch_under_an_open_screen(two_regions: str) -> None:
+    """A form or screen over the panes works in its context: `:` is not offered there, nor a switch made."""
+    from iot_defender_tui.ui.help import HelpScreen
+
+    app = make_app(two_regions, [EAST, WEST_RO])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.connected(pilot)
+        await pilot.press("question_mark")
+        await ui.until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("colon")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        app.post_message(ContextChosen("west"))
+        await ui.until(pilot, lambda: any("then switch to west" in e for e in app.errors))
+        assert "ctx east" in header(app) and app.dd is not None and app.dd.region == REGION
