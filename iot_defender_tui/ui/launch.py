@@ -112,11 +112,18 @@ def open_journal(*, sandbox: bool) -> tuple[Journal | None, str | None]:
         return None, f"{err.reason} ({path})" if err.reason != str(err) and not sandbox else str(err)
 
 
-def launch_contexts(args: argparse.Namespace, settings: Settings) -> list[Context]:
-    """The contexts `:` switches between: the config's `[[contexts]]`, then one per `--region a,b` region."""
+def app_connection(args: argparse.Namespace, settings: Settings) -> tuple[ConnectionSettings, list[Context]]:
+    """The app's base connection and the contexts `:` switches between (the config's `[[contexts]]`, then
+    one per `--region a,b` region). The base is read-only by the flags and settings alone: the app adds a
+    context's own read_only to that context's connection only."""
+    connection = connection_for(args, settings)
     region = getattr(args, "region", None)
     regions = split_regions(region) if region else []
-    return build_contexts(settings, profile=getattr(args, "profile", None), regions=regions)
+    contexts = build_contexts(settings, profile=getattr(args, "profile", None), regions=regions)
+    if connection.context is not None:
+        read_only = bool(getattr(args, "read_only", False)) or settings.read_only
+        connection = dataclasses.replace(connection, read_only=read_only)
+    return connection, contexts
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
@@ -139,12 +146,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             )
             contexts: list[Context] = []
         else:
-            connection = connection_for(args, settings)
-            contexts = launch_contexts(args, settings)
-            if connection.context is not None:
-                # The flags' read-only alone: the app adds each context's own when it connects there.
-                read_only = bool(getattr(args, "read_only", False)) or settings.read_only
-                connection = dataclasses.replace(connection, read_only=read_only)
+            connection, contexts = app_connection(args, settings)
         journal, journal_problem = open_journal(sandbox=child is not None)
         history, history_problem = open_store(sandbox=child is not None)
         app = DefenderApp(

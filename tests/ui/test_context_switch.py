@@ -202,3 +202,44 @@ async def test_no_switch_under_an_open_screen(two_regions: str) -> None:
         app.post_message(ContextChosen("west"))
         await ui.until(pilot, lambda: any("then switch to west" in e for e in app.errors))
         assert "ctx east" in header(app) and app.dd is not None and app.dd.region == REGION
+
+
+async def test_launch_gives_each_context_its_own_read_only(
+    sandbox_url: str, aws_env: Path, tmp_path: Path
+) -> None:
+    """From the flags as `run_tui` reads them: started in the read-only context, the other may change."""
+    from iot_defender_tui.cli import build_parser, load_cli_settings
+    from iot_defender_tui.ui.launch import app_connection
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[contexts]]\nname = "lab"\nregion = "{REGION}"\nread_only = true\n\n'
+        f'[[contexts]]\nname = "elsewhere"\nregion = "{WEST}"\n',
+        encoding="utf-8",
+    )
+    args = build_parser().parse_args(
+        ["--config", str(config), "--context", "lab", "--endpoint-url", sandbox_url]
+    )
+    settings = load_cli_settings(args)
+    assert settings is not None
+    connection, contexts = app_connection(args, settings)
+    assert [c.name for c in contexts] == ["lab", "elsewhere"]
+    app = ui.RecordingApp(connection, settings, None, tuning=FAST, contexts=contexts)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.connected(pilot)
+        assert app.read_only and app.dd is not None and app.dd.settings.read_only
+        assert "ctx lab  read-only" in header(app)
+        await app.switch_context("elsewhere")
+        await ui.until(pilot, lambda: app.current_pane() is not None and "connected" in header(app))
+        assert not app.read_only and app.dd is not None and not app.dd.settings.read_only
+        assert app.dd.region == WEST and "read-only" not in header(app)
+
+
+async def test_region_list_makes_a_context_per_region(sandbox_url: str, aws_env: Path) -> None:
+    from iot_defender_tui.cli import build_parser
+    from iot_defender_tui.ui.launch import app_connection
+
+    args = build_parser().parse_args(["--region", f"{REGION},{WEST}", "--endpoint-url", sandbox_url])
+    connection, contexts = app_connection(args, Settings())
+    assert [c.name for c in contexts] == [f"default/{REGION}", f"default/{WEST}"]
+    assert connection.context == f"default/{REGION}" and connection.region == REGION
