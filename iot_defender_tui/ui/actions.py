@@ -42,6 +42,9 @@ WORDS: dict[str, Words] = {
     "refresh": Words("Refresh", "poll the pane shown now (or retry the connection)"),
     "help": Words("Help", "list every key of the screen you are on"),
     "quit": Words("Quit", "leave the app (asks first when edits are unsaved)"),
+    "contexts": Words(
+        "Switch context", "switch the whole app to another account-region context (k9s's :ctx)"
+    ),
     "errors": Words("Last errors", "list the last errors whole, newest first, with when and where"),
     "back": Words("Back", "close the screen on top", palette=False),
     # Settings

@@ -1,42 +1,39 @@
 """`DefenderApp`: the header, the panes in tabs on keys 1 to 4, the status line, help and the palette.
 
-The app owns the one `DefenderClient`, opened inside the running loop (aiobotocore binds its sessions
-to the loop that made them) and closed when the app unmounts.
+The app owns one `DefenderClient` per context (aws/contexts.py), each opened inside the running loop
+(aiobotocore binds its sessions to the loop that made them) and closed when the app unmounts. Each
+context shown has its workspace (ui/workspace.py: its panes, client, identity and history); `dd`,
+`identity`, `history` and `read_only` are the active workspace's (app_contexts.py switches).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib
 import signal
-from contextlib import AsyncExitStack, suppress
-from typing import TYPE_CHECKING, cast
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from ..aws.client import DefenderClient, reconcile_journal
 from ..aws.errors import EndpointUnreachableError
 from ..aws.journal import Journal
-from ..aws.models import Identity
-from ..aws.ratelimit import RETRYING
 from ..aws.session import ConnectionSettings, Tuning
 from ..config import Settings
+from .app_contexts import ContextsMixin
 from .commands import DefenderCommands
 from .contract import TaskKind
 from .errors import ErrorLog, ErrorsScreen
-from .format import plural
 from .header import DefenderHeader
 from .help import HelpScreen
-from .history_link import HistoryLink
 from .memory import MemoryPolicy
 from .messages import TaskFinished
 from .modals import ConfirmModal
@@ -46,31 +43,21 @@ from .signals import ENDING_SIGNALS
 from .tracker import TaskTracker
 from .type_ahead import HeldKeys, hand_over
 from .widgets.footer import Footer
+from .workspace import PANES, Workspace, connection_for_context, pane_class
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ..aws.client import DefenderClient
+    from ..aws.contexts import Context
+    from ..aws.models import Identity
     from ..history.store import AuditStore
-    from .panes.results import ResultsPane
+    from .history_link import HistoryLink
 
-# (pane id, key, tab label, module, class)
-PANES = (
-    ("settings", "1", "Settings", "iot_defender_tui.ui.panes.settings", "SettingsPane"),
-    ("schedules", "2", "Schedules", "iot_defender_tui.ui.panes.schedules", "SchedulesPane"),
-    ("results", "3", "Results", "iot_defender_tui.ui.panes.results", "ResultsPane"),
-    ("mitigation", "4", "Mitigation", "iot_defender_tui.ui.panes.mitigation", "MitigationPane"),
-)
+__all__ = ["PANES", "DefenderApp", "pane_class"]
 
 
-def pane_class(pane_id: str) -> type[Pane]:
-    for known, _key, _label, module, name in PANES:
-        if known == pane_id:
-            return getattr(importlib.import_module(module), name)
-    raise KeyError(pane_id)
-
-
-class DefenderApp(App):
-    read_only_reason = "started with --read-only"  # or the settings' read_only, or the journal
+class DefenderApp(ContextsMixin):
     TITLE = "IoT Defender"
     CSS = """
     /* Wraps to three rows: at 80 columns one row cut most errors before their reason (E: all of them). */
@@ -100,6 +87,7 @@ class DefenderApp(App):
         # names it when it cut an error, and `?` lists it).
         Binding("E", "errors", "Errors", id="errors"),
         Binding("escape", "back", "Back", id="back", show=False),
+        Binding("colon", "contexts", "Contexts", id="contexts", key_display=":", show=False),
     ]
 
     def __init__(
@@ -113,32 +101,31 @@ class DefenderApp(App):
         journal_problem: str | None = None,  # why the journal could not be opened (launch.open_journal)
         history_store: AuditStore | None = None,  # the audit history (history_link.open_store)
         history_problem: str | None = None,  # why it could not be opened
+        contexts: Sequence[Context] = (),  # the named contexts `:` switches between (aws/contexts.py)
     ):
+        """`connection` is the flags' (its `context` names the active one); with `contexts`, its read_only
+        is the flags' alone: each context's own read_only is added to its connection only."""
         super().__init__()
         self.history_store, self.history_problem = history_store, history_problem
-        # The history for the connected account and region: set once the identity is known.
-        self.history: HistoryLink | None = None
         self.tuning = tuning
         self.journal_problem = journal_problem
         if journal_problem is not None:
             # No change may be sent unrecorded: read-only, down to the client, until the journal is fixed.
             connection = dataclasses.replace(connection, read_only=True)
-            self.read_only_reason = "the journal is unavailable"
-        elif connection.context is not None and connection.read_only:
-            self.read_only_reason = f"started with --read-only or in read-only context {connection.context}"
-        self.connection = connection
         self.settings = settings
         self.journal = journal
-        self.read_only = connection.read_only or settings.read_only
-        self.dd: DefenderClient | None = None
-        self.identity: Identity | None = None
-        self._stack = AsyncExitStack()
-        self._wanted_pane: str | None = None
-        self._panes_shown = False  # until connected and the tabs are shown, a pane key is only noted
-        self._held = HeldKeys(self)
+        self.contexts = list(contexts)
+        self._base = connection
+        self._clients, self._client_stacks, self._client_locks = {}, {}, {}
         self.open_task = open_task
-        self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _, _ in PANES]
         self._first_pane = "results" if open_task else PANES[0][0]  # `--task` opens on Results
+        active = next((c for c in self.contexts if c.name == connection.context), None)
+        self.workspaces = {}
+        self.workspace = self._new_workspace(
+            connection_for_context(connection, active) if active is not None else connection, self._first_pane
+        )
+        self._held = HeldKeys(self)
+        self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _, _ in PANES]
         if settings.theme:
             self.theme = settings.theme
         self.set_keymap(settings.keymap)
@@ -150,7 +137,35 @@ class DefenderApp(App):
         self._status_pane: str | None = None
         self._status_group: str | None = None
         self._origin: tuple[str, str | None, str | None] | None = None  # set by report_worker for show_error
-        self._request_failures = 0  # requests in a row that could not reach the endpoint: the header
+
+    # The active workspace's: what panes, screens and the palette act on.
+    @property
+    def dd(self) -> DefenderClient | None:
+        return self.workspace.dd
+
+    @property
+    def identity(self) -> Identity | None:
+        return self.workspace.identity
+
+    @property
+    def history(self) -> HistoryLink | None:
+        return self.workspace.history
+
+    @property
+    def connection(self) -> ConnectionSettings:
+        return self.workspace.connection
+
+    @property
+    def read_only(self) -> bool:
+        return self.workspace.read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self.workspace.read_only = value
+
+    @property
+    def read_only_reason(self) -> str:
+        return self.workspace.read_only_reason
 
     def compose(self) -> ComposeResult:
         yield DefenderHeader(
@@ -161,23 +176,11 @@ class DefenderApp(App):
             id="header",
         )
         with Container(id="main"):
-            yield Static(Text("Connecting to AWS…"), id="connecting")
-            # Hidden, and no pane polls, until the client is open. Only the first pane is composed now;
-            # the others when first shown (_compose_pane).
-            with TabbedContent(id="tabs", initial=f"tab-{self._first_pane}"):
-                for pane_id, key, label, _, _ in PANES:
-                    with TabPane(f"{key} {label}", id=f"tab-{pane_id}"):
-                        if pane_id == self._first_pane:
-                            yield pane_class(pane_id)(id=pane_id)
+            yield self.workspace
         yield Static("", id="status", markup=False)
         yield Footer()
 
-    # -- connection ----------------------------------------------------------------------------------
-    connect_retry: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0, 30.0)  # pauses before retries; the last repeats
-    _connect_failures = 0
-    _retry_delay = 0.0
-    _retry_timer: Timer | None = None
-
+    # -- connection (app_contexts.py) ----------------------------------------------------------------
     def on_key(self, event: events.Key) -> None:
         if not self._held.hold(event):  # typed while a pane is being shown: that pane's
             hand_over(self, event)  # typed after the key that opened a form, sent to the pane behind it
@@ -197,116 +200,14 @@ class DefenderApp(App):
         self._start_connect()
         self.set_interval(1.0, self._watch_answers)
 
-    def _start_connect(self) -> None:
-        if self._retry_timer is not None:
-            self._retry_timer.stop()
-            self._retry_timer = None
-        if self._connect_failures:
-            self.query_one(DefenderHeader).set_state(f"retrying ({self._connect_failures})")
-            self._connecting_text(f"Connecting to AWS (retry {self._connect_failures})…")
-        self.run_worker(self._connect(), name="connect", group="connect", exit_on_error=False)
-
-    def _connecting(self) -> bool:
-        return any(w.group == "connect" and not w.is_finished for w in self.workers)
-
-    def _connecting_text(self, text: str) -> None:
-        for shown in self.query("#connecting").results(Static):
-            shown.update(Text(text))
-
-    def _retry_later(self) -> None:
-        delay = self.connect_retry[min(self._connect_failures, len(self.connect_retry) - 1)]
-        self._connect_failures += 1
-        self._retry_delay = delay
-        self._retry_timer = self.set_timer(delay, self._start_connect)
-        self._connecting_text(f"Cannot connect to AWS (why: below). Retrying in {delay:g} s; r retries now.")
-
-    async def _connect(self) -> None:
-        header = self.query_one(DefenderHeader)
-        throttled = 0
-
-        def retried() -> None:  # AWS throttles the identity call: say so, not a bare "Connecting…"
-            nonlocal throttled
-            throttled += 1
-            self._connecting_text(f"Connecting to AWS… throttled, retrying ({throttled})…")
-
-        RETRYING.set(retried)  # this worker's own context
-        attempt = AsyncExitStack()  # a failed attempt's client is closed; a retry opens a new one
-        try:
-            client = DefenderClient(
-                self.connection, self.journal, tuning=self.tuning, journal_problem=self.journal_problem
-            )
-            dd = await attempt.enter_async_context(client)
-            if self.open_task is None:
-                await self._identify(dd)  # a bad credential shows before any pane polls
-        except BaseException as error:
-            with suppress(Exception):
-                await attempt.aclose()
-            if isinstance(error, Exception):
-                header.set_state("error")
-                self._retry_later()
-            raise  # the worker's ERROR reaches show_error with the AwsError's hint
-        await self._stack.enter_async_context(attempt)  # closed when the app unmounts
-        if self._connect_failures:
-            self._connect_failures = 0
-            self.clear_error()  # the failure it reported is over
-        self.dd = dd
-        # `--task`: the audit's findings are asked for now, while the panes are first drawn, and the
-        # identity (STS client and request, ~0.1 s) after: the first findings row is what the user waits for.
-        opening = self._open_task()
-        await self._show_panes()
-        if self.identity is None:
-            if opening is not None:
-                await opening.opened()
-            await self._identify(dd)
-        if self.journal is not None:
-            self.run_worker(self._reconcile(), name="reconcile", group="reconcile", exit_on_error=False)
-
-    def _open_task(self) -> ResultsPane | None:
-        pane = next(iter(self.query("#results").results(Pane)), None) if self.open_task else None
-        if pane is None or self.open_task is None:
-            return None
-        results = cast("ResultsPane", pane)  # the only pane with id "results"
-        results.open_audit(self.open_task)
-        return results
-
-    async def _identify(self, dd: DefenderClient) -> None:
-        header = self.query_one(DefenderHeader)
-        try:
-            identity = await dd.identity()
-        except Exception:
-            header.set_state("error")
-            raise
-        self.identity = identity
-        header.set_identity(identity.account, identity.arn, dd.region)
-        header.set_state("connected")
-        if self.history_store is not None and self.history is None:
-            region = dd.region or ""
-            self.history = HistoryLink(self.history_store, identity.account, region, self.show_error)
-
-    async def _reconcile(self) -> None:
-        assert self.dd is not None and self.journal is not None
-        results = await reconcile_journal(self.dd, self.journal)
-        if results:
-            settled = sum(r.closed for r in results)
-            rest = " The rest stay unknown: see `iot-defender-tui journal`." if settled < len(results) else ""
-            message = f"Journal: {settled} of {plural(len(results), 'unknown outcome')} settled.{rest}"
-            self.notify(message, markup=False)
-
-    async def _show_panes(self) -> None:
-        await self.query("#connecting").remove()
-        self.query_one(TabbedContent).display = True
-        self._panes_shown = True
-        # The pane a key chose while connecting (a key pressed early is not lost, however late in the
-        # connection it came), else the deep link's, else the first.
-        self.action_show_pane(self._wanted_pane or self._first_pane)
-
     async def on_unmount(self) -> None:
         try:
-            await self._stack.aclose()
+            await self._close_clients()
         finally:
             self._release_signals()
-            if self.history is not None:
-                await asyncio.to_thread(self.history.close)  # what was handed over is written
+            for ws in self.workspaces.values():
+                if ws.history is not None:
+                    await asyncio.to_thread(ws.history.close)  # what was handed over is written
 
     # -- signals -------------------------------------------------------------------------------------
     _signals: dict[int, object] | None = None  # signal → the handler it had before the app ran
@@ -339,7 +240,7 @@ class DefenderApp(App):
     # -- panes ---------------------------------------------------------------------------------------
     def current_pane(self) -> Pane | None:
         try:
-            tabs = self.query_one(TabbedContent)
+            tabs = self.workspace.query_one(TabbedContent)
         except Exception:
             return None
         active = tabs.active
@@ -353,14 +254,17 @@ class DefenderApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "show_pane":
             return any(pane_id == parameters[0] for pane_id, _, _ in self.pane_keys)
+        if action == "contexts":
+            # Only over the panes: a screen or form open on top works in the context it was opened in.
+            return len(self.screen_stack) == 1
         return True
 
     def action_show_pane(self, pane_id: str) -> None:
-        if not self._panes_shown:
-            self._wanted_pane = pane_id  # shown by _show_panes
+        if not self.workspace.panes_shown:
+            self.workspace.wanted_pane = pane_id  # shown by _show_panes
             return
         try:
-            tabs = self.query_one(TabbedContent)
+            tabs = self.workspace.query_one(TabbedContent)
         except Exception:
             return
         if tabs.active == f"tab-{pane_id}":
@@ -373,11 +277,13 @@ class DefenderApp(App):
             tabs.active = f"tab-{pane_id}"  # TabActivated then switches the polling
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if self.workspace not in event.tabbed_content.ancestors:
+            return  # a hidden context's tabs (being composed): its panes stay paused
         pane_id = (event.pane.id or "").removeprefix("tab-")
         self._activate(pane_id)
 
     def _activate(self, pane_id: str) -> None:
-        if not self._panes_shown:
+        if not self.workspace.panes_shown:
             return  # not connected yet: _show_panes activates the shown pane
         shown = self._pane(pane_id)
         if shown is None:
@@ -394,7 +300,7 @@ class DefenderApp(App):
         self.call_after_refresh(self._focus_in, shown)
 
     def _pane(self, pane_id: str) -> Pane | None:
-        return next(iter(self.query(f"#{pane_id}").results(Pane)), None)
+        return next(iter(self.workspace.query(f"#{pane_id}").results(Pane)), None)
 
     async def _compose_pane(self, pane_id: str) -> None:
         # A pane is ~50 widgets to style and lay out: composing all four at start held the first frame
@@ -402,7 +308,7 @@ class DefenderApp(App):
         if self._pane(pane_id) is not None:
             return  # a second key asked for it while it was being composed
         pane = pane_class(pane_id)(id=pane_id)
-        await self.query_one(f"#tab-{pane_id}", TabPane).mount(pane)
+        await self.workspace.query_one(f"#tab-{pane_id}", TabPane).mount(pane)
         if self.current_pane() is pane:  # still the one shown
             self._activate(pane_id)
 
@@ -412,7 +318,7 @@ class DefenderApp(App):
     async def show_pane_ready(self, pane_id: str) -> Pane | None:
         """Show a pane and return it once the focus is in it: the palette runs the pane's action then,
         before _focus_in could move the focus back under a screen the action opened."""
-        if not self._panes_shown:
+        if not self.workspace.panes_shown:
             self.action_show_pane(pane_id)  # shown once connected
             return None
         if self._pane(pane_id) is None:
@@ -491,7 +397,7 @@ class DefenderApp(App):
     def track_task(self, kind: TaskKind, task_id: str) -> None:
         """Follow a started audit or mitigation task to its end, whatever pane is shown: the outcome is
         notified (with a bell) and open views get a `TaskFinished` message."""
-        self.tracker.track(kind, task_id)
+        self.tracker.track(kind, task_id, self.dd, self.workspace.context_name if self.contexts else None)
         # The pane listing such tasks may have polled after the key that started it and before AWS
         # answered (a pane key right after confirming): it would lack the new task until its next poll.
         shown = self.current_pane()
@@ -549,18 +455,27 @@ class DefenderApp(App):
 
     def _requests_answered(self, worker: Worker, state: WorkerState) -> None:
         """The header's connection state from what polls do, not only from the first connect."""
-        if self.dd is None or not (worker.group.startswith("poll-") or worker.group == "track"):
+        ws = self._workspace_of(worker)
+        if ws.dd is None or not (worker.group.startswith("poll-") or worker.group == "track"):
             return
-        header = next(iter(self.query(DefenderHeader)), None)
-        if header is None:  # the app is closing: a poll ending now has no header to stamp
-            return
+        if next(iter(self.query(DefenderHeader)), None) is None:
+            return  # the app is closing: a poll ending now has no header to stamp
         if state == WorkerState.ERROR and isinstance(worker.error, EndpointUnreachableError):
-            self._request_failures += 1
-            n = self._request_failures
-            header.set_state(f"retrying ({n})" if n < self.disconnected_after else "disconnected")
+            ws.request_failures += 1
+            n = ws.request_failures
+            self._set_state(ws, f"retrying ({n})" if n < self.disconnected_after else "disconnected")
         elif state in (WorkerState.SUCCESS, WorkerState.ERROR):  # AWS answered, even with an error
-            self._request_failures = 0
-            header.set_state("connected")
+            ws.request_failures = 0
+            self._set_state(ws, "connected")
+
+    def _workspace_of(self, worker: Worker) -> Workspace:
+        """The context a worker worked in: its pane's, or the one connecting; else the active one."""
+        node = getattr(worker, "node", None)  # a stand-in worker may have none
+        if isinstance(node, Widget):
+            for ancestor in node.ancestors_with_self:
+                if isinstance(ancestor, Workspace):
+                    return ancestor
+        return next((ws for ws in self.workspaces.values() if ws.connect_worker is worker), self.workspace)
 
     disconnected_after = 3  # polls in a row that could not reach the endpoint
     unanswered_after = 5.0  # seconds a request may wait before the header says it has no answer
@@ -574,15 +489,15 @@ class DefenderApp(App):
         gone = self.endpoint_gone() if self.endpoint_gone is not None else None
         if gone is not None:
             if header.conn_state != "disconnected":
-                header.set_state("disconnected")
+                self._set_state(self.workspace, "disconnected")
                 self.show_error(gone)
             return
         waited = self.dd.longest_wait()
         if waited >= self.unanswered_after and header.conn_state in ("connected", self._unanswered):
             self._unanswered = f"no answer for {waited:.0f} s"
-            header.set_state(self._unanswered)
+            self._set_state(self.workspace, self._unanswered)
         elif waited < self.unanswered_after and header.conn_state == self._unanswered:
-            header.set_state("connected")  # answered after all
+            self._set_state(self.workspace, "connected")  # answered after all
 
     _unanswered = "no answer"
     # Why the endpoint can answer no more, known without a request: the `--sandbox` child has exited.
@@ -593,24 +508,39 @@ class DefenderApp(App):
         self._requests_answered(worker, state)
         if state == WorkerState.ERROR:
             self._origin = self._origin_of(worker)
-            if worker.group == "connect" and isinstance(worker.error, EndpointUnreachableError):
-                # What failed and what happens next, first: the status line is short.
-                error = worker.error
-                self.show_error(
-                    f"{error.message.rstrip('.')} — retrying in {self._retry_delay:g} s (r to retry now). "
-                    f"{error.hint or ''}".rstrip()
-                )
-                return
             text = error_text(worker)
             label = self._label(worker)
-            self.show_error(f"{label}: {text}" if label and label != "default" else text)
+            message = f"{label}: {text}" if label and label != "default" else text
+            if worker.group == "connect":
+                self._connect_failed(self._workspace_of(worker), worker.error, message)
+                return
+            self.show_error(message)
         elif state == WorkerState.SUCCESS:
             if worker.group and worker.group == self._status_group:
                 self._clear_status()  # the work that failed now succeeded: the error is over
             if worker.group.startswith("poll-"):
-                # A poll can end while the app closes, its header already gone.
-                for header in self.query(DefenderHeader).results(DefenderHeader):
-                    header.refreshed()
+                ws = self._workspace_of(worker)
+                ws.last_refresh = datetime.now()
+                if ws is self.workspace:
+                    # A poll can end while the app closes, its header already gone.
+                    for header in self.query(DefenderHeader).results(DefenderHeader):
+                        header.refreshed(ws.last_refresh)
+
+    def _connect_failed(self, ws: Workspace, error: BaseException | None, message: str) -> None:
+        if isinstance(error, EndpointUnreachableError):
+            # What failed and what happens next, first: the status line is short.
+            message = (
+                f"{error.message.rstrip('.')} — retrying in {ws.retry_delay:g} s (r to retry now). "
+                f"{error.hint or ''}".rstrip()
+            )
+        if ws.context_name is not None and len(self.workspaces) > 1:
+            message = f"Context {ws.context_name}: {message}"
+        ws.connect_error = message  # said again when the context is shown again
+        if ws is self.workspace:
+            self.show_error(message)
+        else:
+            self._origin = None
+            self.errors_log.add(f"context {ws.context_name} / connect", message)
 
     def on_task_finished(self, message: TaskFinished) -> None:
         """The list a finished task belongs in is asked again now, not at its next poll: the

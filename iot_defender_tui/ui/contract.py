@@ -24,7 +24,7 @@ TaskKind = Literal["audit", "mitigation"]
 
 
 class DefenderAppContract(Protocol):
-    # None until connected: panes are only shown once it is set.
+    # The active context's client; None until connected: panes are only shown once it is set.
     dd: DefenderClient | None
     settings: Settings
     read_only: bool  # from the flag, the settings or an unavailable journal; the client enforces it
@@ -32,12 +32,9 @@ class DefenderAppContract(Protocol):
     memory: MemoryPolicy  # the process's GC policy: a load says what it keeps, never calls gc itself
     # The audit history of the connected account and region; None without one (unavailable, not yet known).
     history: HistoryLink | None
-    # Every known context (config, --region list, discovery); the Fleet overview reads each of them.
+    # Every known context (config, --region list, discovery), in that order; empty without any. The
+    # Fleet overview reads each of them.
     contexts: list[Context]
-
-    async def client_for(self, context: Context) -> DefenderClient:
-        """An open client of `context`, made in the running loop and kept (one per context) until the app
-        exits; raises AwsError when it cannot be opened (an unknown profile, no region)."""
 
     def show_error(self, message: str) -> None:
         """The status line, in red, until the next error or a recovery clears it."""
@@ -50,6 +47,10 @@ class DefenderAppContract(Protocol):
 
     def action_show_pane(self, pane_id: str) -> None:
         """Show a pane by id (settings, schedules, results, mitigation)."""
+
+    async def client_for(self, context: Context) -> DefenderClient:
+        """That context's open client (opened on first use, kept while the app runs, closed when it
+        ends), whether or not it is the one shown. Raises the mapped AwsError when it cannot be opened."""
 
 
 def defender(app: App) -> DefenderAppContract:

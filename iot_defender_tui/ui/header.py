@@ -49,6 +49,23 @@ class DefenderHeader(Static):
             self.aws_region = region
         self._redraw()
 
+    def show_context(
+        self,
+        *,
+        context: str | None,
+        read_only: bool,
+        region: str | None,
+        account: str,
+        arn: str,
+        state: str,
+        last_refresh: datetime | None,
+    ) -> None:
+        """Another context is shown (the app's switch_context): all it says of it at once."""
+        self.context, self.read_only = context, read_only
+        self.aws_region = region or "?"
+        self.account, self.arn, self.conn_state, self.last_refresh = account, arn, state, last_refresh
+        self._redraw()
+
     def set_state(self, state: str) -> None:
         """`connecting`, `connected`, `error`, `retrying (n)`, `disconnected (n)` or `no answer for n s`:
         what the last requests did (the app sets it from every poll, not only from the first connect)."""

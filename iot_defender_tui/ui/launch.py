@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import dataclasses
 import os
 import queue
 import re
@@ -18,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from typing import IO
 
+from ..aws.contexts import Context, build_contexts, split_regions
 from ..aws.journal import Journal, JournalError
 from ..aws.session import ConnectionSettings, connection_for, tuning_for
 from ..config import Settings, journal_path
@@ -110,6 +112,20 @@ def open_journal(*, sandbox: bool) -> tuple[Journal | None, str | None]:
         return None, f"{err.reason} ({path})" if err.reason != str(err) and not sandbox else str(err)
 
 
+def app_connection(args: argparse.Namespace, settings: Settings) -> tuple[ConnectionSettings, list[Context]]:
+    """The app's base connection and the contexts `:` switches between (the config's `[[contexts]]`, then
+    one per `--region a,b` region). The base is read-only by the flags and settings alone: the app adds a
+    context's own read_only to that context's connection only."""
+    connection = connection_for(args, settings)
+    region = getattr(args, "region", None)
+    regions = split_regions(region) if region else []
+    contexts = build_contexts(settings, profile=getattr(args, "profile", None), regions=regions)
+    if connection.context is not None:
+        read_only = bool(getattr(args, "read_only", False)) or settings.read_only
+        connection = dataclasses.replace(connection, read_only=read_only)
+    return connection, contexts
+
+
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     child: SandboxChild | None = None
     journal: Journal | None = None
@@ -128,8 +144,9 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             connection = ConnectionSettings(
                 region=SANDBOX_REGION, endpoint_url=child.url, read_only=read_only
             )
+            contexts: list[Context] = []
         else:
-            connection = connection_for(args, settings)
+            connection, contexts = app_connection(args, settings)
         journal, journal_problem = open_journal(sandbox=child is not None)
         history, history_problem = open_store(sandbox=child is not None)
         app = DefenderApp(
@@ -141,6 +158,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             journal_problem=journal_problem,
             history_store=history,
             history_problem=history_problem,
+            contexts=contexts,
         )
         if child is not None:
             app.endpoint_gone = child.gone  # said at once, not at the next poll (up to 30 s later)

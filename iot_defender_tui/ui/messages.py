@@ -60,8 +60,8 @@ class TaskFinished(Message, bubble=False):
 
 
 class ContextChosen(Message):
-    """Enter on a row of the Fleet overview: the app switches to that context (handled as
-    `on_context_chosen`)."""
+    """Switch the whole app to this context (aws/contexts.py): the Overview's enter, the `:` picker
+    (handled as `on_context_chosen`)."""
 
     def __init__(self, context_name: str) -> None:
         super().__init__()

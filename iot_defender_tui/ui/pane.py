@@ -7,7 +7,7 @@ poll finished, so a slow network never piles up requests; it stops while the pan
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Container
 from textual.timer import Timer
@@ -34,9 +34,16 @@ class Pane(Container):
         self._timer: Timer | None = None
         self._to_say: list[str] = []  # notifications waiting for the refresh that shows their change
 
+    def _workspace(self) -> Any:
+        """The context's workspace this pane is in (ui/workspace.py), None outside one (a test's app)."""
+        return next((node for node in self.ancestors if getattr(node, "is_workspace", False)), None)
+
+    # A pane talks to its own context's client, whichever context is shown (a worker of a pane being
+    # hidden by a switch never sends to the context switched to).
     @property
     def dd(self) -> DefenderClient:
-        return defender(self.app).dd
+        ws = self._workspace()
+        return ws.dd if ws is not None else defender(self.app).dd
 
     @property
     def settings(self) -> Settings:
@@ -44,7 +51,8 @@ class Pane(Container):
 
     @property
     def read_only(self) -> bool:
-        return bool(defender(self.app).read_only)
+        ws = self._workspace()
+        return bool(ws.read_only if ws is not None else defender(self.app).read_only)
 
     async def poll(self) -> None:
         raise NotImplementedError

@@ -76,7 +76,7 @@ class PickerModal(DefenderModal[str | None]):
 
     def _fill(self) -> None:
         needle = self.query_one(Input).value.strip().lower()
-        shown = [e for e in self._entries if needle in e[0].lower() or needle in e[1].lower()]
+        shown = [e for e in self._entries if self.matches(needle, e)]
         options = self.query_one(OptionList)
         options.clear_options()
         # Thing group names come as AWS sent them (the value goes back to AWS); only the label is shown.
@@ -85,6 +85,10 @@ class PickerModal(DefenderModal[str | None]):
             options.highlighted = 0
         status = f"{len(shown)} of {len(self._entries)}" if self._entries else "nothing to pick"
         self.query_one("#picker-status", Static).update(Text(status))
+
+    def matches(self, needle: str, entry: Entry) -> bool:
+        """Whether an entry stays listed while `needle` (lower case) is typed."""
+        return needle in entry[0].lower() or needle in entry[1].lower()
 
     @on(Input.Changed, "#picker-filter")
     def _filter(self) -> None:

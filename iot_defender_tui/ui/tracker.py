@@ -39,6 +39,10 @@ class _Followed:
     kind: TaskKind
     task_id: str
     verify_failures: int = 0
+    # The client of the context it was started in, and that context's name (None: the implicit one):
+    # followed in its own account and region whatever context is shown since.
+    dd: DefenderClient | None = None
+    context: str | None = None
 
 
 def audit_outcome(task: AuditTask) -> tuple[str, SeverityLevel]:
@@ -116,13 +120,15 @@ class TaskTracker:
         """A poll in flight or armed."""
         return self._polling or self._timer is not None
 
-    def track(self, kind: TaskKind, task_id: str) -> None:
+    def track(
+        self, kind: TaskKind, task_id: str, dd: DefenderClient | None = None, context: str | None = None
+    ) -> None:
         if kind not in ("audit", "mitigation"):
             raise ValueError(f"cannot track a {kind!r} task")
         key = (kind, task_id)
         if key in self._followed:
             return
-        self._followed[key] = _Followed(kind, task_id)
+        self._followed[key] = _Followed(kind, task_id, dd=dd, context=context)
         self._poll_now()
 
     def _poll_now(self) -> None:
@@ -159,7 +165,7 @@ class TaskTracker:
         self._timer = self.app.set_timer(delay, self._poll_now)
 
     async def _poll_one(self, item: _Followed) -> None:
-        dd: DefenderClient | None = defender(self.app).dd
+        dd: DefenderClient | None = item.dd or defender(self.app).dd
         if dd is None:
             return  # not connected yet
         ids: tuple[str, ...] = ()
@@ -177,6 +183,8 @@ class TaskTracker:
             text, severity = mitigation_outcome(task)
             text = "\n".join([text, *await self._effects(dd, task, item)])
         del self._followed[(item.kind, item.task_id)]
+        if item.context is not None:
+            text = f"Context {item.context}: {text}"
         self.app.notify(text, title="Task finished", severity=severity, timeout=NOTE_SECONDS, markup=False)
         self.app.bell()
         self._announce(item.kind, item.task_id, status, ids)

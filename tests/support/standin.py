@@ -8,6 +8,7 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from iot_defender_tui.aws.client import DefenderClient
+from iot_defender_tui.aws.contexts import Context
 from iot_defender_tui.config import Settings
 from iot_defender_tui.ui.contract import TaskKind
 from iot_defender_tui.ui.memory import MemoryPolicy
@@ -27,6 +28,7 @@ class StandIn(App[None]):
         self.settings = settings or Settings()
         self.memory = MemoryPolicy()
         self.history = None  # no audit history unless a test gives one
+        self.contexts: list[Context] = []  # no named contexts: client_for is not asked
         self.errors: list[str] = []  # the status line's messages, worker errors included
         self.tracked: list[tuple[str, str]] = []
         self.panes_shown: list[str] = []
@@ -46,3 +48,6 @@ class StandIn(App[None]):
 
     def action_show_pane(self, pane_id: str) -> None:
         self.panes_shown.append(pane_id)
+
+    async def client_for(self, context: Context) -> DefenderClient:
+        raise LookupError(f"the stand-in has no context {context.name!r}")

@@ -155,3 +155,23 @@ def test_an_audit_only_the_history_holds_80x24(snap_compare: Any, lab: str, tmp_
         assert snap_compare(app, terminal_size=(80, 24), run_before=drive)
     finally:
         store.close()
+
+
+def test_context_picker_80x24(snap_compare: Any, lab: str) -> None:
+    """`:` over the Settings pane: each context's name, region, account once known, read-only."""
+    from iot_defender_tui.aws.contexts import Context
+    from iot_defender_tui.aws.session import ConnectionSettings
+
+    contexts = [
+        Context(name="lab", profile=None, region="us-east-1"),
+        Context(name="lab-eu", profile=None, region="eu-west-1", read_only=True),
+    ]
+
+    async def drive(pilot: Any) -> None:
+        await world.show_settings(pilot)
+        await pilot.press("colon")
+        await world.until(pilot, lambda t: "Switch to context" in t and "2 of 2" in t, "the picker")
+
+    base = ConnectionSettings(region="us-east-1", endpoint_url=lab, context="lab")
+    app = DefenderApp(base, Settings(), None, contexts=contexts)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=drive)
