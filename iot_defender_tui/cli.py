@@ -203,6 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --sandbox: generated devices added to the lab fleet",
     )
     tui.add_argument(
+        "--accounts",
+        type=_int_in(0, 100),
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help="with --sandbox: an AWS Organization of N member accounts (in us-east-1, eu-west-1 and "
+        "ap-southeast-2), each account-region a context; 0 shows the Fleet overview at once",
+    )
+    tui.add_argument(
         "--task",
         type=_task_id,
         default=argparse.SUPPRESS,

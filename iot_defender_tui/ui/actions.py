@@ -39,6 +39,7 @@ WORDS: dict[str, Words] = {
     "pane-schedules": Words("Go to Schedules", "show the scheduled audits"),
     "pane-results": Words("Go to Results", "show the audits, their checks and findings"),
     "pane-mitigation": Words("Go to Mitigation", "show the mitigation actions and tasks"),
+    "pane-overview": Words("Go to Overview", "every context's audit posture; enter switches to one"),
     "refresh": Words("Refresh", "poll the pane shown now (or retry the connection)"),
     "help": Words("Help", "list every key of the screen you are on"),
     "quit": Words("Quit", "leave the app (asks first when edits are unsaved)"),

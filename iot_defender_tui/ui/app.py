@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from ..aws.errors import EndpointUnreachableError
 from ..aws.journal import Journal
 from ..aws.session import ConnectionSettings, Tuning
-from ..config import Settings
+from ..config import OrganizationSettings, Settings
 from .app_contexts import ContextsMixin
 from .commands import DefenderCommands
 from .contract import TaskKind
@@ -43,7 +43,7 @@ from .signals import ENDING_SIGNALS
 from .tracker import TaskTracker
 from .type_ahead import HeldKeys, hand_over
 from .widgets.footer import Footer
-from .workspace import PANES, Workspace, connection_for_context, pane_class
+from .workspace import PANES, Workspace, pane_class
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -80,6 +80,7 @@ class DefenderApp(ContextsMixin):
         Binding("2", "show_pane('schedules')", "Schedules", id="pane-schedules", show=False),
         Binding("3", "show_pane('results')", "Results", id="pane-results", show=False),
         Binding("4", "show_pane('mitigation')", "Mitigation", id="pane-mitigation", show=False),
+        Binding("0", "show_pane('overview')", "Overview", id="pane-overview", show=False),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -102,6 +103,7 @@ class DefenderApp(ContextsMixin):
         history_store: AuditStore | None = None,  # the audit history (history_link.open_store)
         history_problem: str | None = None,  # why it could not be opened
         contexts: Sequence[Context] = (),  # the named contexts `:` switches between (aws/contexts.py)
+        organization: OrganizationSettings | None = None,  # its accounts are contexts too, once listed
     ):
         """`connection` is the flags' (its `context` names the active one); with `contexts`, its read_only
         is the flags' alone: each context's own read_only is added to its connection only."""
@@ -115,14 +117,16 @@ class DefenderApp(ContextsMixin):
         self.settings = settings
         self.journal = journal
         self.contexts = list(contexts)
+        self.organization = organization
         self._base = connection
-        self._clients, self._client_stacks, self._client_locks = {}, {}, {}
+        self._clients, self._client_stacks, self._client_locks, self._sessions = {}, {}, {}, {}
         self.open_task = open_task
-        self._first_pane = "results" if open_task else PANES[0][0]  # `--task` opens on Results
+        # `--task` opens on Results; an organization on the overview of its accounts.
+        self._first_pane = "results" if open_task else "overview" if organization else PANES[0][0]
         active = next((c for c in self.contexts if c.name == connection.context), None)
         self.workspaces = {}
         self.workspace = self._new_workspace(
-            connection_for_context(connection, active) if active is not None else connection, self._first_pane
+            connection.for_context(active) if active is not None else connection, self._first_pane
         )
         self._held = HeldKeys(self)
         self.pane_keys = [(pane_id, key, label) for pane_id, key, label, _, _ in PANES]
@@ -198,6 +202,7 @@ class DefenderApp(ContextsMixin):
             )
         self._catch_signals()
         self._start_connect()
+        self._discover()
         self.set_interval(1.0, self._watch_answers)
 
     async def on_unmount(self) -> None:

@@ -16,30 +16,37 @@ from textual.app import App
 from textual.widgets import Static, TabbedContent
 
 from ..aws.client import DefenderClient, reconcile_journal
+from ..aws.errors import AwsError
+from ..aws.organization import organization_contexts
 from ..aws.ratelimit import RETRYING
+from ..aws.session import create_session
 from .context_picker import ContextPicker
 from .format import plural
 from .header import DefenderHeader
 from .history_link import HistoryLink
 from .messages import ContextChosen
 from .pane import Pane
-from .workspace import Workspace, connection_for_context
+from .workspace import Workspace
 
 if TYPE_CHECKING:
+    from aiobotocore.session import AioSession
+
     from ..aws.contexts import Context
     from ..aws.journal import Journal
     from ..aws.session import ConnectionSettings, Tuning
-    from ..config import Settings
+    from ..config import OrganizationSettings, Settings
     from ..history.store import AuditStore
     from .panes.results import ResultsPane
 
 NO_CONTEXTS = "No contexts: add [[contexts]] to config.toml or start with --region a,b"
+OVERVIEW = "overview"  # the pane of every context's posture (panes/overview.py)
 
 
 class ContextsMixin(App):
     """DefenderApp's connection and contexts; the attributes below are DefenderApp's."""
 
     contexts: list[Context]
+    organization: OrganizationSettings | None  # its accounts become contexts once listed
     workspace: Workspace  # the active one
     workspaces: dict[str | None, Workspace]  # by context name (None: the implicit context)
     settings: Settings
@@ -52,6 +59,7 @@ class ContextsMixin(App):
     _clients: dict[str | None, DefenderClient]
     _client_stacks: dict[str | None, AsyncExitStack]
     _client_locks: dict[str | None, asyncio.Lock]
+    _sessions: dict[tuple[str | None, str | None], AioSession]
     connect_retry: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0, 30.0)  # pauses before retries; the last repeats
 
     # -- clients -------------------------------------------------------------------------------------
@@ -59,7 +67,7 @@ class ContextsMixin(App):
         """The open client of a context, opened on first use (in the running loop) and kept until the app
         ends. Raises the mapped AwsError when it cannot be opened."""
         shown = self.workspaces.get(context.name)
-        connection = shown.connection if shown is not None else connection_for_context(self._base, context)
+        connection = shown.connection if shown is not None else self._base.for_context(context)
         return await self._client(context.name, connection)
 
     async def _client(self, key: str | None, connection: ConnectionSettings) -> DefenderClient:
@@ -70,7 +78,11 @@ class ContextsMixin(App):
             stack = AsyncExitStack()
             try:
                 client = DefenderClient(
-                    connection, self.journal, tuning=self.tuning, journal_problem=self.journal_problem
+                    connection,
+                    self.journal,
+                    tuning=self.tuning,
+                    journal_problem=self.journal_problem,
+                    session=self._session_for(connection),
                 )
                 dd = await stack.enter_async_context(client)
             except BaseException:
@@ -79,6 +91,19 @@ class ContextsMixin(App):
                 raise
             self._clients[key], self._client_stacks[key] = dd, stack
             return dd
+
+    def _session_for(self, connection: ConnectionSettings) -> AioSession | None:
+        """One botocore session per profile and role, shared by the clients of its regions: each session
+        loads botocore's models itself (0.1-0.3 s a client), which took the overview of 50 account-regions
+        from ~2 s to ~9 s. A session that cannot be made (an unknown profile) is left to the client, which
+        reports it as its error."""
+        key = (connection.profile, connection.role_arn)
+        if key not in self._sessions:
+            try:
+                self._sessions[key] = create_session(connection)
+            except AwsError:
+                return None
+        return self._sessions[key]
 
     async def _drop_client(self, key: str | None) -> None:
         """A client whose identity failed: the retry opens a new one (fixed credentials are read again)."""
@@ -211,6 +236,29 @@ class ContextsMixin(App):
             # the connection it came), else the deep link's, else the first.
             self.action_show_pane(ws.wanted_pane or ws.first_pane)
 
+    # -- an organization's accounts ------------------------------------------------------------------
+    def _discover(self) -> None:
+        if self.organization is not None:
+            self.run_worker(
+                self._list_accounts(), name="organization", group="organization", exit_on_error=False
+            )
+
+    async def _list_accounts(self) -> None:
+        """Each ACTIVE account of the organization in each region becomes a context (ListAccounts, with the
+        flags' credentials); a failure is the status line's, and the contexts known so far stay."""
+        assert self.organization is not None
+        found = await organization_contexts(self._base, self.organization)
+        known = {c.name for c in self.contexts}
+        added = [c for c in found if c.name not in known]
+        self.contexts.extend(added)
+        accounts = len({c.account_id for c in found})
+        self.notify(
+            f"Organization: {plural(accounts, 'account')}, {plural(len(added), 'context')}.", markup=False
+        )
+        shown = self.current_pane()
+        if shown is not None and shown.id == OVERVIEW:
+            shown.refresh_now()  # its rows are the contexts: the new ones are read now
+
     # -- switching -----------------------------------------------------------------------------------
     def action_contexts(self) -> None:
         if not self.contexts:
@@ -223,13 +271,14 @@ class ContextsMixin(App):
         entries = []
         for context in self.contexts:
             ws = self.workspaces.get(context.name)
-            account = ws.identity.account if ws is not None and ws.identity is not None else None
+            known = ws is not None and ws.identity is not None
+            account = ws.identity.account if known else context.account_id  # type: ignore[union-attr]
             read_only = ws.read_only if ws is not None else self._read_only_of(context)
             entries.append((context, account, read_only, ws is self.workspace))
         return entries
 
     def _read_only_of(self, context: Context) -> bool:
-        return connection_for_context(self._base, context).read_only or self.settings.read_only
+        return self._base.for_context(context).read_only or self.settings.read_only
 
     async def _picked(self, name: str | None) -> None:
         if name is not None:
@@ -259,7 +308,9 @@ class ContextsMixin(App):
         old.stop_retrying()  # a hidden context does not retry by itself
         if ws is None:
             first = shown.id if shown is not None and shown.id else old.first_pane
-            ws = self._new_workspace(connection_for_context(self._base, context), first)
+            if first == OVERVIEW:
+                first = "results"  # enter on a row of the overview: that context's audits
+            ws = self._new_workspace(self._base.for_context(context), first)
             ws.display = False
             await self.query_one("#main").mount(ws)
         old.display = False
@@ -277,8 +328,10 @@ class ContextsMixin(App):
         )
         self.refresh_bindings()
         if ws.panes_shown:
-            active = ws.query_one(TabbedContent).active
-            self.action_show_pane(active.removeprefix("tab-") if active else ws.first_pane)
+            active = ws.query_one(TabbedContent).active.removeprefix("tab-") or ws.first_pane
+            if shown is not None and shown.id == OVERVIEW and active == OVERVIEW:
+                active = "results"  # chosen on the overview: the context's own panes, not the overview again
+            self.action_show_pane(active)
         elif not self._connecting(ws):
             if ws.connect_error is not None:
                 self.show_error(ws.connect_error)

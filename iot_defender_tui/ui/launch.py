@@ -22,12 +22,13 @@ from typing import IO
 from ..aws.contexts import Context, build_contexts, split_regions
 from ..aws.journal import Journal, JournalError
 from ..aws.session import ConnectionSettings, connection_for, tuning_for
-from ..config import Settings, journal_path
+from ..config import OrganizationSettings, Settings, journal_path
 from ..history.store import AuditStore
 from .app import DefenderApp
 from .history_link import close_store, open_store
 
 SANDBOX_REGION = "us-east-1"
+SANDBOX_ORGANIZATION_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")  # `--sandbox --accounts N`
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 URL = re.compile(r"https?://\S+")
 START_TIMEOUT = 60.0  # importing moto on a slow machine takes seconds
@@ -65,11 +66,13 @@ class SandboxChild:
             self.errors = None
 
 
-def start_sandbox(devices: int = 0, timeout: float = START_TIMEOUT) -> SandboxChild:
+def start_sandbox(devices: int = 0, timeout: float = START_TIMEOUT, accounts: int = 0) -> SandboxChild:
     """Start a lab sandbox child and wait for the line with its URL."""
     command = [sys.executable, "-m", "iot_defender_tui", "sandbox", "--port", "0", "--fleet", "lab"]
     if devices:
         command += ["--devices", str(devices)]
+    if accounts:
+        command += ["--accounts", str(accounts), "--regions", ",".join(SANDBOX_ORGANIZATION_REGIONS)]
     env = {**os.environ, **DUMMY_CREDENTIALS}
     # stderr goes to a file, not a pipe nobody reads (a full pipe would block the child).
     errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by SandboxChild.stop
@@ -128,13 +131,18 @@ def app_connection(args: argparse.Namespace, settings: Settings) -> tuple[Connec
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     child: SandboxChild | None = None
+    organization = settings.organization
     journal: Journal | None = None
     history: AuditStore | None = None
     try:
         if getattr(args, "sandbox", False):
             print("Starting the sandbox…", file=sys.stderr, flush=True)
             try:
-                child = start_sandbox(getattr(args, "devices", 0) or 0)
+                accounts = getattr(args, "accounts", 0) or 0
+                child = start_sandbox(getattr(args, "devices", 0) or 0, accounts=accounts)
+                if accounts:
+                    # Its organization's accounts are the contexts, found by ListAccounts as AWS's are.
+                    organization = OrganizationSettings(regions=SANDBOX_ORGANIZATION_REGIONS)
             except (SandboxStartError, OSError) as err:
                 print(f"iot-defender-tui: {err}", file=sys.stderr)
                 return 1
@@ -159,6 +167,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             history_store=history,
             history_problem=history_problem,
             contexts=contexts,
+            organization=organization,
         )
         if child is not None:
             app.endpoint_gone = child.gone  # said at once, not at the next poll (up to 30 s later)

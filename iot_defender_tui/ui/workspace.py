@@ -7,7 +7,6 @@ its panes as they were left; its panes are paused (they do not poll).
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -21,7 +20,6 @@ from textual.worker import Worker
 
 if TYPE_CHECKING:
     from ..aws.client import DefenderClient
-    from ..aws.contexts import Context
     from ..aws.models import Identity
     from ..aws.session import ConnectionSettings
     from .history_link import HistoryLink
@@ -33,6 +31,8 @@ PANES = (
     ("schedules", "2", "Schedules", "iot_defender_tui.ui.panes.schedules", "SchedulesPane"),
     ("results", "3", "Results", "iot_defender_tui.ui.panes.results", "ResultsPane"),
     ("mitigation", "4", "Mitigation", "iot_defender_tui.ui.panes.mitigation", "MitigationPane"),
+    # Every context's posture: the same in each workspace, enter switches to the row's context.
+    ("overview", "0", "Overview", "iot_defender_tui.ui.panes.overview", "OverviewPane"),
 )
 
 
@@ -41,18 +41,6 @@ def pane_class(pane_id: str) -> type[Pane]:
         if known == pane_id:
             return getattr(importlib.import_module(module), name)
     raise KeyError(pane_id)
-
-
-def connection_for_context(base: ConnectionSettings, context: Context) -> ConnectionSettings:
-    """The base connection (endpoint, --read-only) in a context's profile and region; read-only if either
-    is. A stand-in for `ConnectionSettings.for_context` (aws/session.py), which also assumes `role_arn`."""
-    return dataclasses.replace(
-        base,
-        profile=context.profile or base.profile,
-        region=context.region or base.region,
-        read_only=base.read_only or context.read_only,
-        context=context.name,
-    )
 
 
 class Workspace(Container):
