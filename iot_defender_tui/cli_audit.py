@@ -115,7 +115,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.all_contexts:
             target = await one_target(args, settings, many=True)
             return await _audit(args, settings, target, journal, out, many=False)
-        targets, incomplete = await every_target(args, settings)
+        targets, incomplete = await every_target(args, settings, out)
 
         def job(target: Target) -> Any:
             return _audit(args, settings, target, journal, out, many=True)

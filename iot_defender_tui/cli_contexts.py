@@ -96,9 +96,12 @@ async def one_target(args: argparse.Namespace, settings: Settings, *, many: bool
     return Target(base.for_context(context), context)
 
 
-async def every_target(args: argparse.Namespace, settings: Settings) -> tuple[list[Target], bool]:
+async def every_target(
+    args: argparse.Namespace, settings: Settings, out: Output
+) -> tuple[list[Target], bool]:
     """Every context's place to work (`--all-contexts`), and whether the organization's accounts could
-    not be listed (said on stderr: the other contexts still run). ContextError when there is none."""
+    not be listed (said on stderr and in `out`'s report: the other contexts still run). ContextError when
+    there is none."""
     from .aws.context_fanout import every_context
     from .aws.contexts import ContextError
 
@@ -108,6 +111,7 @@ async def every_target(args: argparse.Namespace, settings: Settings) -> tuple[li
     )
     if problem is not None:
         report("[organization]", problem)
+        out.failed("[organization]", problem)
     elif not found:
         raise ContextError(
             "--all-contexts: there are no contexts (add [[contexts]] or [organization] to config.toml, "

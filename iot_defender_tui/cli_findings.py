@@ -212,7 +212,7 @@ async def _main(args: argparse.Namespace, settings: Settings, baseline: Baseline
         if progress and out.writer:
             progress.done(out.writer.count)
         return 0
-    targets, incomplete = await every_target(args, settings)
+    targets, incomplete = await every_target(args, settings, out)
 
     def job(target: Target) -> Any:
         return _run(args, settings, target, out, baseline, progress)

@@ -16,6 +16,7 @@ import pytest
 from iot_defender_tui import cli, cli_audit
 from iot_defender_tui.aws import context_fanout, organization
 from iot_defender_tui.aws.contexts import Context
+from iot_defender_tui.aws.errors import AccessDeniedError
 from iot_defender_tui.aws.journal import Journal
 from iot_defender_tui.config import journal_path
 from iot_defender_tui.sandbox.fleet import seed_fleet
@@ -206,11 +207,35 @@ def test_all_contexts_includes_the_organizations_accounts(org, capsys):
     assert failed == ["Lab/us-east-1", "Prod-Fleet/us-east-1"]  # each member named: no audit there
     assert all("no completed audit" in line for line in err.splitlines())
 
+    # Each finding names its own account, in every format.
+    seed_fleet("lab", account_id=org["Prod Fleet"])
+    code, out, _ = run(capsys, "findings", "--all-contexts", "--latest", "--format", "asff")
+    accounts = {(f["AwsAccountId"], f["Region"], f["ProductArn"].split(":")[4]) for f in json.loads(out)}
+    assert accounts == {(ACCOUNT, "us-east-1", ACCOUNT), (org["Prod Fleet"], "us-east-1", org["Prod Fleet"])}
+    code, out, _ = run(capsys, "findings", "--all-contexts", "--latest", "--format", "ocsf")
+    clouds = {(f["cloud"]["account"]["uid"], f["cloud"]["region"]) for f in json.loads(out)}
+    assert clouds == {(ACCOUNT, "us-east-1"), (org["Prod Fleet"], "us-east-1")}
+
     # A member picked by name: listed from AWS, then worked in (through its role) like any context.
-    code, out, err = run(capsys, "findings", "--context", "Prod-Fleet/us-east-1", "--latest")
+    code, out, err = run(capsys, "findings", "--context", "Lab/us-east-1", "--latest")
     assert code == 1 and "no completed audit" in err
     code, _, err = run(capsys, "findings", "--context", "Nope/us-east-1", "--latest")
     assert code == 2 and "Prod-Fleet/us-east-1" in err
+
+
+def test_an_organization_that_cannot_be_listed_leaves_the_other_contexts_running(lab, capsys, monkeypatch):
+    async def refused(*_: object) -> list[Context]:
+        # moto lists any caller's accounts: AWS's refusal as organization_contexts raises it
+        # (tests/aws/test_organization.py holds it to AWS's reply).
+        denied = "Cannot list the organization's accounts: access denied."
+        raise AccessDeniedError("AccessDenied", denied, "ListAccounts", None, "organizations:ListAccounts")
+
+    monkeypatch.setattr(organization, "organization_contexts", refused)
+    configure('[organization]\nregions = ["us-east-1"]\n\n' + CONFIG)
+    code, out, err = run(capsys, "findings", "--all-contexts", "--latest", "--format", "junit")
+    assert code == 1 and "iot-defender-tui: [organization]: " in err and "access denied" in err
+    suites = {s.get("name"): s for s in ET.fromstring(out).iter("testsuite")}
+    assert suites["[organization]"].get("errors") == "1" and f"prod/{LOGGING}" in suites
 
 
 def test_a_plain_run_or_a_static_context_does_not_list_the_organization(org, capsys, monkeypatch):
