@@ -20,7 +20,7 @@ POLL_SECONDS = 2.0
 EXIT_CODES = """exit status:
   0  started (without --wait), or every execution succeeded
   1  an execution failed or was canceled, or an AWS, network or journal error
-  2  usage or config error
+  2  usage or config error (an unknown --context)
   3  declined at the prompt (or not a terminal and no --yes)"""
 
 

@@ -16,7 +16,7 @@ from .config import Settings, journal_path
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
 EPILOG = (
     "exit status: 0 every possible change made (or nothing to undo), 1 a change failed or an AWS, "
-    "network or journal error, 2 usage, 3 declined at the prompt"
+    "network or journal error, 2 usage (an unknown --context), 3 declined at the prompt"
 )
 
 

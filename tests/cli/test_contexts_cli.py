@@ -13,13 +13,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from iot_defender_tui import cli, cli_audit
+from iot_defender_tui import cli, cli_audit, cli_mitigate
 from iot_defender_tui.aws import context_fanout, organization
 from iot_defender_tui.aws.contexts import Context
 from iot_defender_tui.aws.errors import AccessDeniedError
 from iot_defender_tui.aws.journal import Journal
 from iot_defender_tui.config import journal_path
 from iot_defender_tui.sandbox.fleet import seed_fleet
+from tests.cli.test_mitigate import deactivate_action
+from tests.support.mitigation import NEEDS, SHARED
 from tests.support.models import lab_task_id
 from tests.support.sandbox import ACCOUNT, make_client
 
@@ -266,3 +268,21 @@ async def test_contexts_run_eight_at_a_time_and_two_per_account():
     names = await context_fanout.run_each(contexts, job)
     assert names == [c.name for c in contexts]  # each once, reported in order
     assert most["all"] == 8 and all(most[str(n).zfill(12)] == 2 for n in range(6))
+
+
+def test_mitigate_works_in_the_context_it_is_given(lab, capsys, monkeypatch):
+    monkeypatch.setattr(cli_mitigate, "POLL_SECONDS", 0.05)
+    audit = deactivate_action(lab, NEEDS["UPDATE_DEVICE_CERTIFICATE"])
+    configure(CONFIG + '[[contexts]]\nname = "watch"\nregion = "us-east-1"\nread_only = true\n')
+    argv = ["mitigate", "--task", audit, "--check", SHARED, "--action", "Deactivate", "--yes", "--wait"]
+    code, _, err = run(capsys, *argv, "--context", "watch")
+    assert code == 1 and "read-only" in err.lower()  # the context's read_only holds
+    code, _, err = run(capsys, *argv, "--context", "eu")
+    assert code == 1 and "Deactivate" in err  # eu-west-1 has no such action: the request went there
+    code, out, _ = run(capsys, *argv, "--context", "prod")
+    assert code == 0 and "Deactivate  COMPLETED" in out
+    with Journal.open(journal_path(), read_only=True) as journal:
+        regions = [
+            e.region for e in journal.entries(None) if e.operation == "StartAuditMitigationActionsTask"
+        ]
+    assert regions == ["us-east-1"]
