@@ -40,7 +40,9 @@ def fail(err: BaseException, code: int = 1) -> int:
 
 def run_async(main: Callable[[], Awaitable[int]], *expected: type[BaseException]) -> int:
     """A command's coroutine run to its exit code: an AWS, journal or read-only error, or one of
-    `expected` (its `exit_status`, else 1), is one line on stderr; ^C exits 130."""
+    `expected` (its `exit_status`, else 1), is one line on stderr; so is a context error (exit 2);
+    ^C exits 130."""
+    from .aws.contexts import ContextError
     from .aws.errors import AwsError
     from .aws.guard import ReadOnlyError
     from .aws.journal import JournalError
@@ -48,6 +50,8 @@ def run_async(main: Callable[[], Awaitable[int]], *expected: type[BaseException]
     try:
         with stdout_pipe():
             return asyncio.run(main())  # type: ignore[arg-type]
+    except ContextError as err:  # an unknown --context: a usage error, as in the TUI
+        return fail(err, 2)
     except (AwsError, JournalError, ReadOnlyError, *expected) as err:
         return fail(err, getattr(err, "exit_status", 1))
     except KeyboardInterrupt:
@@ -73,8 +77,26 @@ def confirmed(question: str) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
-def add_connection_flags(parser: argparse.ArgumentParser) -> None:
-    """--profile, --region and --endpoint-url, checked as the config file's values are."""
+def regions(text: str) -> str:
+    """One region, or a comma list checked region by region (aws/contexts.py makes a context of each)."""
+    parts = [part.strip() for part in text.split(",")]
+    for part in parts:
+        if problem := region_problem(part):
+            raise argparse.ArgumentTypeError(problem)
+    return ",".join(parts)
+
+
+def add_connection_flags(parser: argparse.ArgumentParser, *, region_list: bool = False) -> None:
+    """--profile, --region and --endpoint-url, checked as the config file's values are; `region_list`:
+    --region takes a,b too (a context per region, for a command with --context)."""
     parser.add_argument("--profile", type=checked(profile_problem), help="AWS profile")
-    parser.add_argument("--region", type=checked(region_problem), help="AWS region")
+    if region_list:
+        parser.add_argument(
+            "--region",
+            type=regions,
+            help="AWS region; a comma list a,b makes a context per region (PROFILE/REGION), to pick with "
+            "--context",
+        )
+    else:
+        parser.add_argument("--region", type=checked(region_problem), help="AWS region")
     parser.add_argument("--endpoint-url", type=checked(endpoint_problem), help="e.g. a sandbox's URL")

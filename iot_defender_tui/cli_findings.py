@@ -18,10 +18,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cli_common import add_connection_flags, fail, plain, stdout_pipe
+from .cli_contexts import (
+    Output,
+    Target,
+    add_context_flags,
+    every_target,
+    in_each,
+    one_target,
+    started,
+    stop,
+    where_from,
+)
 from .config import Settings
 
 if TYPE_CHECKING:
     from .aws.models import AuditTask, Finding
+    from .export import Source
 
 T = TypeVar("T")
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
@@ -32,14 +44,17 @@ _CHECK = re.compile(r"[a-zA-Z0-9_-]{1,200}")
 READERS = 8  # checks read at the same time
 EXIT_CODES = """exit codes:
   0  the findings were printed (none found is not a failure)
-  1  an AWS, network or credentials error, or no completed audit for --latest (one line on stderr)
-  2  a usage error, a broken config file or an unreadable --baseline file
+  1  an AWS, network or credentials error, or no completed audit for --latest (one line on stderr);
+     with --all-contexts: in any context (each named on its line; the other contexts are printed)
+  2  a usage error (an unknown --context; --task or --new-since with --all-contexts), a broken config
+     file or an unreadable --baseline file
 
 examples:
   iot-defender-tui findings --latest --severity CRITICAL HIGH
   iot-defender-tui findings --latest --format json > baseline.json
   iot-defender-tui findings --latest --baseline baseline.json --format junit > report.xml
-  iot-defender-tui findings --task TASK_ID --format jsonl | jq .resource_id"""
+  iot-defender-tui findings --task TASK_ID --format jsonl | jq .resource_id
+  iot-defender-tui findings --all-contexts --latest --format jsonl | jq '[.account, .region, .check_name]'"""
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
@@ -59,7 +74,8 @@ def add_findings_commands(commands: Any) -> list[argparse.ArgumentParser]:
         help="print an audit's findings: table, JSON, JSON lines, CSV, ASFF, OCSF or JUnit XML",
         description="Print the non-compliant findings of one audit to stdout, streamed page by page\n"
         "(progress on stderr when it is a terminal). Suppressed findings are left out unless\n"
-        "--include-suppressed. Only reads AWS.",
+        "--include-suppressed. Only reads AWS. Every format names each finding's account and region\n"
+        "(and context, with --context or --all-contexts).",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -93,7 +109,12 @@ def add_findings_commands(commands: Any) -> list[argparse.ArgumentParser]:
     )
     findings.add_argument("--include-suppressed", action="store_true", help="list suppressed findings too")
     findings.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
-    add_connection_flags(findings)
+    add_connection_flags(findings, region_list=True)
+    add_context_flags(
+        findings,
+        every="every context at once (the [[contexts]] tables, --region a,b's, the [organization]'s): "
+        "with --latest, each context's newest audit; 8 contexts at a time, 2 per account",
+    )
     findings.add_argument(
         "--no-rate-limit", action="store_true", help="do not pace requests to AWS's per-API quotas"
     )
@@ -101,47 +122,69 @@ def add_findings_commands(commands: Any) -> list[argparse.ArgumentParser]:
 
 
 def run_findings(args: argparse.Namespace, load_settings: LoadSettings) -> int:
+    if args.all_contexts and (args.task or args.new_since):
+        print("iot-defender-tui: --all-contexts takes --latest, not --task or --new-since: an audit task id "
+              "belongs to one account and region (pick it with --context NAME)", file=sys.stderr)  # fmt: skip
+        return 2
     settings = load_settings(args)
     if settings is None:
         return 2
-    known: set[int] | None = None
+    baseline: Baseline | None = None
     if args.baseline is not None:  # before connecting: a bad file is a usage error, said at once
         try:
-            known = read_baseline(args.baseline)
+            baseline = read_baseline(args.baseline)
         except (OSError, ValueError) as err:
             return fail(ValueError(f"--baseline {args.baseline}: {err}"), 2)
+    from .aws.contexts import ContextError
     from .aws.errors import AwsError
 
+    code = 0
     try:
         with stdout_pipe():
-            asyncio.run(_run(args, settings, known))
-    except AwsError as err:
-        return fail(err)
-    except _NoAudit as err:
+            code = asyncio.run(_main(args, settings, baseline))
+    except ContextError as err:
+        return fail(err, 2)
+    except (AwsError, _NoAudit) as err:
         return fail(err)
     except KeyboardInterrupt:
         return 130
-    return 0
+    return code
 
 
 class _NoAudit(Exception):
     pass
 
 
-def read_baseline(path: Path) -> set[int]:
-    from .export import baseline_keys
+@dataclasses.dataclass
+class Baseline:
+    """A --baseline file's findings: those it names the account and region of are known there only
+    (a baseline of one account says nothing of another's); those of a file written before findings named
+    them, everywhere."""
+
+    anywhere: set[int] = dataclasses.field(default_factory=set)
+    at: dict[tuple[str, str], set[int]] = dataclasses.field(default_factory=dict)
+
+    def known(self, account: str, region: str) -> set[int]:
+        return self.anywhere | self.at.get((account, region), set())
+
+
+def read_baseline(path: Path) -> Baseline:
+    from .export import baseline_entries
     from .history.codec import identity
 
-    text = path.read_text(encoding="utf-8")
-    return {identity(check, resource) for check, resource in baseline_keys(text)}
+    baseline = Baseline()
+    for check, resource, where in baseline_entries(path.read_text(encoding="utf-8")):
+        known = baseline.anywhere if where is None else baseline.at.setdefault(where, set())
+        known.add(identity(check, resource))
+    return baseline
 
 
-def _client_for(args: argparse.Namespace, settings: Settings) -> Any:
+def _client_for(args: argparse.Namespace, settings: Settings, target: Target) -> Any:
     from .aws.client import DefenderClient
-    from .aws.session import connection_for, tuning_for
+    from .aws.session import tuning_for
 
     # Read-only: listing findings changes nothing (and no journal is opened to record a change).
-    connection = dataclasses.replace(connection_for(args, settings), read_only=True)
+    connection = dataclasses.replace(target.connection, read_only=True)
     return DefenderClient(connection, tuning=tuning_for(args, settings))
 
 
@@ -158,53 +201,90 @@ async def latest_task(dd: Any) -> AuditTask:
     return max(tasks, key=lambda t: t.start_time or oldest)
 
 
-async def _run(args: argparse.Namespace, settings: Settings, known: set[int] | None) -> None:
-    async with _client_for(args, settings) as dd:
-        task_id = (await latest_task(dd)).task_id if args.latest else args.task
-        checks = list(dict.fromkeys(args.check or []))  # each once, in the order given
-        lead = dd.iter_findings(
-            task_id=task_id,
-            check_name=checks[0] if checks else None,
-            include_suppressed=None if args.include_suppressed else False,  # False: the unsuppressed only
-            prefetch=True,
-        )
-        # The first page is asked for now: AWS works on it while the audit is described.
-        async with head_start(lead) as lead:
-            await _print(args, dd, task_id, lead, checks, known)
+async def _main(args: argparse.Namespace, settings: Settings, baseline: Baseline | None) -> int:
+    from .aws.errors import AwsError
+
+    out = Output(args.format)
+    progress = _Progress() if sys.stderr.isatty() else None
+    if not args.all_contexts:
+        await _run(args, settings, await one_target(args, settings, many=True), out, baseline, progress)
+        out.close()
+        if progress and out.writer:
+            progress.done(out.writer.count)
+        return 0
+    targets, incomplete = await every_target(args, settings, out)
+
+    def job(target: Target) -> Any:
+        return _run(args, settings, target, out, baseline, progress)
+
+    code = await in_each(targets, job, (AwsError, _NoAudit), out)
+    out.close(every=True)
+    if progress and out.writer:
+        progress.done(out.writer.count)
+    return 1 if incomplete else code
+
+
+async def _run(
+    args: argparse.Namespace,
+    settings: Settings,
+    target: Target,
+    out: Output,
+    baseline: Baseline | None,
+    progress: _Progress | None,
+) -> int:
+    async with _client_for(args, settings, target) as dd:
+        # Where the findings come from (STS, unless the context knows its account): asked now, beside
+        # the audit's list and first page, so the first line waits for no round trip of its own.
+        where = started(where_from(dd, target, required=args.format in ("asff", "ocsf")))
+        try:
+            task_id = (await latest_task(dd)).task_id if args.latest else args.task
+            checks = list(dict.fromkeys(args.check or []))  # each once, in the order given
+            lead = dd.iter_findings(
+                task_id=task_id,
+                check_name=checks[0] if checks else None,
+                include_suppressed=None if args.include_suppressed else False,  # False: the unsuppressed only
+                prefetch=True,
+            )
+            # The first page is asked for now: AWS works on it while the audit is described.
+            async with head_start(lead) as lead:
+                task, source = await asyncio.gather(dd.describe_audit_task(task_id), where)
+                source = dataclasses.replace(source, task=task)
+                await _print(args, dd, source, lead, checks, baseline, out, progress)
+        finally:
+            await stop(where)
+    return 0
 
 
 async def _print(
     args: argparse.Namespace,
     dd: Any,
-    task_id: str,
+    source: Source,
     lead: AsyncIterator[Any],
     checks: list[str],
-    known: set[int] | None,
+    baseline: Baseline | None,
+    out: Output,
+    progress: _Progress | None,
 ) -> None:
-    from .export import Source, writer
     from .history.codec import identity
 
-    progress = _Progress() if sys.stderr.isatty() else None
-    # The account only for ASFF and OCSF (STS is one more round trip before the first line).
-    named = args.format in ("asff", "ocsf")
-    task, account = await asyncio.gather(dd.describe_audit_task(task_id), _account(dd) if named else _none())
+    task = source.task
+    assert task is not None
     if task.status != "COMPLETED":
-        print(f"iot-defender-tui: warning: audit {task_id} is {plain(task.status)}: its findings so far",
-              file=sys.stderr)  # fmt: skip
+        named = f"{plain(source.context)}: " if source.context else ""
+        print(f"iot-defender-tui: warning: {named}audit {task.task_id} is {plain(task.status)}: its findings "
+              "so far", file=sys.stderr)  # fmt: skip
+    known = None if baseline is None else baseline.known(source.account, source.region)
     if args.new_since:
         known = set()
         async for page in dd.iter_findings(task_id=args.new_since, prefetch=True):
             known.update(identity(f.check_name, f.resource) for f in page)
     keep = _Keep(args, known)
     ran = [c.check_name for c in task.checks if keep.check(c.check_name)]
-    out = writer(args.format, sys.stdout, Source(account, dd.region or "", task), ran)
+    writer = out.open(source, ran)
     async for page in _pages(args, dd, task, lead, checks, ran):
-        out.write([f for f in page if keep(f)])
+        writer.write([f for f in page if keep(f)], source)
         if progress:
-            progress.update(out.count)
-    out.close()
-    if progress:
-        progress.done(out.count)
+            progress.update(writer.count)
 
 
 async def _pages(
@@ -266,14 +346,6 @@ async def head_start(pages: AsyncIterator[T]) -> AsyncIterator[AsyncIterator[T]]
         await asyncio.wait([first])
         if not first.cancelled():
             first.exception()  # read: an error nobody waited for is not logged at exit
-
-
-async def _account(dd: Any) -> str:
-    return (await dd.identity()).account
-
-
-async def _none() -> str:
-    return ""
 
 
 class _Keep:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .cli_common import add_connection_flags, confirmed, plain, run_async
+from .cli_contexts import add_context_flags, one_target
 from .config import Settings, journal_path
 
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
@@ -19,7 +20,7 @@ POLL_SECONDS = 2.0
 EXIT_CODES = """exit status:
   0  started (without --wait), or every execution succeeded
   1  an execution failed or was canceled, or an AWS, network or journal error
-  2  usage or config error
+  2  usage or config error (an unknown --context)
   3  declined at the prompt (or not a terminal and no --yes)"""
 
 
@@ -42,7 +43,9 @@ def add_mitigate_commands(commands: Any) -> list[argparse.ArgumentParser]:
     )
     mitigate.add_argument("--yes", action="store_true", help="do not ask")
     mitigate.add_argument("--wait", action="store_true", help="follow the task and print every outcome")
-    add_connection_flags(mitigate)
+    add_connection_flags(mitigate, region_list=True)
+    add_context_flags(mitigate, every=None, note="no --all-contexts: an audit's and a mitigation task's ids "
+                      "are of one account and region")  # fmt: skip
     return [mitigate]
 
 
@@ -62,10 +65,10 @@ def run_mitigate(args: argparse.Namespace, load_settings: LoadSettings) -> int:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from .aws.client import DefenderClient
     from .aws.journal import Journal
-    from .aws.session import connection_for, tuning_for
+    from .aws.session import tuning_for
 
     with Journal.open(journal_path()) as journal:
-        connection = connection_for(args, settings)
+        connection = (await one_target(args, settings)).connection
         async with DefenderClient(connection, journal=journal, tuning=tuning_for(args, settings)) as dd:
             action = await dd.describe_mitigation_action(args.action)
             findings = await _findings(dd, args)

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from .cli_common import add_connection_flags, confirmed, fail, plain
+from .cli_contexts import add_context_flags, one_target
 from .config import Settings, journal_path
 
 LoadSettings = Callable[[argparse.Namespace], Settings | None]
 EPILOG = (
     "exit status: 0 every possible change made (or nothing to undo), 1 a change failed or an AWS, "
-    "network or journal error, 2 usage, 3 declined at the prompt"
+    "network or journal error, 2 usage (an unknown --context), 3 declined at the prompt"
 )
 
 
@@ -33,7 +34,9 @@ def add_revert_commands(commands: Any) -> list[argparse.ArgumentParser]:
     )
     revert.add_argument("--mitigation-task", required=True, metavar="ID", help="the mitigation task's id")
     revert.add_argument("--yes", action="store_true", help="do not ask: make the changes shown")
-    add_connection_flags(revert)
+    add_connection_flags(revert, region_list=True)
+    add_context_flags(revert, every=None, note="no --all-contexts: a mitigation task's id is of one "
+                      "account and region")  # fmt: skip
     return [revert]
 
 
@@ -46,15 +49,17 @@ def run_revert(args: argparse.Namespace, load_settings: LoadSettings) -> int:
 
 async def _revert(args: argparse.Namespace, settings: Settings) -> int:
     from .aws.client import DefenderClient
+    from .aws.contexts import ContextError
     from .aws.errors import AwsError
     from .aws.guard import ReadOnlyError
     from .aws.journal import Journal, JournalError
     from .aws.revert import NotFinished, apply, describe, plan
-    from .aws.session import connection_for, tuning_for
+    from .aws.session import tuning_for
 
-    # Read-only in the config is kept: the client's guard refuses the changes, after the plan is shown.
-    connection = connection_for(args, settings)
+    # Read-only in the config (or the context) is kept: the client's guard refuses the changes, after the
+    # plan is shown.
     try:
+        connection = (await one_target(args, settings)).connection
         with Journal.open(journal_path()) as journal:
             async with DefenderClient(connection, journal=journal, tuning=tuning_for(args, settings)) as dd:
                 task, undos = await plan(dd, args.mitigation_task)
@@ -70,6 +75,8 @@ async def _revert(args: argparse.Namespace, settings: Settings) -> int:
                     print("Nothing changed.", file=sys.stderr)
                     return 3
                 outcomes = await apply(dd, possible)
+    except ContextError as err:
+        return fail(err, 2)
     except NotFinished as err:
         return fail(err)
     except (AwsError, JournalError, ReadOnlyError) as err:

@@ -16,7 +16,7 @@ import csv
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -44,6 +44,9 @@ CSV_FIELDS = (
     "reason",
     "finding_time",
     "is_suppressed",
+    "account",
+    "region",
+    "context",
 )
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,12 +59,14 @@ def plain(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where the findings come from: the ASFF and OCSF records name the account, region and audit."""
+    """Where the findings come from: every format names the account and region (and the context, when
+    one was chosen by name), ASFF and OCSF the audit too."""
 
     account: str
     region: str
     task: AuditTask | None = None
     partition: str = "aws"
+    context: str | None = None  # the named context (aws/contexts.py) the findings were read in
 
 
 _ISO: dict[datetime, str] = {}  # an audit's findings share their task's start and a few finding times
@@ -84,10 +89,10 @@ def _resource(ref: ResourceRef) -> dict[str, Any]:
     return {"resource_type": ref.resource_type, "resource_identifier": ref.identifier}
 
 
-def record(f: Finding) -> dict[str, Any]:
+def record(f: Finding, source: Source | None = None) -> dict[str, Any]:
     """A finding as one JSON object: what `--baseline` reads back (check_name, resource_type,
-    resource_identifier as AWS sent it)."""
-    return {
+    resource_identifier as AWS sent it; account and region, where `source` says)."""
+    row = {
         "finding_id": f.finding_id,
         "task_id": f.task_id,
         "check_name": f.check_name,
@@ -102,6 +107,12 @@ def record(f: Finding) -> dict[str, Any]:
         "task_start_time": iso(f.task_start_time),
         "is_suppressed": f.is_suppressed,
     }
+    if source is not None:
+        row["account"] = source.account
+        row["region"] = source.region
+        if source.context:
+            row["context"] = source.context
+    return row
 
 
 def spreadsheet_cell(value: Any) -> str:
@@ -110,9 +121,9 @@ def spreadsheet_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA) else text
 
 
-def csv_row(f: Finding) -> list[str]:
-    row = record(f)
-    return [spreadsheet_cell(row[name]) for name in CSV_FIELDS]
+def csv_row(f: Finding, source: Source | None = None) -> list[str]:
+    row = record(f, source)
+    return [spreadsheet_cell(row.get(name)) for name in CSV_FIELDS]
 
 
 def asff(f: Finding, source: Source) -> dict[str, Any]:
@@ -233,22 +244,32 @@ class Writer:
         self.source = source
         self.count = 0
 
-    def write(self, page: Iterable[Finding]) -> None:
+    def write(self, page: Iterable[Finding], source: Source | None = None) -> None:
+        """`page`'s findings, from `source` (the writer's own by default: several contexts share one
+        writer, each writing its pages with its source)."""
+        source = source or self.source
         for f in page:
             self.count += 1
-            self.one(f)
+            self.one(f, source)
         self.out.flush()  # a page is out as soon as it arrived: a reader sees the first line at once
 
-    def one(self, f: Finding) -> None:
+    def one(self, f: Finding, source: Source) -> None:
         raise NotImplementedError
+
+    def expect(self, source: Source, checks: Iterable[str]) -> None:
+        """The checks an audit of `source` ran, reported even with no finding (JUnit's passing cases)."""
+
+    def failed(self, where: str, message: str) -> None:
+        """A context whose findings could not be read (JUnit reports it as an error)."""
 
     def close(self) -> None:
         self.out.flush()
 
 
 class JsonLines(Writer):
-    def write(self, page: Iterable[Finding]) -> None:
-        lines = [_dumps(record(f)) + "\n" for f in page]  # one write per page: the hot path of issue 15
+    def write(self, page: Iterable[Finding], source: Source | None = None) -> None:
+        source = source or self.source
+        lines = [_dumps(record(f, source)) + "\n" for f in page]  # one write per page: issue 15's hot path
         self.count += len(lines)
         self.out.write("".join(lines))
         self.out.flush()
@@ -261,8 +282,8 @@ class JsonArray(Writer):
         super().__init__(out, source)
         self.shape = shape
 
-    def one(self, f: Finding) -> None:
-        value = record(f) if self.shape is None else self.shape(f, self.source)
+    def one(self, f: Finding, source: Source) -> None:
+        value = record(f, source) if self.shape is None else self.shape(f, source)
         self.out.write(("[\n" if self.count == 1 else ",\n") + _dumps(value))
 
     def close(self) -> None:
@@ -276,15 +297,15 @@ class Csv(Writer):
         self.csv = csv.writer(out, lineterminator="\n")
         self.csv.writerow(CSV_FIELDS)
 
-    def one(self, f: Finding) -> None:
-        self.csv.writerow(csv_row(f))
+    def one(self, f: Finding, source: Source) -> None:
+        self.csv.writerow(csv_row(f, source))
 
 
 class Table(Writer):
     """Fixed columns (no width to measure first: a table of 100,000 findings streams too)."""
 
-    HEAD = ("SEVERITY", "CHECK", "RESOURCE", "REASON")
-    WIDTHS = (8, 48, 40)
+    HEAD = ("SEVERITY", "CHECK", "RESOURCE", "ACCOUNT/REGION", "REASON")
+    WIDTHS = (8, 48, 40, 27)  # 27: 123456789012/ap-southeast-2
 
     def __init__(self, out: TextIO, source: Source):
         super().__init__(out, source)
@@ -295,9 +316,10 @@ class Table(Writer):
         self.out.write("  ".join(c.ljust(w) for c, w in zip(fixed, self.WIDTHS, strict=True)))
         self.out.write("  " + cells[-1] + "\n")
 
-    def one(self, f: Finding) -> None:
+    def one(self, f: Finding, source: Source) -> None:
         reason = f.reason or f.reason_code or ""
-        self._line(tuple(plain(c) for c in (f.severity, f.check_name, f.resource.full_id, reason)))
+        where = f"{source.account}/{source.region}"
+        self._line(tuple(plain(c) for c in (f.severity, f.check_name, f.resource.full_id, where, reason)))
 
     def close(self) -> None:
         noun = "finding" if self.count == 1 else "findings"
@@ -305,51 +327,85 @@ class Table(Writer):
         super().close()
 
 
-@dataclass
-class _Suite:
-    failures: list[Finding] = field(default_factory=list)
-
-
 class JUnit(Writer):
-    """One testsuite per check; a failing testcase per finding, a passing one for each check the audit
-    found compliant (known from the audit's DescribeAuditTask, in `source.task`)."""
+    """One testsuite per check (per check and context, when findings come from named contexts); a failing
+    testcase per finding, a passing one for each check the audit found compliant (`expect`, from the
+    audit's DescribeAuditTask); an erring testsuite for a context that could not be read."""
 
     def __init__(self, out: TextIO, source: Source, checks: Iterable[str] = ()):
         super().__init__(out, source)
-        self.suites: dict[str, list[Finding]] = {name: [] for name in checks}
+        self.groups: dict[tuple[str | None, str, str], tuple[Source, dict[str, list[Finding]]]] = {}
+        self.errors: list[tuple[str, str]] = []
+        self.expect(source, checks)
 
-    def one(self, f: Finding) -> None:
-        self.suites.setdefault(f.check_name, []).append(f)
+    def _suites(self, source: Source) -> dict[str, list[Finding]]:
+        key = (source.context, source.account, source.region)
+        return self.groups.setdefault(key, (source, {}))[1]
+
+    def expect(self, source: Source, checks: Iterable[str]) -> None:
+        suites = self._suites(source)
+        for name in checks:
+            suites.setdefault(name, [])
+
+    def one(self, f: Finding, source: Source) -> None:
+        self._suites(source).setdefault(f.check_name, []).append(f)
+
+    def failed(self, where: str, message: str) -> None:
+        self.errors.append((where, message))
 
     def close(self) -> None:
-        self.out.write(junit_xml(self.suites, self.source))
+        groups = [self.groups[key] for key in sorted(self.groups, key=lambda k: (k[0] or "", k[1], k[2]))]
+        self.out.write(junit_xml(groups, sorted(self.errors)))
         super().close()
 
 
-def junit_xml(suites: Mapping[str, list[Finding]], source: Source) -> str:
-    task = source.task.task_id if source.task else ""
-    root = ET.Element("testsuites", name=plain(f"{PRODUCT} audit {task}".strip()))
-    total = failed = 0
-    for check in sorted(suites):
-        findings = suites[check]
-        info = check_info(check)
-        suite = ET.SubElement(root, "testsuite", name=plain(check), tests=str(max(len(findings), 1)))
-        suite.set("failures", str(len(findings)))
-        suite.set("errors", "0")
-        if not findings:
-            ET.SubElement(suite, "testcase", classname=plain(check), name="compliant")
-        for f in findings:
-            case = ET.SubElement(suite, "testcase", classname=plain(check), name=plain(f.resource.full_id))
-            failure = ET.SubElement(
-                case, "failure", message=plain(f.reason or info.title), type=plain(f.severity or "UNKNOWN")
-            )
-            failure.text = plain(f"{info.title}: {f.resource.readable} (finding {f.finding_id})")
-        total += max(len(findings), 1)
-        failed += len(findings)
+def junit_xml(
+    groups: Iterable[tuple[Source, Mapping[str, list[Finding]]]], errors: Iterable[tuple[str, str]] = ()
+) -> str:
+    groups = [(source, suites) for source, suites in groups if suites]
+    tasks = {source.task.task_id for source, _ in groups if source.task}
+    title = f"audit {next(iter(tasks))}" if len(tasks) == 1 else "audits" if tasks else "audit"
+    root = ET.Element("testsuites", name=plain(f"{PRODUCT} {title}"))
+    total = failed = erred = 0
+    for source, suites in groups:
+        for check in sorted(suites):
+            findings = suites[check]
+            info = check_info(check)
+            name = plain(f"{source.context}/{check}" if source.context else check)
+            suite = ET.SubElement(root, "testsuite", name=name, tests=str(max(len(findings), 1)))
+            suite.set("failures", str(len(findings)))
+            suite.set("errors", "0")
+            _properties(suite, source)
+            if not findings:
+                ET.SubElement(suite, "testcase", classname=name, name="compliant")
+            for f in findings:
+                case = ET.SubElement(suite, "testcase", classname=name, name=plain(f.resource.full_id))
+                message, kind = plain(f.reason or info.title), plain(f.severity or "UNKNOWN")
+                failure = ET.SubElement(case, "failure", message=message, type=kind)
+                failure.text = plain(f"{info.title}: {f.resource.readable} (finding {f.finding_id})")
+            total += max(len(findings), 1)
+            failed += len(findings)
+    for where, message in errors:
+        suite = ET.SubElement(root, "testsuite", name=plain(where), tests="1", failures="0", errors="1")
+        case = ET.SubElement(suite, "testcase", classname=plain(where), name="findings")
+        ET.SubElement(case, "error", message=plain(message), type="error")
+        total += 1
+        erred += 1
     root.set("tests", str(total))
     root.set("failures", str(failed))
+    root.set("errors", str(erred))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _properties(suite: ET.Element, source: Source) -> None:
+    properties = ET.SubElement(suite, "properties")
+    named = [("account", source.account), ("region", source.region), ("context", source.context)]
+    if source.task:
+        named.append(("task_id", source.task.task_id))
+    for name, value in named:
+        if value:
+            ET.SubElement(properties, "property", name=name, value=plain(value))
 
 
 def writer(fmt: str, out: TextIO, source: Source, checks: Iterable[str] = ()) -> Writer:
@@ -374,6 +430,13 @@ def writer(fmt: str, out: TextIO, source: Source, checks: Iterable[str] = ()) ->
 def baseline_keys(text: str) -> Iterator[tuple[str, ResourceRef]]:
     """(check, resource) of each finding of a file written by `--format json` or `--format jsonl`;
     ValueError saying where it is not one."""
+    for check, resource, _ in baseline_entries(text):
+        yield check, resource
+
+
+def baseline_entries(text: str) -> Iterator[tuple[str, ResourceRef, tuple[str, str] | None]]:
+    """(check, resource, (account, region)) of each finding of a `--format json` or jsonl file; the
+    account and region None in a file written before findings carried them (or by hand)."""
     try:
         if text.lstrip().startswith("["):
             items = json.loads(text)
@@ -388,4 +451,7 @@ def baseline_keys(text: str) -> Iterator[tuple[str, ResourceRef]]:
         ident = item.get("resource_identifier")
         if not isinstance(check, str) or not isinstance(kind, str) or not isinstance(ident, Mapping):
             raise ValueError(f"finding {n} lacks check_name, resource_type or resource_identifier")
-        yield check, ResourceRef(kind, ident)
+        account, region = item.get("account"), item.get("region")
+        known = isinstance(account, str) and isinstance(region, str) and account and region
+        where = (account, region) if known else None
+        yield check, ResourceRef(kind, ident), where

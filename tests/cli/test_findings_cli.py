@@ -71,6 +71,8 @@ def test_every_format_parses_back_to_the_lab_findings(lab, iot, capsys):
     found = json.loads(out)
     assert {f["check_name"] for f in found} == LAB and len(found) == 3
     assert {f["task_id"] for f in found} == {task_id}
+    assert {(f["account"], f["region"]) for f in found} == {(ACCOUNT, REGION)}  # no context: no "context"
+    assert not any("context" in f for f in found)
     by_check = {f["check_name"]: f for f in found}
     assert by_check[LOGGING]["resource_identifier"] == {"account": ACCOUNT}
     assert by_check[SHARED]["severity"] == "CRITICAL" and by_check[LOGGING]["severity"] == "LOW"
@@ -115,7 +117,8 @@ def test_every_format_parses_back_to_the_lab_findings(lab, iot, capsys):
 
     _, out, _ = run(capsys, "--task", task_id)
     lines = out.splitlines()
-    assert lines[0].split() == ["SEVERITY", "CHECK", "RESOURCE", "REASON"] and lines[-1] == "3 findings"
+    assert lines[0].split() == ["SEVERITY", "CHECK", "RESOURCE", "ACCOUNT/REGION", "REASON"]
+    assert lines[-1] == "3 findings" and all(f"{ACCOUNT}/{REGION}" in line for line in lines[1:-1])
     assert sum(check in out for check in LAB) == 3
 
 
