@@ -35,7 +35,13 @@ async def test_header_and_pane_keys(lab: str) -> None:
         assert "READ-ONLY" not in text
         tabs = app.query_one(TabbedContent)
         present = {pane_id: key for pane_id, key, _ in app.pane_keys}
-        assert present == {"settings": "1", "schedules": "2", "results": "3", "mitigation": "4", "overview": "0"}
+        assert present == {
+            "settings": "1",
+            "schedules": "2",
+            "results": "3",
+            "mitigation": "4",
+            "overview": "0",
+        }
         for pane_id in ("results", "overview", "mitigation", "schedules", "settings"):
             await pilot.press(present[pane_id])
             await until(pilot, lambda pane_id=pane_id: tabs.active == f"tab-{pane_id}")
