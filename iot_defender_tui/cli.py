@@ -431,6 +431,8 @@ def _context_problem(args: argparse.Namespace, settings: Settings) -> str | None
             region=getattr(args, "region", None),
         )
     except ContextError as err:
+        if settings.organization is not None and getattr(args, "context", None):
+            return None  # maybe one of the organization's: the app looks once it has listed them
         return str(err)
     return None
 

@@ -104,6 +104,7 @@ class DefenderApp(ContextsMixin):
         history_problem: str | None = None,  # why it could not be opened
         contexts: Sequence[Context] = (),  # the named contexts `:` switches between (aws/contexts.py)
         organization: OrganizationSettings | None = None,  # its accounts are contexts too, once listed
+        open_context: str | None = None,  # `--context` naming one of the organization's: shown once listed
     ):
         """`connection` is the flags' (its `context` names the active one); with `contexts`, its read_only
         is the flags' alone: each context's own read_only is added to its connection only."""
@@ -118,6 +119,7 @@ class DefenderApp(ContextsMixin):
         self.journal = journal
         self.contexts = list(contexts)
         self.organization = organization
+        self.open_context = open_context
         self._base = connection
         self._clients, self._client_stacks, self._client_locks, self._sessions = {}, {}, {}, {}
         self.open_task = open_task

@@ -47,6 +47,7 @@ class ContextsMixin(App):
 
     contexts: list[Context]
     organization: OrganizationSettings | None  # its accounts become contexts once listed
+    open_context: str | None  # --context naming one of the organization's contexts: switched to once listed
     workspace: Workspace  # the active one
     workspaces: dict[str | None, Workspace]  # by context name (None: the implicit context)
     settings: Settings
@@ -255,6 +256,16 @@ class ContextsMixin(App):
         self.notify(
             f"Organization: {plural(accounts, 'account')}, {plural(len(added), 'context')}.", markup=False
         )
+        if self.open_context is not None:
+            name, self.open_context = self.open_context, None
+            if any(c.name == name for c in self.contexts):
+                await self.switch_context(name)
+            else:
+                known = ", ".join(c.name for c in self.contexts)
+                self.show_error(
+                    f"--context: no context named {name!r} in the organization either; known: {known}"
+                )
+            return
         shown = self.current_pane()
         if shown is not None and shown.id == OVERVIEW:
             shown.refresh_now()  # its rows are the contexts: the new ones are read now

@@ -132,6 +132,7 @@ def app_connection(args: argparse.Namespace, settings: Settings) -> tuple[Connec
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     child: SandboxChild | None = None
     organization = settings.organization
+    open_context: str | None = None
     journal: Journal | None = None
     history: AuditStore | None = None
     try:
@@ -154,6 +155,11 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             )
             contexts: list[Context] = []
         else:
+            name = getattr(args, "context", None)
+            static = {c.name for c in build_contexts(settings)}
+            if name is not None and name not in static and organization is not None:
+                # Not in the config: one of the organization's (cli.py let it through), chosen once listed.
+                open_context, args = name, argparse.Namespace(**{**vars(args), "context": None})
             connection, contexts = app_connection(args, settings)
         journal, journal_problem = open_journal(sandbox=child is not None)
         history, history_problem = open_store(sandbox=child is not None)
@@ -168,6 +174,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             history_problem=history_problem,
             contexts=contexts,
             organization=organization,
+            open_context=open_context,
         )
         if child is not None:
             app.endpoint_gone = child.gone  # said at once, not at the next poll (up to 30 s later)

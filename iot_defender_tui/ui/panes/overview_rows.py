@@ -46,7 +46,7 @@ def count_key(text: str) -> int:
 
 
 COLUMNS = (
-    Column("Context", fraction=1),
+    Column("Context", fraction=3),
     Column("Account", width=12),
     Column("Region", width=10),
     Column("Last", width=4, sort_key=age_key),
@@ -96,7 +96,7 @@ def waiting_row(context: Context, previous: tuple[Text, ...] | None = None) -> t
         return (*previous[:-1], Text(READING, style="dim"))
     return (
         _name(context),
-        Text(""),
+        Text(safe(context.account_id or "")),
         Text(safe(context.region or "")),
         *(Text("") for _ in range(8)),
         Text(READING, style="dim"),
@@ -106,7 +106,7 @@ def waiting_row(context: Context, previous: tuple[Text, ...] | None = None) -> t
 def error_row(context: Context, error: AwsError) -> tuple[Text, ...]:
     return (
         _name(context),
-        Text(""),
+        Text(safe(context.account_id or "")),  # an organization's account is known without reaching it
         Text(safe(context.region or "")),
         *(Text("") for _ in range(8)),
         Text(short_error(error), style="red"),
@@ -156,7 +156,8 @@ def status_text(posture: Posture) -> Text:
 
 def detail(context: Context, result: Posture | AwsError | None) -> str:
     """The row under the cursor whole, for the line under the table."""
-    where = f"{context.name} ({context.profile or 'default profile'}, {context.region or 'default region'})"
+    who = f"role {context.role_arn}" if context.role_arn else context.profile or "default profile"
+    where = f"{context.name} ({who}, {context.region or 'default region'})"
     if result is None:
         return f"{where}: {READING}"
     if isinstance(result, AwsError):
