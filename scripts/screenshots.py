@@ -101,6 +101,16 @@ def prepare(url: str) -> None:
         raise RuntimeError(f"the seeded mitigation task is {status}, not COMPLETED")
 
 
+ORGANIZATION_REGIONS = (REGION, "eu-west-1")
+
+
+def prepare_organization() -> None:
+    """Three member accounts under the lab's (the second's role not assumable), for the Fleet overview."""
+    from iot_defender_tui.sandbox.organization import plan, seed_organization
+
+    seed_organization(plan(3, seed=0, regions=ORGANIZATION_REGIONS, broken=[2]), seed=0)
+
+
 class _SandboxTime(datetime):
     """`datetime.now()` of the UI modules, read from the sandbox clock (header time, listing windows)."""
 
@@ -197,6 +207,10 @@ async def show_mitigation(pilot: Any) -> None:
     await until(pilot, lambda t: "actions (1)" in t and "COMPLETED" in t and _quiet(t), "mitigation")
 
 
+async def show_overview(pilot: Any) -> None:
+    await until(pilot, lambda t: "8 read, 2 failed" in t and "reading" not in t and _quiet(t), "overview")
+
+
 # name -> (how to get there, sizes)
 SHOTS: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], ...]]] = {
     "settings": (show_settings, ((120, 40), (80, 24))),
@@ -205,13 +219,24 @@ SHOTS: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], 
     "findings": (show_findings, ((120, 40),)),
     "finding": (show_finding, ((120, 40),)),
     "mitigation": (show_mitigation, ((120, 40),)),
+    "overview": (show_overview, ((120, 40), (80, 24))),
 }
+
+
+def organization_app(url: str) -> Any:
+    """The app over the sandbox's organization: it opens on the Fleet overview of its account-regions."""
+    from iot_defender_tui.config import OrganizationSettings
+    from iot_defender_tui.ui.app import DefenderApp
+
+    return DefenderApp(
+        connection(url), Settings(), None, organization=OrganizationSettings(regions=ORGANIZATION_REGIONS)
+    )
 
 
 async def _shoot(url: str, name: str, drive: Callable[[Any], Awaitable[None]], size: tuple[int, int]) -> Path:
     from iot_defender_tui.ui.app import DefenderApp
 
-    app = DefenderApp(connection(url), Settings(), None)
+    app = organization_app(url) if name == "overview" else DefenderApp(connection(url), Settings(), None)
     async with app.run_test(size=size) as pilot:
         await drive(pilot)
         await pilot.pause()
@@ -249,6 +274,7 @@ def main() -> None:
     url = server.start()
     try:
         prepare(url)
+        prepare_organization()
         freeze_ui_clock()
         OUT.mkdir(exist_ok=True)
         for name, (drive, sizes) in SHOTS.items():

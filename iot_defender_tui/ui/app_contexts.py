@@ -252,10 +252,6 @@ class ContextsMixin(App):
         known = {c.name for c in self.contexts}
         added = [c for c in found if c.name not in known]
         self.contexts.extend(added)
-        accounts = len({c.account_id for c in found})
-        self.notify(
-            f"Organization: {plural(accounts, 'account')}, {plural(len(added), 'context')}.", markup=False
-        )
         if self.open_context is not None:
             name, self.open_context = self.open_context, None
             if any(c.name == name for c in self.contexts):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import botocore.credentials
 import pytest
+from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
 from iot_defender_tui.aws import permissions
@@ -86,7 +87,24 @@ async def test_accounts_and_exclude_choose_the_accounts(sandbox_url, org):
     assert [(c.name, c.account_id) for c in contexts] == [("Prod-Fleet/us-east-1", org["prod"])]
 
 
+def trusting_role(account: str, name: str) -> None:
+    """A role in a member account that the sandbox's default account may assume: the sandbox checks a
+    member's trust policy on AssumeRole, as AWS does (sandbox/handlers/sts.py)."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam_backends[account]["global"].create_role(name, json.dumps(trust), "/", None, "", [], None)
+
+
 async def test_a_member_context_works_in_the_member_account(sandbox_url, org, journal):
+    trusting_role(org["prod"], "Auditor")
     base = sandbox_settings(sandbox_url)
     contexts = await organization_contexts(base, OrganizationSettings(regions=(REGION,), role_name="Auditor"))
     prod = next(c for c in contexts if c.account_id == org["prod"])

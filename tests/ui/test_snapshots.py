@@ -54,6 +54,12 @@ def test_pane(snap_compare: Any, lab: str, pane: str, size: tuple[int, int]) -> 
     assert snap(snap_compare, lab, PANES[pane], size)
 
 
+def test_overview_80x24(snap_compare: Any, lab: str) -> None:
+    """The Fleet overview of an organization: every account-region, a broken role's error in its rows."""
+    world.prepare_organization()
+    assert snap_compare(world.organization_app(lab), terminal_size=(80, 24), run_before=world.show_overview)
+
+
 async def show_logging_action_form(pilot: Any) -> None:
     """The longest action form (ENABLE_IOT_LOGGING): at 60x20 its fields scroll, its buttons stay."""
     from textual.widgets import Select

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -98,8 +99,9 @@ class OverviewPane(Pane):
         # Contexts found by organization discovery carry their account; a profile and role are one account
         # in every region. Either way no STS client and request for it.
         who = (context.profile, context.role_arn)
-        account = getattr(context, "account_id", None) or self._accounts.get(who)
-        posture = await read_posture(dd, account=account)
+        account = context.account_id or self._accounts.get(who)
+        # The app's clock (the screenshots freeze it), as the other panes' audit windows use.
+        posture = await read_posture(dd, account=account, now=datetime.now(UTC))
         self._accounts[who] = posture.account
         self._drifts[context.name] = await self._drift(posture)
         return posture
