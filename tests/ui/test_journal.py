@@ -90,7 +90,7 @@ def _run_tui_without_a_screen(argv: list[str], monkeypatch: pytest.MonkeyPatch) 
                 params={"taskId": "sandbox-task"},
             )
 
-    def fake_sandbox(devices: int = 0) -> SandboxChild:
+    def fake_sandbox(devices: int = 0, accounts: int = 0) -> SandboxChild:
         process = subprocess.Popen([sys.executable, "-c", "pass"])
         process.wait()
         return SandboxChild(process, "http://127.0.0.1:9")
