@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Static
 
 from ...aws.contexts import Context
@@ -39,6 +41,10 @@ class OverviewPane(Pane):
     OverviewPane #fleet-heading, OverviewPane #fleet-detail { height: 1; }
     OverviewPane #fleet-detail { color: $text-muted; }
     """
+
+    BINDINGS: ClassVar = [
+        Binding("f", "cross_findings", "Findings across", id="overview-cross-findings"),
+    ]
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("id", "overview")
@@ -134,6 +140,11 @@ class OverviewPane(Pane):
     def on_fast_table_cursor_moved(self, event: FastTable.CursorMoved) -> None:
         event.stop()
         self._detail()
+
+    def action_cross_findings(self) -> None:
+        from .cross_findings import open_cross_findings  # its modules when first asked for
+
+        open_cross_findings(self)
 
     def on_fast_table_selected(self, event: FastTable.Selected) -> None:
         event.stop()
