@@ -4,8 +4,10 @@ context, the action created where it is missing, one task per context; a read-on
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -15,13 +17,19 @@ from iot_defender_tui.aws.contexts import Context
 from iot_defender_tui.aws.journal import Journal
 from iot_defender_tui.aws.session import ConnectionSettings
 from iot_defender_tui.sandbox.fleet import seed_fleet
+from iot_defender_tui.ui.apply_checks import ApplyConfirm
+from iot_defender_tui.ui.cross_mitigation import CrossMitigationScreen
+from iot_defender_tui.ui.modals import ConfirmModal
 from iot_defender_tui.ui.panes.cross_findings import CrossFindingsScreen
 from iot_defender_tui.ui.pickers import PickerModal
 from iot_defender_tui.ui.widgets.footer import Footer
 from tests.support.fleet import FleetApp
-from tests.support.mitigation import SHARED
+from tests.support.mitigation import NEEDS, SHARED, make_role
 from tests.support.sandbox import CREDENTIALS
 from tests.support.ui import until
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import screenshots as world
 
 EAST = Context("east", None, "us-east-1")
 WEST = Context("west", None, "eu-west-1")
@@ -121,5 +129,92 @@ async def test_one_check_in_every_context_with_account_and_region_and_a_failed_c
     ]
     assert "3/3 contexts read, 1 failed" in status and "2 findings" in status
     assert errors.startswith("broken: ") and "no-such-profile" in errors
-    for word in ("Mark", "Filter", "Back"):
+    for word in ("Mitigate", "Mark", "Filter", "Back"):
         assert word in footer
+
+
+async def test_mitigation_in_two_regions_creates_the_missing_action_and_starts_one_task_each(
+    fleet: str, journal: Journal
+) -> None:
+    create_action(
+        fleet, "us-east-1", make_role(fleet, "MitigationDeactivateRole", NEEDS["UPDATE_DEVICE_CERTIFICATE"])
+    )
+    app = JournaledFleet(fleet, [EAST, WEST], journal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen(app, pilot)
+        await pilot.press("A", "a")
+        await until(pilot, lambda: isinstance(app.screen, CrossMitigationScreen), "the plan")
+        plan = app.screen
+        assert isinstance(plan, CrossMitigationScreen)
+        await until(pilot, lambda: all(p.actions is not None for p in plan.plans), "every context's actions")
+        body = text_of(plan.query_one("#cross-plan-body"))
+        assert "east (123456789012, us-east-1): 1 finding" in body
+        assert "DeactivateCert: present" in body and "DeactivateCert: MISSING here" in body
+        # Creating it where missing: the same parameters, the account's role (IAM is per account).
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the creation's confirmation")
+        asked = text_of(app.screen.query_one("#body"))
+        assert "west (123456789012, eu-west-1)" in asked and "MitigationDeactivateRole" in asked
+        await pilot.press("y")
+        await until(pilot, lambda: all(p.has("DeactivateCert") for p in plan.plans), "the action created")
+        assert (
+            iot(fleet, "eu-west-1")
+            .describe_mitigation_action(actionName="DeactivateCert")["roleArn"]
+            .endswith("role/MitigationDeactivateRole")
+        )
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ApplyConfirm), "the confirmation")
+        confirmation = text_of(app.screen.query_one("#body"))
+        assert "east (123456789012, us-east-1): 1 finding" in confirmation
+        assert "west (123456789012, eu-west-1): 1 finding" in confirmation
+        assert not mitigation_tasks(fleet, "us-east-1")  # nothing sent before the answer
+        await pilot.press("y")
+        await until(pilot, lambda: all(p.task_id for p in plan.plans), "a task per context")
+        await pilot.press("enter")  # again: no second set
+        await pilot.pause()
+        shown = text_of(plan.query_one("#cross-plan-body"))
+    assert len(mitigation_tasks(fleet, "us-east-1")) == 1
+    assert len(mitigation_tasks(fleet, "eu-west-1")) == 1
+    assert shown.count("started") == 2
+    assert sorted(c for c in app.tracked_in if c) == ["east", "west"]
+    assert len(app.tracked) == 2
+
+
+async def test_a_read_only_context_is_refused_while_the_others_start(fleet: str, journal: Journal) -> None:
+    role = make_role(fleet, "MitigationDeactivateRole", NEEDS["UPDATE_DEVICE_CERTIFICATE"])
+    create_action(fleet, "us-east-1", role)
+    create_action(fleet, "eu-west-1", role)
+    west = Context("west", None, "eu-west-1", read_only=True)
+    app = JournaledFleet(fleet, [EAST, west], journal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen(app, pilot)
+        await pilot.press("A", "a")
+        await until(pilot, lambda: isinstance(app.screen, CrossMitigationScreen), "the plan")
+        plan = app.screen
+        assert isinstance(plan, CrossMitigationScreen)
+        await until(pilot, lambda: all(p.actions is not None for p in plan.plans), "every context's actions")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ApplyConfirm), "the confirmation")
+        await pilot.press("y")
+        await until(pilot, lambda: all(p.outcome for p in plan.plans), "each context's outcome")
+        outcomes = {p.context.name: p.outcome for p in plan.plans}
+    assert outcomes["east"].startswith("Mitigation task") and "started" in outcomes["east"]
+    assert outcomes["west"].startswith("refused:") and "ead-only" in outcomes["west"]
+    assert len(mitigation_tasks(fleet, "us-east-1")) == 1
+    assert not mitigation_tasks(fleet, "eu-west-1")
+
+
+def test_cross_findings_80x24(
+    snap_compare: Any, sandbox_url: str, aws_env: Path, utc: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen at 80x24: both regions' findings, the failed context's line, the status and keys."""
+    world.prepare(sandbox_url)  # deterministic ids, the lab in us-east-1
+    seed_fleet("lab", region="eu-west-1")
+    world.freeze_ui_clock(monkeypatch.setattr)
+    app = FleetApp(sandbox_url, [EAST, WEST, BROKEN])
+
+    async def drive(pilot: Any) -> None:
+        await open_screen(app, pilot)
+        await pilot.press("space")  # one marked
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=drive)

@@ -5,13 +5,15 @@ Each context is read with aws/cross.py (its latest completed audit that ran the 
 the app keeps for it, fanned out by aws/survey.py (bounded overall and per account). Rows stream in as
 pages arrive, batched as in Results (RowBatcher): one check across 50 contexts may be 100,000 rows. A
 context that cannot be read is a line under the table; the others fill. Filter, sort and mark as in
-Results.
+Results; `a` hands the marked findings, grouped per context, to the cross-context mitigation
+(ui/cross_mitigation.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Hashable
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -40,7 +42,7 @@ from . import results_views as views
 from .findings_stream import PAINT_EVERY
 
 COLUMNS = (
-    Column("Context", fraction=1),
+    Column("Context", fraction=2),
     Column("Account", width=12),
     Column("Region", width=14),
     *views.FINDING_COLUMNS[:3],  # Severity, Resource, Reason
@@ -81,10 +83,12 @@ class CrossFindingsScreen(DefenderScreen[None]):
     CrossFindingsScreen { layout: vertical; }
     CrossFindingsScreen #cross-title, CrossFindingsScreen #cross-status { height: 1; }
     CrossFindingsScreen #cross-status { color: $text-muted; }
-    CrossFindingsScreen #cross-errors { height: auto; max-height: 3; color: $error; }
+    CrossFindingsScreen #cross-errors { height: auto; max-height: 3; color: $error; text-wrap: nowrap;
+        text-overflow: ellipsis; }
     """
     # Most important first: the footer drops hints from the end when the terminal is narrow.
     BINDINGS: ClassVar = [
+        Binding("a", "apply_mitigation", "Mitigate", id="cross-apply-mitigation"),
         Binding("space", "mark", "Mark", id="cross-mark"),
         Binding("slash", "filter", "Filter", id="cross-filter"),
         Binding("escape", "back", "Back", id="cross-back"),
@@ -170,12 +174,15 @@ class CrossFindingsScreen(DefenderScreen[None]):
                 rows.append((key, finding_row(context, account, finding)))
             batcher.add(rows)
 
-        return await read_check(dd, self.check_name, page, account=account)
+        now = datetime.now(UTC)  # the UI's clock (a frozen one in the snapshots)
+        return await read_check(dd, self.check_name, page, account=account, now=now)
 
     # -- what is shown ------------------------------------------------------------------------------
     def _show_errors(self) -> None:
         shown = self.query_one("#cross-errors", Static)
-        lines = [f"{name}: {error.text}" for name, error in list(self.errors.items())[:ERRORS_SHOWN]]
+        # One line a context (cut at the edge): the status line counts them, `r` reads them again.
+        failed = list(self.errors.items())[:ERRORS_SHOWN]
+        lines = [f"{name}: {' '.join(error.text.split())}" for name, error in failed]
         more = len(self.errors) - ERRORS_SHOWN
         if more > 0:
             lines[-1] = f"{lines[-1]} (+{more} more failed)"
@@ -252,3 +259,12 @@ class CrossFindingsScreen(DefenderScreen[None]):
             if finding is not None:
                 grouped.setdefault(key[0], []).append(finding)  # type: ignore[index]
         return grouped
+
+    def action_apply_mitigation(self) -> None:
+        from ..cross_mitigation import CrossMitigationScreen  # the plan's modules only when asked for
+
+        grouped = self.marked()
+        if not grouped:
+            return
+        plan = [(self.by_name[name], self.accounts.get(name, ""), found) for name, found in grouped.items()]
+        self.app.push_screen(CrossMitigationScreen(self.check_name, plan))
