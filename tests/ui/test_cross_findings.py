@@ -218,3 +218,33 @@ def test_cross_findings_80x24(
         await pilot.press("space")  # one marked
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=drive)
+
+
+async def test_in_another_account_the_missing_action_gets_a_role_of_its_own(
+    fleet: str, journal: Journal
+) -> None:
+    create_action(
+        fleet, "us-east-1", make_role(fleet, "MitigationDeactivateRole", NEEDS["UPDATE_DEVICE_CERTIFICATE"])
+    )
+    # The sandbox is one account: the context says it is another (as an organization's contexts do).
+    other = Context("member", None, "eu-west-1", account_id="111122223333")
+    app = JournaledFleet(fleet, [EAST, other], journal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen(app, pilot)
+        await pilot.press("A", "a")
+        await until(pilot, lambda: isinstance(app.screen, CrossMitigationScreen), "the plan")
+        plan = app.screen
+        assert isinstance(plan, CrossMitigationScreen)
+        await until(pilot, lambda: all(p.actions is not None for p in plan.plans), "every context's actions")
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the creation's confirmation")
+        asked = text_of(app.screen.query_one("#body"))
+        await pilot.press("y")
+        await until(pilot, lambda: all(p.has("DeactivateCert") for p in plan.plans), "the action created")
+        shown = text_of(plan.query_one("#cross-plan-body"))
+    assert "role IoTMitigation-DeactivateCert: created in account 111122223333" in asked
+    assert "iot:UpdateCertificate" in asked  # what the new role may do, before it is made
+    assert "created DeactivateCert and role IoTMitigation-DeactivateCert" in shown
+    created = iot(fleet, "eu-west-1").describe_mitigation_action(actionName="DeactivateCert")
+    assert created["roleArn"].endswith("role/IoTMitigation-DeactivateCert")
+    assert created["actionParams"] == {"updateDeviceCertificateParams": {"action": "DEACTIVATE"}}

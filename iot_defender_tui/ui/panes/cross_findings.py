@@ -151,6 +151,7 @@ class CrossFindingsScreen(DefenderScreen[None]):
                         self.sources[context.name] = result
                     self._update_status()
             batcher.flush()
+            defender(self.app).memory.settled()
         finally:
             batcher.close()
             self.loading = False
@@ -173,6 +174,7 @@ class CrossFindingsScreen(DefenderScreen[None]):
                 self.findings[key] = finding
                 rows.append((key, finding_row(context, account, finding)))
             batcher.add(rows)
+            defender(self.app).memory.kept(len(rows))  # 100,000 findings: frozen out of the GC's walks
 
         now = datetime.now(UTC)  # the UI's clock (a frozen one in the snapshots)
         return await read_check(dd, self.check_name, page, account=account, now=now)
