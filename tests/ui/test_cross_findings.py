@@ -214,8 +214,10 @@ def test_cross_findings_80x24(
     app = FleetApp(sandbox_url, [EAST, WEST, BROKEN])
 
     async def drive(pilot: Any) -> None:
-        await open_screen(app, pilot)
-        await pilot.press("space")  # one marked
+        screen = await open_screen(app, pilot)
+        await pilot.press("o")  # sorted by context: rows come in the order the contexts answer
+        await until(pilot, lambda: screen.table.visible_keys()[0][0] == "east", "sorted by context")
+        await pilot.press("home", "space")  # the first one marked (the cursor followed its row)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=drive)
 
