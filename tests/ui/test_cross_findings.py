@@ -123,6 +123,14 @@ async def test_one_check_in_every_context_with_account_and_region_and_a_failed_c
         assert cells(screen)[0][:3] == ["west", "123456789012", "eu-west-1"]
         await pilot.press("enter", "escape")
         await until(pilot, lambda: screen.table.row_count == 2, "the filter cleared")
+        asked = app.asked
+        await pilot.press("r")  # read again: every context asked again, the same rows once each
+        await until(
+            pilot,
+            lambda: app.asked == asked + 3 and not screen.loading and len(screen.sources) == 2,
+            "read again",
+        )
+        assert screen.table.row_count == 2 and len(screen.findings) == 2 and len(screen.errors) == 1
     assert sorted(r[:4] for r in rows) == [
         ["east", "123456789012", "us-east-1", "CRITICAL"],
         ["west", "123456789012", "eu-west-1", "CRITICAL"],

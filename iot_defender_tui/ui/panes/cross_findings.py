@@ -108,6 +108,7 @@ class CrossFindingsScreen(DefenderScreen[None]):
         self.clients: dict[str, DefenderClient] = {}
         self.accounts: dict[str, str] = {}  # by context name, once known
         self.loading = False
+        self._batcher: RowBatcher | None = None  # the load running, if any
         self._accounts: dict[tuple[str | None, str | None], str] = {}  # by profile and role
 
     def compose(self) -> ComposeResult:
@@ -131,6 +132,8 @@ class CrossFindingsScreen(DefenderScreen[None]):
 
     # -- reading ----------------------------------------------------------------------------------
     def load(self) -> None:
+        if self._batcher is not None:
+            self._batcher.close()  # at once: rows of the load replaced never reach the table
         self.findings.clear()
         self.sources.clear()
         self.errors.clear()
@@ -139,6 +142,7 @@ class CrossFindingsScreen(DefenderScreen[None]):
 
     async def _load(self) -> None:
         batcher = RowBatcher(self, self.table, PAINT_EVERY, self._update_status)
+        self._batcher = batcher
         self.loading = True
         self._update_status()
         try:
@@ -154,8 +158,9 @@ class CrossFindingsScreen(DefenderScreen[None]):
             defender(self.app).memory.settled()
         finally:
             batcher.close()
-            self.loading = False
-            self._update_status()
+            if self._batcher is batcher:  # not a load `r` replaced: its own end says so
+                self.loading = False
+                self._update_status()
 
     async def _read(self, context: Context, batcher: RowBatcher) -> CheckSource:
         dd = await defender(self.app).client_for(context)
@@ -168,6 +173,8 @@ class CrossFindingsScreen(DefenderScreen[None]):
         self.accounts[context.name] = account
 
         def page(findings: tuple[Finding, ...]) -> None:
+            if batcher.closed:
+                return  # a load `r` replaced
             rows = []
             for finding in findings:
                 key = (context.name, finding.finding_id)
