@@ -39,6 +39,11 @@ WORDS: dict[str, Words] = {
     "pane-schedules": Words("Go to Schedules", "show the scheduled audits"),
     "pane-results": Words("Go to Results", "show the audits, their checks and findings"),
     "pane-mitigation": Words("Go to Mitigation", "show the mitigation actions and tasks"),
+    "overview-cross-findings": Words(
+        "Findings across contexts",
+        "pick a check, then list its findings in every context in one table (account and region columns); "
+        "a marks and mitigates them per context",
+    ),
     "pane-overview": Words("Go to Overview", "every context's audit posture; enter switches to one"),
     "refresh": Words("Refresh", "poll the pane shown now (or retry the connection)"),
     "help": Words("Help", "list every key of the screen you are on"),

@@ -401,10 +401,19 @@ class DefenderApp(ContextsMixin):
         )
 
     # -- errors and progress -------------------------------------------------------------------------
-    def track_task(self, kind: TaskKind, task_id: str) -> None:
+    def track_task(
+        self,
+        kind: TaskKind,
+        task_id: str,
+        *,
+        client: DefenderClient | None = None,
+        context: str | None = None,
+    ) -> None:
         """Follow a started audit or mitigation task to its end, whatever pane is shown: the outcome is
-        notified (with a bell) and open views get a `TaskFinished` message."""
-        self.tracker.track(kind, task_id, self.dd, self.workspace.context_name if self.contexts else None)
+        notified (with a bell) and open views get a `TaskFinished` message. `client` and `context`: a task
+        started in another context than the one shown (the cross-context mitigation)."""
+        named = context or (self.workspace.context_name if self.contexts else None)
+        self.tracker.track(kind, task_id, client or self.dd, named)
         # The pane listing such tasks may have polled after the key that started it and before AWS
         # answered (a pane key right after confirming): it would lack the new task until its next poll.
         shown = self.current_pane()

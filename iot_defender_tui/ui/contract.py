@@ -42,8 +42,17 @@ class DefenderAppContract(Protocol):
     def report_worker(self, worker: Worker, state: WorkerState) -> None:
         """A worker's end: errors go to the status line. Called for every worker of every part."""
 
-    def track_task(self, kind: TaskKind, task_id: str) -> None:
-        """Follow a started task to its end whatever is shown; the outcome is notified."""
+    def track_task(
+        self,
+        kind: TaskKind,
+        task_id: str,
+        *,
+        client: DefenderClient | None = None,
+        context: str | None = None,
+    ) -> None:
+        """Follow a started task to its end whatever is shown; the outcome is notified. A task started in
+        another context than the one shown (the cross-context mitigation) gives that context's `client`
+        and name: it is followed there and its outcome names the context."""
 
     def action_show_pane(self, pane_id: str) -> None:
         """Show a pane by id (settings, schedules, results, mitigation)."""

@@ -31,6 +31,7 @@ class StandIn(App[None]):
         self.contexts: list[Context] = []  # no named contexts: client_for is not asked
         self.errors: list[str] = []  # the status line's messages, worker errors included
         self.tracked: list[tuple[str, str]] = []
+        self.tracked_in: list[str | None] = []  # the context each tracked task was started in, if given
         self.panes_shown: list[str] = []
 
     def show_error(self, message: str) -> None:
@@ -43,8 +44,16 @@ class StandIn(App[None]):
         if state == WorkerState.ERROR:
             self.errors.append(error_text(worker))
 
-    def track_task(self, kind: TaskKind, task_id: str) -> None:
+    def track_task(
+        self,
+        kind: TaskKind,
+        task_id: str,
+        *,
+        client: DefenderClient | None = None,
+        context: str | None = None,
+    ) -> None:
         self.tracked.append((kind, task_id))
+        self.tracked_in.append(context)
 
     def action_show_pane(self, pane_id: str) -> None:
         self.panes_shown.append(pane_id)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Static
 
 from ...aws.contexts import Context
@@ -40,6 +42,10 @@ class OverviewPane(Pane):
     OverviewPane #fleet-heading, OverviewPane #fleet-detail { height: 1; }
     OverviewPane #fleet-detail { color: $text-muted; }
     """
+
+    BINDINGS: ClassVar = [
+        Binding("f", "cross_findings", "Findings across", id="overview-cross-findings"),
+    ]
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("id", "overview")
@@ -136,6 +142,11 @@ class OverviewPane(Pane):
     def on_fast_table_cursor_moved(self, event: FastTable.CursorMoved) -> None:
         event.stop()
         self._detail()
+
+    def action_cross_findings(self) -> None:
+        from .cross_findings import open_cross_findings  # its modules when first asked for
+
+        open_cross_findings(self)
 
     def on_fast_table_selected(self, event: FastTable.Selected) -> None:
         event.stop()
