@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -40,6 +40,9 @@ from .format import plural
 from .modals import ConfirmModal
 from .screen import DefenderModal, error_text
 
+if TYPE_CHECKING:
+    from ..aws.client import DefenderClient
+
 
 class CrossMitigationScreen(DefenderModal[None]):
     DEFAULT_CSS = """
@@ -64,6 +67,7 @@ class CrossMitigationScreen(DefenderModal[None]):
         self.check_name = check_name
         self.plans = [ContextPlan(context, account, findings) for context, account, findings in plan]
         self.offered: dict[str, MitigationAction] = {}  # name → the first context's action of that name
+        self.elsewhere: dict[str, MitigationAction] = {}  # the shown context's, when no plan is in it
         self.busy = False
         self.started = False  # once: a repeated enter never starts a second set of tasks
 
@@ -106,11 +110,22 @@ class CrossMitigationScreen(DefenderModal[None]):
                     plan.actions = result
                 self._offer()
                 self._show_plan()
+        shown = defender(self.app).dd
+        if shown is not None and all(p.client is not shown for p in self.plans):
+            # The context shown may hold the action to copy (made in its Mitigation pane) without a
+            # marked finding of its own.
+            with contextlib.suppress(AwsError):
+                self.elsewhere = await self._described(shown)
+                self._offer()
+                self._show_plan()
         self._message("" if self.offered else self._nothing_applies())
 
     async def _actions_of(self, context: Context) -> dict[str, MitigationAction]:
         dd = await defender(self.app).client_for(context)
         next(p for p in self.plans if p.context is context).client = dd
+        return await self._described(dd)
+
+    async def _described(self, dd: DefenderClient) -> dict[str, MitigationAction]:
         listed = await dd.list_mitigation_actions()
         # A list item carries no type; describing each gives it (an account has few actions).
         described = await asyncio.gather(*(dd.describe_mitigation_action(a.name) for a in listed))
@@ -119,8 +134,8 @@ class CrossMitigationScreen(DefenderModal[None]):
     def _offer(self) -> None:
         types = check_info(self.check_name).action_types
         before = self.chosen
-        for plan in self.plans:
-            for action in (plan.actions or {}).values():
+        for actions in [*(plan.actions or {} for plan in self.plans), self.elsewhere]:
+            for action in actions.values():
                 if action.action_type in types and action.name not in self.offered:
                     self.offered[action.name] = action
         options = self.query_one("#cross-actions", OptionList)

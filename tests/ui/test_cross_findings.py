@@ -102,7 +102,7 @@ async def open_screen(app: FleetApp, pilot) -> CrossFindingsScreen:
     await until(pilot, lambda: isinstance(app.screen, CrossFindingsScreen), "the cross-context findings")
     screen = app.screen
     assert isinstance(screen, CrossFindingsScreen)
-    await until(pilot, lambda: not screen.loading and screen.table.row_count == 2, "every context read")
+    await until(pilot, lambda: not screen.reading and screen.table.row_count == 2, "every context read")
     return screen
 
 
@@ -127,7 +127,7 @@ async def test_one_check_in_every_context_with_account_and_region_and_a_failed_c
         await pilot.press("r")  # read again: every context asked again, the same rows once each
         await until(
             pilot,
-            lambda: app.asked == asked + 3 and not screen.loading and len(screen.sources) == 2,
+            lambda: app.asked == asked + 3 and not screen.reading and len(screen.sources) == 2,
             "read again",
         )
         assert screen.table.row_count == 2 and len(screen.findings) == 2 and len(screen.errors) == 1

@@ -107,7 +107,7 @@ class CrossFindingsScreen(DefenderScreen[None]):
         self.errors: dict[str, AwsError] = {}
         self.clients: dict[str, DefenderClient] = {}
         self.accounts: dict[str, str] = {}  # by context name, once known
-        self.loading = False
+        self.reading = False  # not `loading`: Textual's reactive of that name covers the screen with dots
         self._batcher: RowBatcher | None = None  # the load running, if any
         self._accounts: dict[tuple[str | None, str | None], str] = {}  # by profile and role
 
@@ -143,7 +143,7 @@ class CrossFindingsScreen(DefenderScreen[None]):
     async def _load(self) -> None:
         batcher = RowBatcher(self, self.table, PAINT_EVERY, self._update_status)
         self._batcher = batcher
-        self.loading = True
+        self.reading = True
         self._update_status()
         try:
             async with contextlib.aclosing(survey(self.contexts, lambda c: self._read(c, batcher))) as ends:
@@ -159,7 +159,7 @@ class CrossFindingsScreen(DefenderScreen[None]):
         finally:
             batcher.close()
             if self._batcher is batcher:  # not a load `r` replaced: its own end says so
-                self.loading = False
+                self.reading = False
                 self._update_status()
 
     async def _read(self, context: Context, batcher: RowBatcher) -> CheckSource:
@@ -209,7 +209,7 @@ class CrossFindingsScreen(DefenderScreen[None]):
         else:
             parts.append(plural(table.row_count, "finding"))
         parts.append(f"{table.mark_count} marked")
-        if self.loading:
+        if self.reading:
             parts.append("loading…")
         if table.filter_text:
             parts.append(f"filter: {table.filter_text}")
