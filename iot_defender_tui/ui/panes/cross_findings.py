@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from ...aws.catalogue import CHECKS, check_info
 from ...aws.client import DefenderClient
@@ -40,6 +40,7 @@ from ..widgets.footer import Footer
 from ..widgets.row_batcher import RowBatcher
 from . import results_views as views
 from .findings_stream import PAINT_EVERY
+from .mark_keys import MarkKeys
 
 COLUMNS = (
     Column("Context", fraction=2),
@@ -78,7 +79,7 @@ def finding_row(context: Context, account: str, finding: Finding) -> tuple[str, 
     return (context.name, account, context.region or "", *views.finding_row(finding)[:3])
 
 
-class CrossFindingsScreen(DefenderScreen[None]):
+class CrossFindingsScreen(MarkKeys, DefenderScreen[None]):
     DEFAULT_CSS = """
     CrossFindingsScreen { layout: vertical; }
     CrossFindingsScreen #cross-title, CrossFindingsScreen #cross-status { height: 1; }
@@ -216,25 +217,6 @@ class CrossFindingsScreen(DefenderScreen[None]):
         self.query_one("#cross-status", Static).update(Text(" · ".join(parts), no_wrap=True), layout=False)
 
     # -- keys ---------------------------------------------------------------------------------------
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open(self.table)
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self._update_status()  # the FilterBar has filtered the table
-
-    def action_mark(self) -> None:
-        self.table.toggle_mark()
-        self.table.action_cursor(1)
-        self._update_status()
-
-    def action_mark_all(self) -> None:
-        self.table.mark_all()
-        self._update_status()
-
-    def action_clear_marks(self) -> None:
-        self.table.clear_marks()
-        self._update_status()
-
     def action_reload(self) -> None:
         self.load()
 

@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from ...aws.catalogue import check_info
 from ...aws.errors import AwsError, NotFoundError
@@ -39,6 +39,7 @@ from ..widgets.fast_table import FastTable
 from ..widgets.filter_bar import FilterBar
 from . import results_views as views
 from .findings_stream import FindingsStream, FindingsView
+from .mark_keys import MarkKeys
 from .results_drift import NO_HISTORY, show_drift
 from .results_export import Exports, default_path
 from .results_suppress import Suppressions
@@ -60,7 +61,7 @@ DESCRIBE_AT_ONCE = 8  # DescribeAuditTask calls in flight while filling the task
 OPEN_WAIT = 5.0  # seconds the task list and the identity wait for `--task`'s first rows at most
 
 
-class ResultsPane(Pane):
+class ResultsPane(MarkKeys, Pane):
     title = "Results"
 
     DEFAULT_CSS = """
@@ -402,27 +403,8 @@ class ResultsPane(Pane):
                 self._opened.set()
 
     # -- filter and marks -------------------------------------------------------------------------
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open(self.table)
-
     def _hide_filter(self) -> None:
         self.query_one(FilterBar).remove_class("shown")
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self._update_status()  # the FilterBar has filtered the table
-
-    def action_mark(self) -> None:
-        self.table.toggle_mark()
-        self.table.action_cursor(1)
-        self._update_status()
-
-    def action_mark_all(self) -> None:
-        self.table.mark_all()
-        self._update_status()
-
-    def action_clear_marks(self) -> None:
-        self.table.clear_marks()
-        self._update_status()
 
     def marked_findings(self) -> list[Finding]:
         """The marked findings in list order, or the one under the cursor (for apply-mitigation)."""
