@@ -30,6 +30,10 @@ SHOW_CURSOR = b"\x1b[?25h"
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
+def _default_hangup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 class Terminal:
     """The TUI in a pseudo-terminal of 80x24; what it wrote is collected in `output`."""
 
@@ -49,6 +53,9 @@ class Terminal:
             stderr=slave,
             env=env,
             start_new_session=True,  # its signals are the test's to send, and none reach pytest
+            # As from a login shell: a run under nohup (CI started in the background) would hand down an
+            # ignored SIGHUP, which the app rightly keeps ignoring, and a hang-up would not end it.
+            preexec_fn=_default_hangup,
         )
         os.close(slave)
         self.output = b""
