@@ -35,6 +35,7 @@ METRICS = {
     "history_write_wait_s",
     "drift_s",
     "findings_first_line_s",
+    "floor_findings_imports_s",
     "findings_jsonl_s",
     "findings_rss_mb",
 }

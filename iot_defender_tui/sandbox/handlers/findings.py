@@ -9,12 +9,13 @@ at a time) otherwise made the server sort 100,000 findings for every check.
 
 from __future__ import annotations
 
-import json
 import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from ..audits import resource_key
 from ..errors import InvalidRequest, ResourceNotFound
@@ -134,7 +135,8 @@ class FindingsMixin(DefenderResponse):
         if token:
             body["nextToken"] = token
         # finding_to_dict leaves out absent members itself: skip reply()'s walk over 250 nested findings.
-        return json.dumps(body, separators=(",", ":"))
+        # orjson: the stdlib's encoder was a fifth of the sandbox's time on a 100,000-finding listing.
+        return orjson.dumps(body).decode()
 
     def describe_audit_finding(self) -> str:
         with self.state.lock:
